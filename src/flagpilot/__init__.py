@@ -1,0 +1,5 @@
+"""flagpilot: self-hosted feature flags and progressive rollouts."""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

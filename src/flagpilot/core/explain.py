@@ -1,0 +1,138 @@
+"""The readable form of the evaluation order: every step, whether it applied, and why.
+
+This is the reference statement of DESIGN.md's seven steps. `CompiledFlag` is the fast form of
+the same rule; the test suite checks on random inputs that both always agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flagpilot.core.bucketing import bucket, threshold
+from flagpilot.core.context import EvaluationContext
+from flagpilot.core.enums import ErrorCode, FlagType, Reason
+from flagpilot.core.model import FlagState, FlagValue
+from flagpilot.core.result import EvaluationResult, variant_of
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of the evaluation order as it was considered for one context."""
+
+    order: int
+    source: str
+    applied: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """The result of an evaluation together with the steps that led to it."""
+
+    result: EvaluationResult
+    steps: tuple[Step, ...]
+
+
+def off_value(state: FlagState) -> FlagValue:
+    """What a killed flag (or a customer outside a rollout) gets: False, or the default."""
+    definition = state.definition
+    return False if definition.type is FlagType.BOOL else definition.default
+
+
+def explain_state(state: FlagState, ctx: EvaluationContext, version: int = 0) -> Explanation:
+    """Walk the seven steps for `state` and `ctx`, recording each decision."""
+    steps: list[Step] = []
+    config = state.config
+    key = state.key
+
+    def done(value: FlagValue, reason: Reason, **extra: object) -> Explanation:
+        result = EvaluationResult(
+            key=key,
+            value=value,
+            reason=reason,
+            variant=variant_of(value),
+            version=version,
+            **extra,  # type: ignore[arg-type]
+        )
+        return Explanation(result=result, steps=tuple(steps))
+
+    def note(order: int, source: str, applied: bool, detail: str) -> None:
+        steps.append(Step(order=order, source=source, applied=applied, detail=detail))
+
+    if config.killed:
+        note(1, "kill switch", True, "the kill switch is on in this environment")
+        return done(off_value(state), Reason.DISABLED)
+    note(1, "kill switch", False, "the kill switch is off")
+
+    customer = ctx.customer_id or None
+    if customer is not None and customer in config.customer_overrides:
+        note(2, "customer override", True, f"customer {customer!r} has an override")
+        return done(config.customer_overrides[customer], Reason.TARGETING_MATCH)
+    note(
+        2,
+        "customer override",
+        False,
+        "no customer id" if customer is None else f"no override for customer {customer!r}",
+    )
+
+    organization = ctx.organization_id or None
+    if organization is not None and organization in config.organization_overrides:
+        note(3, "organization override", True, f"organization {organization!r} has an override")
+        return done(config.organization_overrides[organization], Reason.TARGETING_MATCH)
+    note(
+        3,
+        "organization override",
+        False,
+        "no organization id" if organization is None else f"no override for organization {organization!r}",
+    )
+
+    rollout = config.rollout
+    if rollout is None or not rollout.serving:
+        why = "no rollout" if rollout is None else f"the rollout is {rollout.status.value}"
+        note(4, "rollout whitelist", False, why)
+        note(5, "rollout percentage", False, why)
+    else:
+        if customer is not None and customer in rollout.whitelist:
+            note(4, "rollout whitelist", True, f"customer {customer!r} is on the whitelist")
+            return done(True, Reason.TARGETING_MATCH, tier=rollout.tier)
+        note(4, "rollout whitelist", False, "the customer is not on the whitelist")
+        bound = threshold(rollout.percentage)
+        if bound <= 0 or bound >= 10_000:
+            on = bound >= 10_000
+            note(
+                5,
+                "rollout percentage",
+                True,
+                f"the rollout is at {rollout.percentage:g}%: everyone is {'in' if on else 'out'}",
+            )
+            return done(on, Reason.SPLIT, tier=rollout.tier)
+        stickiness = ctx.stickiness_value(rollout.stickiness)
+        if stickiness is None:
+            note(5, "rollout percentage", True, f"no {rollout.stickiness} to bucket on")
+            result = EvaluationResult(
+                key=key,
+                value=state.definition.default,
+                reason=Reason.ERROR,
+                error_code=ErrorCode.TARGETING_KEY_MISSING,
+                error_message=f"flag {key!r} is in a partial rollout and needs a {rollout.stickiness}",
+                version=version,
+            )
+            return Explanation(result=result, steps=tuple(steps))
+        position = bucket(rollout.group_id or key, stickiness)
+        inside = position < bound
+        note(
+            5,
+            "rollout percentage",
+            True,
+            f"bucket {position} of 10000 is {'below' if inside else 'not below'} {bound} "
+            f"({rollout.percentage:g}%)",
+        )
+        return done(inside, Reason.SPLIT, tier=rollout.tier)
+
+    if config.has_value:
+        note(6, "environment value", True, "the environment sets a value")
+        return done(config.value, Reason.STATIC)
+    note(6, "environment value", False, "the environment sets no value")
+
+    note(7, "default value", True, "the flag's default value")
+    return done(state.definition.default, Reason.DEFAULT)

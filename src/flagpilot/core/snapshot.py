@@ -1,0 +1,129 @@
+"""An immutable, compiled view of every flag in one environment at one version.
+
+A snapshot is what servers and SDKs evaluate against: the database is never touched on the
+request path. Errors are values here: nothing a caller passes in makes `evaluate` raise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from types import MappingProxyType
+from typing import Final
+
+from flagpilot.core.compiled import CompiledFlag
+from flagpilot.core.context import EvaluationContext
+from flagpilot.core.enums import ErrorCode, FlagType, Reason
+from flagpilot.core.explain import Explanation, Step, explain_state
+from flagpilot.core.model import FlagState, FlagValue
+from flagpilot.core.result import EvaluationResult, variant_of
+
+
+class _NoDefault:
+    def __repr__(self) -> str:
+        return "NO_DEFAULT"
+
+
+NO_DEFAULT: Final = _NoDefault()
+"""Marker for "the caller gave no default": error results then carry the flag's own default."""
+
+
+class Snapshot:
+    """All flags of one environment, compiled for evaluation.
+
+    Args:
+        states: the flags and their configuration in `environment`.
+        environment: the environment name, e.g. `production`.
+        version: a number that grows with every change; results carry it.
+        flags_enabled: the master switch; when False every flag answers its built-in default
+            with reason `DEFAULT` (a safe mode for when flag data is suspect).
+    """
+
+    __slots__ = ("_compiled", "_states", "environment", "flags_enabled", "version")
+
+    def __init__(
+        self,
+        states: Iterable[FlagState],
+        *,
+        environment: str,
+        version: int,
+        flags_enabled: bool = True,
+    ) -> None:
+        self.environment = environment
+        self.version = version
+        self.flags_enabled = flags_enabled
+        ordered = {state.key: state for state in states}
+        self._states: Mapping[str, FlagState] = MappingProxyType(ordered)
+        self._compiled = {key: CompiledFlag(state, version) for key, state in ordered.items()}
+
+    @property
+    def states(self) -> Mapping[str, FlagState]:
+        """The flag states by key, in the order they were given."""
+        return self._states
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._compiled
+
+    def __len__(self) -> int:
+        return len(self._compiled)
+
+    def evaluate(
+        self,
+        key: str,
+        ctx: EvaluationContext,
+        default: FlagValue = NO_DEFAULT,
+        expected_type: FlagType | None = None,
+    ) -> EvaluationResult:
+        """Evaluate one flag for `ctx`.
+
+        Args:
+            key: the flag key.
+            ctx: who is asking.
+            default: the caller's default, returned with reason `ERROR` if evaluation fails.
+            expected_type: the type the caller wants; a different flag type is `TYPE_MISMATCH`.
+        """
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            return self._error(key, default, ErrorCode.FLAG_NOT_FOUND, f"flag {key!r} does not exist")
+        if expected_type is not None and compiled.state.definition.type is not expected_type:
+            return self._error(
+                key,
+                default,
+                ErrorCode.TYPE_MISMATCH,
+                f"flag {key!r} is of type {compiled.state.definition.type.value}, not {expected_type.value}",
+            )
+        if not self.flags_enabled:
+            return compiled.default_result
+        result = compiled.evaluate(ctx)
+        if result.error_code is not None and default is not NO_DEFAULT:
+            return replace(result, value=default, variant=variant_of(default))
+        return result
+
+    def evaluate_all(self, ctx: EvaluationContext) -> dict[str, EvaluationResult]:
+        """Evaluate every flag for `ctx`, keyed by flag key."""
+        if not self.flags_enabled:
+            return {key: compiled.default_result for key, compiled in self._compiled.items()}
+        return {key: compiled.evaluate(ctx) for key, compiled in self._compiled.items()}
+
+    def explain(self, key: str, ctx: EvaluationContext) -> Explanation:
+        """Evaluate one flag and say, step by step, why it has its value."""
+        state = self._states.get(key)
+        if state is None:
+            result = self._error(key, NO_DEFAULT, ErrorCode.FLAG_NOT_FOUND, f"flag {key!r} does not exist")
+            return Explanation(result=result, steps=())
+        if not self.flags_enabled:
+            step = Step(0, "master switch", True, "flag evaluation is switched off: built-in default")
+            return Explanation(result=self._compiled[key].default_result, steps=(step,))
+        return explain_state(state, ctx, self.version)
+
+    def _error(self, key: str, default: FlagValue, code: ErrorCode, message: str) -> EvaluationResult:
+        value = None if default is NO_DEFAULT else default
+        return EvaluationResult(
+            key=key,
+            value=value,
+            reason=Reason.ERROR,
+            variant=variant_of(value),
+            error_code=code,
+            error_message=message,
+            version=self.version,
+        )

@@ -1,0 +1,195 @@
+"""The snapshot's JSON wire format: what SDKs download and what `flagpilot export` writes.
+
+The format is described by `snapshot.schema.json` beside this module (JSON Schema 2020-12) and
+documented in docs/snapshot-format.md. `snapshot_from_dict(snapshot_to_dict(s))` reproduces `s`
+exactly. Parsing raises `InvalidConfiguration`, naming the flag and field, on a bad document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+from flagpilot.core.enums import FlagType, RolloutStatus, Tier
+from flagpilot.core.errors import InvalidConfiguration, Problem
+from flagpilot.core.model import (
+    EnvironmentConfig,
+    FlagDefinition,
+    FlagState,
+    Rollout,
+    frozen_mapping,
+)
+from flagpilot.core.snapshot import Snapshot
+from flagpilot.core.validation import check_states
+
+FORMAT_VERSION = 1
+
+
+def schema_text() -> str:
+    """The JSON Schema of the wire format, as shipped in the package."""
+    return resources.files("flagpilot.core").joinpath("snapshot.schema.json").read_text("utf-8")
+
+
+def rollout_to_dict(rollout: Rollout) -> dict[str, Any]:
+    """A rollout's wire form."""
+    return {
+        "tier": rollout.tier.value,
+        "percentage": rollout.percentage,
+        "status": rollout.status.value,
+        "whitelist": sorted(rollout.whitelist),
+        "groupId": rollout.group_id,
+        "stickiness": rollout.stickiness,
+    }
+
+
+def state_to_dict(state: FlagState) -> dict[str, Any]:
+    """One flag's wire form (its definition flattened with this environment's config)."""
+    definition, config = state.definition, state.config
+    data: dict[str, Any] = {
+        "type": definition.type.value,
+        "defaultValue": definition.default,
+        "phase": definition.phase,
+        "description": definition.description,
+        "prerequisites": list(definition.prerequisites),
+        "killed": config.killed,
+    }
+    if config.has_value:
+        data["value"] = config.value
+    data["rollout"] = None if config.rollout is None else rollout_to_dict(config.rollout)
+    data["organizationOverrides"] = dict(config.organization_overrides)
+    data["customerOverrides"] = dict(config.customer_overrides)
+    return data
+
+
+def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
+    """The whole snapshot's wire form."""
+    return {
+        "formatVersion": FORMAT_VERSION,
+        "environment": snapshot.environment,
+        "version": snapshot.version,
+        "flagsEnabled": snapshot.flags_enabled,
+        "flags": {key: state_to_dict(state) for key, state in snapshot.states.items()},
+    }
+
+
+class _Reader:
+    """Reads fields of one flag, collecting a `Problem` for each bad one instead of failing fast."""
+
+    def __init__(self, key: str, data: Mapping[str, Any], problems: list[Problem]) -> None:
+        self.key, self.data, self.problems = key, data, problems
+
+    def get(self, name: str, kind: type, default: Any) -> Any:
+        if name not in self.data:
+            return default
+        value = self.data[name]
+        if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
+            return value
+        self.problems.append(Problem(self.key, name, f"{value!r} must be of type {kind.__name__}"))
+        return default
+
+    def enum(self, name: str, enum: type[Any], default: Any, data: Mapping[str, Any]) -> Any:
+        raw = data.get(name, default.value)
+        try:
+            return enum(raw)
+        except ValueError:
+            self.problems.append(
+                Problem(
+                    self.key, name, f"{raw!r} is not one of " + ", ".join(member.value for member in enum)
+                )
+            )
+            return default
+
+
+def _rollout_from_dict(reader: _Reader, data: Any) -> Rollout | None:
+    if data is None:
+        return None
+    if not isinstance(data, Mapping):
+        reader.problems.append(Problem(reader.key, "rollout", "must be an object or null"))
+        return None
+    whitelist = data.get("whitelist", [])
+    if not isinstance(whitelist, list) or not all(isinstance(c, str) for c in whitelist):
+        reader.problems.append(Problem(reader.key, "rollout.whitelist", "must be a list of strings"))
+        whitelist = []
+    percentage = data.get("percentage", 0.0)
+    if isinstance(percentage, bool) or not isinstance(percentage, int | float):
+        reader.problems.append(Problem(reader.key, "rollout.percentage", "must be a number"))
+        percentage = 0.0
+    group_id = data.get("groupId")
+    stickiness = data.get("stickiness", "customerId")
+    return Rollout(
+        tier=reader.enum("tier", Tier, Tier.TIER_0_DISABLED, data),
+        percentage=percentage,
+        status=reader.enum("status", RolloutStatus, RolloutStatus.PLANNED, data),
+        whitelist=frozenset(whitelist),
+        group_id=group_id if isinstance(group_id, str) else None,
+        stickiness=stickiness if isinstance(stickiness, str) else "customerId",
+    )
+
+
+def state_from_dict(key: str, data: Any, problems: list[Problem]) -> FlagState | None:
+    """Parse one flag's wire form, appending to `problems` whatever is wrong with it."""
+    if not isinstance(data, Mapping):
+        problems.append(Problem(key, "(flag)", "must be an object"))
+        return None
+    reader = _Reader(key, data, problems)
+    prerequisites = reader.get("prerequisites", list, [])
+    phase = data.get("phase")
+    if phase is not None and (isinstance(phase, bool) or not isinstance(phase, int)):
+        problems.append(Problem(key, "phase", f"{phase!r} must be 1, 2, 3 or null"))
+        phase = None
+    definition = FlagDefinition(
+        key=key,
+        type=reader.enum("type", FlagType, FlagType.BOOL, data),
+        default=data.get("defaultValue", False),
+        phase=phase,
+        description=reader.get("description", str, ""),
+        prerequisites=tuple(str(p) for p in prerequisites),
+    )
+    config_values: dict[str, Any] = {}
+    if "value" in data:
+        config_values["value"] = data["value"]
+    config = EnvironmentConfig(
+        killed=reader.get("killed", bool, False),
+        rollout=_rollout_from_dict(reader, data.get("rollout")),
+        organization_overrides=frozen_mapping(reader.get("organizationOverrides", dict, {})),
+        customer_overrides=frozen_mapping(reader.get("customerOverrides", dict, {})),
+        **config_values,
+    )
+    return FlagState(definition=definition, config=config)
+
+
+def snapshot_from_dict(data: Any) -> Snapshot:
+    """Parse and validate a snapshot's wire form; raise `InvalidConfiguration` if it is bad."""
+    problems: list[Problem] = []
+    if not isinstance(data, Mapping):
+        raise InvalidConfiguration([Problem("(snapshot)", "(document)", "must be an object")])
+    if data.get("formatVersion") != FORMAT_VERSION:
+        problems.append(Problem("(snapshot)", "formatVersion", f"must be {FORMAT_VERSION}"))
+    flags = data.get("flags")
+    if not isinstance(flags, Mapping):
+        problems.append(Problem("(snapshot)", "flags", "must be an object"))
+        flags = {}
+    environment = data.get("environment")
+    if not isinstance(environment, str) or not environment:
+        problems.append(Problem("(snapshot)", "environment", "must be a non-empty string"))
+    version = data.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        problems.append(Problem("(snapshot)", "version", "must be a non-negative integer"))
+    enabled = data.get("flagsEnabled", True)
+    if not isinstance(enabled, bool):
+        problems.append(Problem("(snapshot)", "flagsEnabled", "must be a boolean"))
+    states = [
+        state
+        for key, body in flags.items()
+        if (state := state_from_dict(str(key), body, problems)) is not None
+    ]
+    problems += check_states(states, prerequisites=False)
+    if problems:
+        raise InvalidConfiguration(problems)
+    return Snapshot(
+        states,
+        environment=str(environment),
+        version=int(version),  # type: ignore[arg-type]
+        flags_enabled=bool(enabled),
+    )

@@ -1,0 +1,1 @@
+"""Composition root: settings → engine → unit of work → services → one ASGI app."""

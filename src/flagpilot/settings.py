@@ -1,0 +1,66 @@
+"""Process settings, read once from environment variables by the composition root and the CLI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///./flagpilot.db"
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a flagpilot process is configured with.
+
+    Attributes:
+        database_url: SQLAlchemy URL (`FLAGPILOT_DATABASE_URL`); SQLite file by default.
+        environment: the environment evaluated when a request names none (`FLAGPILOT_ENVIRONMENT`).
+        flags_enabled: the master switch (`FLAGPILOT_FLAGS_ENABLED`); false serves built-in
+            defaults only.
+        config_file: TOML file with preset environment overrides (`FLAGPILOT_CONFIG`).
+        cache_ttl_seconds: longest a snapshot is served without re-checking the database.
+        bootstrap_admin_token: an admin token to create at start (`FLAGPILOT_BOOTSTRAP_ADMIN_TOKEN`).
+        cors_origins: origins allowed to call the widget endpoint from a browser.
+        environ: the raw variables, for preset overrides (`FLAGPILOT_PRESET__…`).
+    """
+
+    database_url: str = DEFAULT_DATABASE_URL
+    environment: str = "production"
+    flags_enabled: bool = True
+    config_file: Path | None = None
+    cache_ttl_seconds: float = 300.0
+    bootstrap_admin_token: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    environ: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from `environ` (the process environment by default)."""
+        env = dict(os.environ if environ is None else environ)
+        config = env.get("FLAGPILOT_CONFIG")
+        if config is None and Path("flagpilot.toml").is_file():
+            config = "flagpilot.toml"
+        origins = env.get("FLAGPILOT_CORS_ORIGINS", "")
+        return cls(
+            database_url=env.get("FLAGPILOT_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            environment=env.get("FLAGPILOT_ENVIRONMENT") or "production",
+            flags_enabled=_flag(env.get("FLAGPILOT_FLAGS_ENABLED"), True),
+            config_file=Path(config) if config else None,
+            cache_ttl_seconds=float(env.get("FLAGPILOT_CACHE_TTL_SECONDS") or 300),
+            bootstrap_admin_token=env.get("FLAGPILOT_BOOTSTRAP_ADMIN_TOKEN") or None,
+            cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            environ=env,
+        )
