@@ -1,0 +1,338 @@
+"""The relational schema: SQLAlchemy 2 models shared by SQLite and PostgreSQL.
+
+Five tables keep the names the product was specified with (`feature_rollouts`, `rollout_events`,
+`customer_feature_flags`, `organization_feature_flags`, `feature_flag_changes`); operators run
+SQL against them as written, so their table and column names are a public contract. No other
+table has "feature" in its name, so the checklist's `LIKE '%feature%'` lists exactly those five.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention, so migrations name constraints predictably."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _now() -> Any:
+    return func.now()
+
+
+class Environment(Base):
+    __tablename__ = "environments"
+    __table_args__ = {"comment": "Deployment environments (development, staging, production, ...)."}
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True, comment="Environment name.")
+    description: Mapped[str] = mapped_column(Text, default="", comment="What the environment is for.")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class Flag(Base):
+    __tablename__ = "flags"
+    __table_args__ = (
+        Index("ix_flags_phase", "phase"),
+        {"comment": "Flag definitions: key, type, default value, phase."},
+    )
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True, comment="Flag key.")
+    type: Mapped[str] = mapped_column(String(16), default="bool", comment="bool, string, number or json.")
+    default_value: Mapped[Any] = mapped_column(JSON, comment="Value when nothing more specific applies.")
+    phase: Mapped[int | None] = mapped_column(Integer, comment="Release phase 1, 2, 3 or null.")
+    description: Mapped[str] = mapped_column(Text, default="", comment="What the flag controls.")
+    prerequisites: Mapped[list[str]] = mapped_column(JSON, default=list, comment="Flags that must be on.")
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, comment="Archived flags are not served.")
+    version: Mapped[int] = mapped_column(Integer, default=1, comment="Optimistic-concurrency version.")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class FlagEnvironment(Base):
+    __tablename__ = "flag_environments"
+    __table_args__ = (
+        Index("ix_flag_environments_environment", "environment"),
+        {"comment": "A flag's kill switch and environment value in one environment."},
+    )
+
+    flag_key: Mapped[str] = mapped_column(
+        ForeignKey("flags.key", ondelete="CASCADE"), primary_key=True, comment="Flag key."
+    )
+    environment: Mapped[str] = mapped_column(
+        ForeignKey("environments.name", ondelete="CASCADE"), primary_key=True, comment="Environment."
+    )
+    killed: Mapped[bool] = mapped_column(Boolean, default=False, comment="Kill switch.")
+    has_value: Mapped[bool] = mapped_column(Boolean, default=False, comment="Whether value is set.")
+    value: Mapped[Any] = mapped_column(JSON, nullable=True, comment="Environment value.")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    __table_args__ = {"comment": "Tenants. Row-level security: a tenant session sees its own row."}
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True, comment="Organization id.")
+    name: Mapped[str] = mapped_column(Text, default="", comment="Display name.")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (
+        Index("ix_customers_organization_id", "organization_id"),
+        {"comment": "Customers (targeting keys), optionally in an organization."},
+    )
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True, comment="Customer id.")
+    organization_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), comment="Owning organization."
+    )
+    name: Mapped[str] = mapped_column(Text, default="", comment="Display name.")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class CustomerFeatureFlag(Base):
+    __tablename__ = "customer_feature_flags"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "feature_name", "environment"),
+        Index("ix_customer_feature_flags_feature_env", "feature_name", "environment"),
+        Index("ix_customer_feature_flags_organization_id", "organization_id"),
+        {"comment": "Per-customer flag overrides (most specific after the kill switch)."},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(128), comment="Customer id (targeting key).")
+    organization_id: Mapped[str | None] = mapped_column(
+        String(128), comment="The customer's organization, for row-level security."
+    )
+    feature_name: Mapped[str] = mapped_column(
+        ForeignKey("flags.key", ondelete="CASCADE"), comment="Flag key."
+    )
+    environment: Mapped[str] = mapped_column(
+        ForeignKey("environments.name", ondelete="CASCADE"), comment="Environment."
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, comment="Boolean view of the value.")
+    value: Mapped[Any] = mapped_column(JSON, comment="The override value (any flag type).")
+    reason: Mapped[str] = mapped_column(Text, default="", comment="Why the override exists.")
+    created_by: Mapped[str] = mapped_column(String(128), default="", comment="Actor.")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class OrganizationFeatureFlag(Base):
+    __tablename__ = "organization_feature_flags"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "feature_name", "environment"),
+        Index("ix_organization_feature_flags_feature_env", "feature_name", "environment"),
+        {"comment": "Per-organization flag overrides."},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organization_id: Mapped[str] = mapped_column(String(128), comment="Organization id.")
+    feature_name: Mapped[str] = mapped_column(
+        ForeignKey("flags.key", ondelete="CASCADE"), comment="Flag key."
+    )
+    environment: Mapped[str] = mapped_column(
+        ForeignKey("environments.name", ondelete="CASCADE"), comment="Environment."
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, comment="Boolean view of the value.")
+    value: Mapped[Any] = mapped_column(JSON, comment="The override value (any flag type).")
+    reason: Mapped[str] = mapped_column(Text, default="", comment="Why the override exists.")
+    created_by: Mapped[str] = mapped_column(String(128), default="", comment="Actor.")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class FeatureRollout(Base):
+    __tablename__ = "feature_rollouts"
+    __table_args__ = (
+        UniqueConstraint("feature_name", "environment"),
+        Index("ix_feature_rollouts_status", "status"),
+        {"comment": "Pilot rollouts: one per flag and environment, five tiers."},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    feature_name: Mapped[str] = mapped_column(
+        ForeignKey("flags.key", ondelete="CASCADE"), comment="Flag key."
+    )
+    environment: Mapped[str] = mapped_column(
+        ForeignKey("environments.name", ondelete="CASCADE"), comment="Environment."
+    )
+    current_tier: Mapped[str] = mapped_column(
+        String(32), default="tier_0_disabled", comment="tier_0_disabled ... tier_4_full."
+    )
+    percentage: Mapped[float] = mapped_column(Float, default=0.0, comment="Share of customers, 0-100.")
+    status: Mapped[str] = mapped_column(
+        String(16), default="planned", comment="planned, active, paused, completed, rolled_back."
+    )
+    whitelisted_customers: Mapped[list[str]] = mapped_column(
+        JSON, default=list, comment="Customers who get the feature while the rollout serves."
+    )
+    error_rate_threshold: Mapped[float] = mapped_column(
+        Float, default=0.05, comment="Automatic rollback above this error rate."
+    )
+    time_window_ms: Mapped[int] = mapped_column(
+        BigInteger, default=3_600_000, comment="Window over which the error rate is judged (ms)."
+    )
+    min_dwell_seconds: Mapped[int] = mapped_column(
+        Integer, default=172_800, comment="Minimum time in a tier before advancing."
+    )
+    min_events: Mapped[int] = mapped_column(
+        Integer, default=100, comment="Minimum outcome events in a tier before advancing."
+    )
+    tier_started_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="When the current tier began."
+    )
+    rollback_reason: Mapped[str | None] = mapped_column(Text, comment="Why it was rolled back.")
+    version: Mapped[int] = mapped_column(Integer, default=1, comment="Optimistic-concurrency version.")
+    created_by: Mapped[str] = mapped_column(String(128), default="", comment="Actor.")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class RolloutEvent(Base):
+    __tablename__ = "rollout_events"
+    __table_args__ = (
+        Index("ix_rollout_events_rollout_id_created_at", "rollout_id", "created_at"),
+        Index("ix_rollout_events_feature_name", "feature_name"),
+        {"comment": "Rollout lifecycle transitions (created, started, advanced, rolled back, ...)."},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rollout_id: Mapped[int] = mapped_column(
+        ForeignKey("feature_rollouts.id", ondelete="CASCADE"), comment="The rollout."
+    )
+    feature_name: Mapped[str] = mapped_column(String(128), comment="Flag key.")
+    event_type: Mapped[str] = mapped_column(String(32), comment="created, started, advanced, ...")
+    from_tier: Mapped[str | None] = mapped_column(String(32), comment="Tier before.")
+    to_tier: Mapped[str | None] = mapped_column(String(32), comment="Tier after.")
+    from_status: Mapped[str | None] = mapped_column(String(16), comment="Status before.")
+    to_status: Mapped[str | None] = mapped_column(String(16), comment="Status after.")
+    actor: Mapped[str] = mapped_column(String(128), default="", comment="Who or what did it.")
+    reason: Mapped[str] = mapped_column(Text, default="", comment="Why.")
+    details: Mapped[Any] = mapped_column(JSON, nullable=True, comment="Evidence, forced gates, ...")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class RolloutMetric(Base):
+    __tablename__ = "rollout_metrics"
+    __table_args__ = {"comment": "Outcome events aggregated per rollout, minute, tier and cohort."}
+
+    rollout_id: Mapped[int] = mapped_column(
+        ForeignKey("feature_rollouts.id", ondelete="CASCADE"), primary_key=True
+    )
+    minute: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), primary_key=True, comment="Start of the minute (UTC)."
+    )
+    tier: Mapped[str] = mapped_column(String(32), primary_key=True, comment="Tier at the time.")
+    cohort: Mapped[str] = mapped_column(String(16), primary_key=True, comment="treatment or control.")
+    successes: Mapped[int] = mapped_column(BigInteger, default=0, comment="Success outcomes.")
+    errors: Mapped[int] = mapped_column(BigInteger, default=0, comment="Error outcomes.")
+
+
+class FeatureFlagChange(Base):
+    __tablename__ = "feature_flag_changes"
+    __table_args__ = (
+        Index("ix_feature_flag_changes_feature_name_changed_at", "feature_name", "changed_at"),
+        Index("ix_feature_flag_changes_actor_changed_at", "actor", "changed_at"),
+        Index("ix_feature_flag_changes_changed_at", "changed_at"),
+        {"comment": "Audit trail of every change; each row's hash chains to the previous row."},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    changed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=_now(), comment="When."
+    )
+    actor: Mapped[str] = mapped_column(String(128), comment="Who ('database' for direct SQL).")
+    action: Mapped[str] = mapped_column(String(64), comment="What kind of change.")
+    feature_name: Mapped[str | None] = mapped_column(String(128), comment="Flag key, if any.")
+    environment: Mapped[str | None] = mapped_column(String(64), comment="Environment, if any.")
+    scope: Mapped[str] = mapped_column(
+        String(32), comment="flag, environment, organization, customer, rollout, token, ..."
+    )
+    subject_id: Mapped[str | None] = mapped_column(String(128), comment="Customer/org/token id.")
+    before_value: Mapped[str | None] = mapped_column(Text, comment="JSON before the change.")
+    after_value: Mapped[str | None] = mapped_column(Text, comment="JSON after the change.")
+    reason: Mapped[str] = mapped_column(Text, default="", comment="Why.")
+    prev_hash: Mapped[str | None] = mapped_column(String(64), comment="Hash of the previous row.")
+    hash: Mapped[str | None] = mapped_column(
+        String(64), comment="sha256 over this row and prev_hash; null until sealed."
+    )
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        Index("ix_api_tokens_organization_id", "organization_id"),
+        {"comment": "Bearer API tokens, stored as sha256 hashes."},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, comment="Public token id.")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, comment="sha256 of the secret.")
+    kind: Mapped[str] = mapped_column(String(16), comment="admin, editor, viewer, server-sdk or client-sdk.")
+    name: Mapped[str] = mapped_column(Text, default="", comment="Label.")
+    organization_id: Mapped[str | None] = mapped_column(String(128), comment="Scope, if any.")
+    environment: Mapped[str | None] = mapped_column(String(64), comment="SDK tokens: environment.")
+    created_by: Mapped[str] = mapped_column(String(128), default="", comment="Actor.")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = {"comment": "Admin UI users."}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True, comment="Login.")
+    display_name: Mapped[str] = mapped_column(Text, default="", comment="Name shown in the audit trail.")
+    password_hash: Mapped[str] = mapped_column(Text, default="", comment="scrypt hash.")
+    role: Mapped[str] = mapped_column(String(16), default="viewer", comment="admin, editor or viewer.")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class StateVersion(Base):
+    __tablename__ = "state_version"
+    __table_args__ = {"comment": "One row: the version of flag state, bumped by triggers on every change."}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="Always 1.")
+    version: Mapped[int] = mapped_column(BigInteger, default=0, comment="Snapshot version.")
+
+
+class AppTransaction(Base):
+    __tablename__ = "app_transactions"
+    __table_args__ = {
+        "comment": "Marker rows the application writes (and deletes) inside its own write "
+        "transactions, so triggers can tell its changes from direct SQL."
+    }
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    actor: Mapped[str] = mapped_column(String(128), default="")
