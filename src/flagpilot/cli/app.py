@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from flagpilot.cli import evaluate
+from flagpilot.cli import evaluate, serve
 
 app = typer.Typer(
     name="flagpilot",
@@ -14,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 evaluate.register(app)
+serve.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,69 @@
+"""The application factory: one FastAPI app from the services the composition root hands over.
+
+Middleware, outermost first: request observation (id, latency, access log) sees every
+answer including errors; CORS for the browser-facing routes; the body-size limit before any
+route reads a byte. Errors of every layer become problem documents through `problems`.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.types import Lifespan
+
+from flagpilot import __version__
+from flagpilot.api import problems
+from flagpilot.api.cors import BrowserCors
+from flagpilot.api.deps import ApiDependencies
+from flagpilot.api.limits import BodySizeLimit
+from flagpilot.api.metrics import ApiMetrics
+from flagpilot.api.observe import RequestObserver
+from flagpilot.api.ofrep import ofrep_router
+from flagpilot.api.operations import operations_router
+from flagpilot.api.sdk import sdk_router
+from flagpilot.api.tokens import tokens_router
+from flagpilot.api.widget import widget_router
+
+DESCRIPTION = """\
+Feature flags and progressive rollouts.
+
+Authenticate with an API token: `Authorization: Bearer fp_<kind>_…`. Errors are
+`application/problem+json` (RFC 9457). Conditional requests (`If-None-Match`) are answered
+with 304 where a route returns an `ETag`.
+"""
+
+
+def create_app(deps: ApiDependencies, lifespan: Lifespan[FastAPI] | None = None) -> FastAPI:
+    """Build the HTTP API over `deps`.
+
+    Args:
+        deps: the services to serve.
+        lifespan: what the composition root starts before serving and stops after
+            (caches, listeners, database pools).
+
+    The app keeps `deps` and its metrics on `app.state` (`deps`, `metrics`) for routers added
+    later by the composition root.
+    """
+    app = FastAPI(
+        title="flagpilot",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    metrics = ApiMetrics(deps.snapshots, deps.flags_enabled, deps.collectors)
+    app.state.deps = deps
+    app.state.metrics = metrics
+    problems.install(app)
+    routers = [widget_router(deps, metrics), ofrep_router(deps, metrics), sdk_router(deps)]
+    if deps.tokens is not None:
+        routers.append(tokens_router(deps.tokens, deps.authenticator))
+    for router in (*routers, operations_router(deps, metrics), *deps.routers):
+        app.include_router(router)
+    # add_middleware wraps: the last added is outermost.
+    app.add_middleware(BodySizeLimit, max_bytes=deps.max_body_bytes)
+    if deps.cors_origins:
+        app.add_middleware(BrowserCors, origins=deps.cors_origins)
+    app.add_middleware(RequestObserver, metrics=metrics, access_log=deps.access_log)
+    return app

@@ -1,0 +1,39 @@
+"""Structured logs: one JSON object per line, for log shippers rather than eyes.
+
+Records may carry `extra={"fields": {...}}`; those fields become members of the line.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a record as `{"ts", "level", "logger", "message", ...fields}`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            line.update(fields)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(line, default=str).decode()
+
+
+def configure_json_logging(level: int = logging.INFO) -> None:
+    """Send every log record to stderr as a JSON line (replacing existing root handlers)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

@@ -1,0 +1,125 @@
+"""Prometheus metrics of one app, in a registry of its own.
+
+A per-app `CollectorRegistry` (not the process-global one) lets several apps live in one
+process — tests build many — without clashing names. Evaluation counts are kept in a plain dict
+on the request path (a few hundred nanoseconds for a whole widget document) and turned into
+Prometheus samples only when `/metrics` is scraped; cache and snapshot figures are read from the
+`SnapshotProvider` at scrape time, so they are never out of date.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client import Counter as PromCounter
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from flagpilot.core import ErrorCode, EvaluationResult
+from flagpilot.services.snapshots import SnapshotProvider
+
+UNKNOWN_FLAG = "(unknown)"
+"""The flag label of evaluations of flags that do not exist: callers choose those keys, so
+labelling them by key would let anyone grow the metric without bound."""
+
+UNMATCHED_ROUTE = "(unmatched)"
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class _ServingCollector:
+    """Samples computed at scrape time from the evaluation counts and the snapshot cache."""
+
+    def __init__(
+        self, snapshots: SnapshotProvider, flags_enabled: bool, evaluations: Counter[tuple[str, str]]
+    ):
+        self._snapshots = snapshots
+        self._flags_enabled = flags_enabled
+        self._evaluations = evaluations
+
+    def collect(self) -> Iterator[Metric]:
+        evaluations = CounterMetricFamily(
+            "flagpilot_evaluations", "Flag evaluations served, by flag and reason.", labels=["flag", "reason"]
+        )
+        for (flag, reason), count in sorted(self._evaluations.items()):
+            evaluations.add_metric([flag, reason], count)
+        yield evaluations
+        stats = self._snapshots.stats()
+        yield CounterMetricFamily(
+            "flagpilot_snapshot_cache_hits", "Snapshot reads served from memory.", stats.hits
+        )
+        yield CounterMetricFamily(
+            "flagpilot_snapshot_cache_misses", "Snapshot reads that had to build a snapshot.", stats.misses
+        )
+        yield GaugeMetricFamily(
+            "flagpilot_snapshot_age_seconds",
+            "Seconds since the snapshots were confirmed current.",
+            stats.age_seconds,
+        )
+        yield GaugeMetricFamily("flagpilot_snapshot_version", "Newest snapshot version held.", stats.version)
+        yield GaugeMetricFamily(
+            "flagpilot_snapshot_stale",
+            "1 while old snapshots are served because the database is unreachable.",
+            int(stats.stale),
+        )
+        yield GaugeMetricFamily(
+            "flagpilot_flags_enabled",
+            "0 while the master switch serves built-in defaults only.",
+            int(self._flags_enabled),
+        )
+
+
+class ApiMetrics:
+    """The counters and histograms the API records, and their exposition.
+
+    Args:
+        snapshots: read at scrape time for cache and snapshot figures.
+        flags_enabled: the master switch, exposed as a gauge.
+        collectors: further collectors to expose, e.g. the storage layer's query times.
+    """
+
+    def __init__(
+        self, snapshots: SnapshotProvider, flags_enabled: bool, collectors: Sequence[Collector] = ()
+    ) -> None:
+        self.registry = CollectorRegistry()
+        self.evaluations: Counter[tuple[str, str]] = Counter()
+        self._latency = Histogram(
+            "flagpilot_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template.",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self._requests = PromCounter(
+            "flagpilot_http_requests",
+            "HTTP requests answered, by route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self._children: dict[tuple[str, str, int], tuple[Histogram, PromCounter]] = {}
+        self.registry.register(_ServingCollector(snapshots, flags_enabled, self.evaluations))
+        for collector in collectors:
+            self.registry.register(collector)
+
+    def count(self, results: Iterable[EvaluationResult]) -> None:
+        """Count evaluations by flag and reason."""
+        evaluations = self.evaluations
+        for result in results:
+            key = UNKNOWN_FLAG if result.error_code is ErrorCode.FLAG_NOT_FOUND else result.key
+            evaluations[key, result.reason.value] += 1
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Record one answered request (labelled children are cached: `labels()` is not free)."""
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._latency.labels(method, route), self._requests.labels(method, route, str(status))
+            self._children[key] = children
+        children[0].observe(seconds)
+        children[1].inc()
+
+    def exposition(self) -> bytes:
+        """The registry in Prometheus' text format."""
+        return generate_latest(self.registry)

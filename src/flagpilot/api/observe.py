@@ -1,0 +1,79 @@
+"""Per-request observation: a request id, a latency sample and one JSON access-log line.
+
+A caller's `X-Request-ID` is kept (so a trace crosses services) when it looks like an id;
+otherwise one is made. Either way it is echoed in the response and written in the log line, so a
+client's complaint can be matched to the server's record. Latency is labelled by route template
+(`/ofrep/v1/evaluate/flags/{key}`), never by raw path, to keep the metric's size bounded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from time import perf_counter
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from flagpilot.api.metrics import UNMATCHED_ROUTE, ApiMetrics
+
+access_logger = logging.getLogger("flagpilot.access")
+
+_ID_PATTERN = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
+
+
+def _incoming_id(scope: Scope) -> bytes | None:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            return value if _ID_PATTERN.fullmatch(value) else None
+    return None
+
+
+class RequestObserver:
+    """ASGI middleware recording every HTTP request in the metrics and the access log."""
+
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics, access_log: bool = True) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.access_log = access_log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = perf_counter()
+        request_id = _incoming_id(scope) or os.urandom(12).hex().encode()
+        id_header = (b"x-request-id", request_id)
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), id_header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", UNMATCHED_ROUTE)
+            self.metrics.observe_request(scope["method"], template, status, elapsed)
+            if self.access_log and access_logger.isEnabledFor(logging.INFO):
+                state = scope.get("state") or {}
+                access_logger.info(
+                    "request",
+                    extra={
+                        "fields": {
+                            "request_id": request_id.decode(),
+                            "method": scope["method"],
+                            "path": scope["path"],
+                            "route": template,
+                            "status": status,
+                            "duration_ms": round(elapsed * 1000, 3),
+                            "token_id": state.get("token_id"),
+                            "client": (scope.get("client") or (None,))[0],
+                        }
+                    },
+                )

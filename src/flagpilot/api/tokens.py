@@ -1,0 +1,100 @@
+"""Token administration: issue, list and revoke API tokens (admin tokens only).
+
+An organization's admin token manages that organization's tokens only, and cannot issue a token
+for all organizations. The secret of a new token is in the creation response and nowhere else.
+"""
+
+# No `from __future__ import annotations` here: FastAPI reads the routes' `Annotated`
+# dependencies at definition time, and they name locals of the router factory.
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import Field
+
+from flagpilot.api.schemas import PROBLEM_RESPONSES, Camel, Problem, ValidationProblem
+from flagpilot.api.security import require
+from flagpilot.services.auth import Authenticator, Principal, TokenKind
+from flagpilot.services.errors import PermissionDenied, TokenNotFound
+from flagpilot.services.tokens import TokenInfo, TokenService
+
+
+class NewToken(Camel):
+    """What to issue."""
+
+    kind: TokenKind
+    name: str = Field(min_length=1, max_length=200)
+    organization_id: str | None = Field(default=None, max_length=256)
+    environment: str | None = Field(default=None, max_length=256)
+
+
+class TokenView(Camel):
+    """A token without its secret."""
+
+    token_id: str
+    kind: TokenKind
+    name: str
+    organization_id: str | None
+    environment: str | None
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None
+    hint: str
+
+
+class IssuedToken(TokenView):
+    """A new token with its secret, shown this once."""
+
+    secret: str
+
+
+def _view(token: TokenInfo) -> dict[str, Any]:
+    return TokenView.model_validate(token, from_attributes=True).model_dump(mode="json", by_alias=True)
+
+
+def tokens_router(tokens: TokenService, authenticator: Authenticator) -> APIRouter:
+    """`/api/admin/tokens` over `tokens`."""
+    router = APIRouter(prefix="/api/admin/tokens", tags=["tokens"])
+    admin = Depends(require(authenticator, TokenKind.ADMIN))
+    actor = "token:{}".format
+
+    @router.post(
+        "",
+        status_code=201,
+        summary="Issue a token",
+        response_model=IssuedToken,
+        responses={422: {"model": ValidationProblem}, **PROBLEM_RESPONSES},
+    )
+    async def issue(body: NewToken, principal: Annotated[Principal, admin]) -> dict[str, Any]:
+        """Issue a token; its secret is in this response only."""
+        organization = body.organization_id
+        if principal.organization_id is not None:
+            if organization not in (None, principal.organization_id):
+                raise PermissionDenied("this token is confined to another organization")
+            organization = principal.organization_id
+        token, secret = tokens.create(
+            body.kind, organization, body.environment, body.name, actor(principal.token_id)
+        )
+        return {**_view(token), "secret": secret}
+
+    @router.get("", summary="List tokens", response_model=list[TokenView], responses=PROBLEM_RESPONSES)
+    async def list_tokens(principal: Annotated[Principal, admin]) -> list[dict[str, Any]]:
+        """Every token the caller may see, without secrets."""
+        return [_view(token) for token in tokens.list(principal.organization_id)]
+
+    @router.delete(
+        "/{token_id}",
+        summary="Revoke a token",
+        response_model=TokenView,
+        responses={404: {"model": Problem}, **PROBLEM_RESPONSES},
+    )
+    async def revoke(token_id: str, principal: Annotated[Principal, admin]) -> dict[str, Any]:
+        """Stop accepting a token from now on."""
+        token = tokens.get(token_id)
+        if principal.organization_id is not None and token.organization_id != principal.organization_id:
+            raise TokenNotFound(
+                f"token {token_id!r} does not exist"
+            )  # another tenant's: not even its existence
+        return _view(tokens.revoke(token_id, actor(principal.token_id)))
+
+    return router

@@ -1,0 +1,261 @@
+"""API tokens: issue, list, revoke and recognise bearer secrets.
+
+A secret is shown once, when it is created, and only its SHA-256 is stored: a leaked database
+reveals no usable token. Secrets carry 256 random bits, so a plain hash (not a slow password
+hash) is enough, and lookup by hash needs no constant-time comparison — an attacker cannot learn
+anything about a stored hash from how fast a guess misses.
+
+    fp_<kind>_<43 url-safe characters>      e.g. fp_client-sdk_Zx3…
+
+The kind in the prefix makes a token recognisable in logs and secret scanners; it is not
+trusted: the stored record decides what the token may do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Protocol
+
+from flagpilot.core import Problem
+from flagpilot.services.auth import Principal, TokenKind
+from flagpilot.services.errors import InvalidInput, TokenNotFound
+
+SECRET_PREFIX = "fp_"
+MAX_NAME_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """Everything about a token except its secret.
+
+    Attributes:
+        token_id: public id, safe to show and log.
+        kind: what the token may do.
+        name: what it is for, in its creator's words.
+        organization_id: the organization it is confined to, or None.
+        environment: the environment it is confined to, or None.
+        created_at: when it was issued (UTC).
+        created_by: who issued it.
+        revoked_at: when it was revoked, or None while it is valid.
+        hint: the first characters of the secret, to tell tokens apart without revealing them.
+    """
+
+    token_id: str
+    kind: TokenKind
+    name: str
+    organization_id: str | None
+    environment: str | None
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+    hint: str = ""
+
+    @property
+    def active(self) -> bool:
+        """Whether the token is still accepted."""
+        return self.revoked_at is None
+
+    def principal(self) -> Principal:
+        """The caller this token stands for."""
+        return Principal(self.token_id, self.kind, self.organization_id, self.environment)
+
+
+class TokenStore(Protocol):
+    """Where tokens are kept; implementations write the audit row for `add` and `revoke`."""
+
+    def add(self, token: TokenInfo, secret_hash: str, actor: str) -> None:
+        """Store a new token under the hash of its secret."""
+        ...
+
+    def find_by_hash(self, secret_hash: str) -> TokenInfo | None:
+        """The token whose secret hashes to `secret_hash`, revoked or not."""
+        ...
+
+    def get(self, token_id: str) -> TokenInfo | None:
+        """The token with this id."""
+        ...
+
+    def all(self, organization_id: str | None = None) -> list[TokenInfo]:
+        """Every token, or those of one organization, oldest first."""
+        ...
+
+    def revoke(self, token_id: str, at: datetime, actor: str) -> TokenInfo | None:
+        """Mark a token revoked; None if there is no such token."""
+        ...
+
+
+def hash_secret(secret: str) -> str:
+    """The stored form of a secret: its SHA-256 in hex."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_secret(kind: TokenKind) -> str:
+    """A fresh secret of `kind`: the prefix, the kind and 256 random bits."""
+    return f"{SECRET_PREFIX}{kind.value}_{secrets.token_urlsafe(32)}"
+
+
+class InMemoryTokenStore:
+    """A token store in a dict: for tests and for a server running without a database."""
+
+    def __init__(self) -> None:
+        self._by_hash: dict[str, str] = {}
+        self._tokens: dict[str, TokenInfo] = {}
+
+    def add(self, token: TokenInfo, secret_hash: str, actor: str) -> None:
+        """Store `token`; the actor is only recorded by audited stores."""
+        self._tokens[token.token_id] = token
+        self._by_hash[secret_hash] = token.token_id
+
+    def find_by_hash(self, secret_hash: str) -> TokenInfo | None:
+        """The token stored under `secret_hash`."""
+        token_id = self._by_hash.get(secret_hash)
+        return None if token_id is None else self._tokens[token_id]
+
+    def get(self, token_id: str) -> TokenInfo | None:
+        """The token with this id."""
+        return self._tokens.get(token_id)
+
+    def all(self, organization_id: str | None = None) -> list[TokenInfo]:
+        """Every token (of one organization, if given), in the order they were added."""
+        return [
+            t
+            for t in self._tokens.values()
+            if organization_id is None or t.organization_id == organization_id
+        ]
+
+    def revoke(self, token_id: str, at: datetime, actor: str) -> TokenInfo | None:
+        """Mark `token_id` revoked at `at` (the first revocation time is kept)."""
+        token = self._tokens.get(token_id)
+        if token is None:
+            return None
+        if token.revoked_at is None:
+            token = self._tokens[token_id] = replace(token, revoked_at=at)
+        return token
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TokenService:
+    """Issues and recognises API tokens; an `Authenticator` for the HTTP layer.
+
+    Args:
+        store: where tokens live.
+        clock: the current time (UTC); a parameter so tests control it.
+    """
+
+    def __init__(self, store: TokenStore, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._store = store
+        self._clock = clock
+
+    def create(
+        self,
+        kind: TokenKind | str,
+        organization_id: str | None,
+        environment: str | None,
+        name: str,
+        actor: str,
+    ) -> tuple[TokenInfo, str]:
+        """Issue a token; the secret is returned here once and never again.
+
+        Raises:
+            InvalidInput: an unknown kind, or an empty or overlong name.
+        """
+        token_kind = _checked_kind(kind)
+        _check_name(name)
+        secret = new_secret(token_kind)
+        return self._add(secret, token_kind, organization_id, environment, name.strip(), actor), secret
+
+    def register(self, secret: str, kind: TokenKind, name: str, actor: str = "system") -> TokenInfo:
+        """Accept a secret chosen by the operator (the bootstrap admin token); idempotent.
+
+        Raises:
+            InvalidInput: an empty secret.
+        """
+        if not secret.strip():
+            raise InvalidInput("a token secret must not be empty", [Problem("(token)", "secret", "empty")])
+        existing = self._store.find_by_hash(hash_secret(secret))
+        if existing is not None:
+            return existing
+        return self._add(secret, kind, None, None, name, actor, hint=False)
+
+    def list(self, organization_id: str | None = None) -> list[TokenInfo]:
+        """Every token, or one organization's, without secrets."""
+        return self._store.all(organization_id)
+
+    def get(self, token_id: str) -> TokenInfo:
+        """The token with this id.
+
+        Raises:
+            TokenNotFound: there is no token with this id.
+        """
+        token = self._store.get(token_id)
+        if token is None:
+            raise TokenNotFound(f"token {token_id!r} does not exist")
+        return token
+
+    def revoke(self, token_id: str, actor: str) -> TokenInfo:
+        """Stop accepting a token from now on.
+
+        Raises:
+            TokenNotFound: there is no token with this id.
+        """
+        token = self._store.revoke(token_id, self._clock(), actor)
+        if token is None:
+            raise TokenNotFound(f"token {token_id!r} does not exist")
+        return token
+
+    def authenticate(self, secret: str) -> Principal | None:
+        """The principal of an active token with this secret, else None."""
+        if not secret:
+            return None
+        token = self._store.find_by_hash(hash_secret(secret))
+        if token is None or token.revoked_at is not None:
+            return None
+        return token.principal()
+
+    def _add(
+        self,
+        secret: str,
+        kind: TokenKind,
+        organization_id: str | None,
+        environment: str | None,
+        name: str,
+        actor: str,
+        hint: bool = True,
+    ) -> TokenInfo:
+        token = TokenInfo(
+            token_id=f"tok_{secrets.token_hex(8)}",
+            kind=kind,
+            name=name,
+            organization_id=organization_id or None,
+            environment=environment or None,
+            created_at=self._clock(),
+            created_by=actor,
+            # An operator-chosen secret may be short: show none of it.
+            hint=secret[: len(SECRET_PREFIX) + len(kind.value) + 5] if hint else "",
+        )
+        self._store.add(token, hash_secret(secret), actor)
+        return token
+
+
+def _checked_kind(kind: TokenKind | str) -> TokenKind:
+    try:
+        return TokenKind(kind)
+    except ValueError:
+        allowed = ", ".join(k.value for k in TokenKind)
+        raise InvalidInput(
+            f"unknown token kind {kind!r}", [Problem("(token)", "kind", f"must be one of {allowed}")]
+        ) from None
+
+
+def _check_name(name: str) -> None:
+    if not name.strip() or len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(
+            "a token needs a name", [Problem("(token)", "name", f"must be 1 to {MAX_NAME_LENGTH} characters")]
+        )
