@@ -17,7 +17,8 @@ class EvaluationResult:
         key: the flag key asked for.
         value: the value (the caller's default when `reason` is `ERROR`).
         reason: the OpenFeature reason.
-        variant: `on`/`off` for boolean flags, else None.
+        variant: `on`/`off` for boolean values, else None; None on errors, whose value is a
+            fallback rather than a variant of the flag.
         error_code: set only when `reason` is `ERROR`.
         error_message: a human explanation of the error.
         version: the snapshot version the result was computed from.

@@ -16,7 +16,7 @@ from flagpilot.core.context import EvaluationContext
 from flagpilot.core.enums import ErrorCode, FlagType, Reason
 from flagpilot.core.explain import Explanation, Step, explain_state
 from flagpilot.core.model import FlagState, FlagValue
-from flagpilot.core.result import EvaluationResult, variant_of
+from flagpilot.core.result import EvaluationResult
 
 
 class _NoDefault:
@@ -25,7 +25,8 @@ class _NoDefault:
 
 
 NO_DEFAULT: Final = _NoDefault()
-"""Marker for "the caller gave no default": error results then carry the flag's own default."""
+"""Marker for "the caller gave no default": an error result then carries the flag's own default
+(a partial rollout's missing targeting key) or None (an unknown flag, a type mismatch)."""
 
 
 class Snapshot:
@@ -96,7 +97,7 @@ class Snapshot:
             return compiled.default_result
         result = compiled.evaluate(ctx)
         if result.error_code is not None and default is not NO_DEFAULT:
-            return replace(result, value=default, variant=variant_of(default))
+            return replace(result, value=default)
         return result
 
     def evaluate_all(self, ctx: EvaluationContext) -> dict[str, EvaluationResult]:
@@ -117,12 +118,10 @@ class Snapshot:
         return explain_state(state, ctx, self.version)
 
     def _error(self, key: str, default: FlagValue, code: ErrorCode, message: str) -> EvaluationResult:
-        value = None if default is NO_DEFAULT else default
         return EvaluationResult(
             key=key,
-            value=value,
+            value=None if default is NO_DEFAULT else default,
             reason=Reason.ERROR,
-            variant=variant_of(value),
             error_code=code,
             error_message=message,
             version=self.version,
