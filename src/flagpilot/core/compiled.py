@@ -1,123 +1,155 @@
 """A flag compiled for the hot path: every context-independent result is built once.
 
 Evaluating a compiled flag costs a few dict and set look-ups and at most one murmur3 hash, and
-allocates nothing: the result objects for each outcome are made when the snapshot is built.
+allocates nothing: the result objects for each outcome are made when the snapshot is built, and
+`evaluate` is a closure over them, specialised to the flag's shape, that reads locals only.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable
 
 import mmh3
 
-from flagpilot.core.bucketing import threshold
+from flagpilot.core.bucketing import BUCKETS, threshold
 from flagpilot.core.context import EvaluationContext
-from flagpilot.core.enums import ErrorCode, Reason
+from flagpilot.core.enums import ErrorCode, Reason, Tier
 from flagpilot.core.explain import off_value
 from flagpilot.core.model import FlagState, FlagValue
 from flagpilot.core.result import EvaluationResult, variant_of
 
-_NO_ROLLOUT: Final = 0
-_ALL_OFF: Final = 1
-_PARTIAL: Final = 2
-_ALL_ON: Final = 3
+Evaluator = Callable[[EvaluationContext], EvaluationResult]
+"""A compiled flag's evaluation: context in, result out."""
 
 
 class CompiledFlag:
-    """The fast, precomputed form of one `FlagState` at one snapshot version."""
+    """The fast, precomputed form of one `FlagState` at one snapshot version.
 
-    __slots__ = (
-        "bound",
-        "by_customer",
-        "customer_results",
-        "default_result",
-        "fallthrough",
-        "key_missing",
-        "killed",
-        "mode",
-        "org_results",
-        "prefix",
-        "split_off",
-        "split_on",
-        "state",
-        "stickiness",
-        "whitelist",
-        "whitelist_result",
-    )
+    Args:
+        state: the flag and its configuration in one environment.
+        version: the snapshot version every result carries.
+        enabled: the master switch; when False, `evaluate` always answers `default_result`.
 
-    def __init__(self, state: FlagState, version: int) -> None:
-        self.state = state
+    Attributes:
+        state: the flag state it was compiled from.
+        default_result: the flag's default with reason `DEFAULT`.
+        key_missing: the `TARGETING_KEY_MISSING` error a partial rollout gives an anonymous context.
+        evaluate: DESIGN.md's seven steps applied to a context (`explain_state` is the prose form
+            of the same rule).
+    """
+
+    __slots__ = ("default_result", "evaluate", "key_missing", "state")
+
+    def __init__(self, state: FlagState, version: int, *, enabled: bool = True) -> None:
         key = state.key
-        definition = state.definition
-        config = state.config
 
-        def result(value: FlagValue, reason: Reason, tier: object = None) -> EvaluationResult:
+        def result(value: FlagValue, reason: Reason, tier: Tier | None) -> EvaluationResult:
             return EvaluationResult(
-                key=key,
-                value=value,
-                reason=reason,
-                variant=variant_of(value),
-                version=version,
-                tier=tier,  # type: ignore[arg-type]
+                key=key, value=value, reason=reason, variant=variant_of(value), version=version, tier=tier
             )
 
-        self.default_result = result(definition.default, Reason.DEFAULT)
-        self.killed = result(off_value(state), Reason.DISABLED) if config.killed else None
-        self.customer_results = {
-            customer: result(value, Reason.TARGETING_MATCH)
-            for customer, value in config.customer_overrides.items()
-        }
-        self.org_results = {
-            org: result(value, Reason.TARGETING_MATCH) for org, value in config.organization_overrides.items()
-        }
-        self.fallthrough = result(config.value, Reason.STATIC) if config.has_value else self.default_result
-        rollout = config.rollout
-        tier = None if rollout is None else rollout.tier
-        self.whitelist = frozenset() if rollout is None else rollout.whitelist
-        self.whitelist_result = result(True, Reason.TARGETING_MATCH, tier)
-        self.split_on = result(True, Reason.SPLIT, tier)
-        self.split_off = result(False, Reason.SPLIT, tier)
-        self.prefix = f"{key if rollout is None else rollout.group_id or key}:"
-        self.stickiness = "customerId" if rollout is None else rollout.stickiness
-        self.by_customer = self.stickiness == "customerId"
+        rollout = state.config.rollout
+        stickiness = "customerId" if rollout is None else rollout.stickiness
+        default_result = result(state.definition.default, Reason.DEFAULT, None)
+        self.state = state
+        self.default_result = default_result
         self.key_missing = EvaluationResult(
             key=key,
-            value=definition.default,
+            value=state.definition.default,
             reason=Reason.ERROR,
             error_code=ErrorCode.TARGETING_KEY_MISSING,
-            error_message=f"flag {key!r} is in a partial rollout and needs a {self.stickiness}",
+            error_message=f"flag {key!r} is in a partial rollout and needs a {stickiness}",
             version=version,
         )
-        self.bound = 0
-        if rollout is None or not rollout.serving:
-            self.mode = _NO_ROLLOUT
-        else:
-            self.bound = threshold(rollout.percentage)
-            self.mode = _ALL_OFF if self.bound <= 0 else _ALL_ON if self.bound >= 10_000 else _PARTIAL
+        self.evaluate: Evaluator = (
+            _evaluator(state, result, default_result, self.key_missing)
+            if enabled
+            else lambda ctx: default_result
+        )
 
-    def evaluate(self, ctx: EvaluationContext) -> EvaluationResult:
-        """Apply the seven steps of DESIGN.md to `ctx` (see `explain_state` for the prose)."""
-        if self.killed is not None:
-            return self.killed
+
+def _evaluator(
+    state: FlagState,
+    result: Callable[[FlagValue, Reason, Tier | None], EvaluationResult],
+    default_result: EvaluationResult,
+    key_missing: EvaluationResult,
+) -> Evaluator:
+    """Build the evaluation closure for `state`, specialised to its rollout's shape."""
+    config = state.config
+    if config.killed:
+        killed = result(off_value(state), Reason.DISABLED, None)
+        return lambda ctx: killed
+
+    # An empty id is anonymous and matches nothing: leaving "" out of every table spares the hot
+    # path a truth test per step (`None in table` is simply False).
+    customers = {
+        c: result(v, Reason.TARGETING_MATCH, None) for c, v in config.customer_overrides.items() if c
+    }
+    organizations = {
+        o: result(v, Reason.TARGETING_MATCH, None) for o, v in config.organization_overrides.items() if o
+    }
+    rollout = config.rollout
+    if rollout is None or not rollout.serving:
+        fallthrough = result(config.value, Reason.STATIC, None) if config.has_value else default_result
+        return _settled(customers, organizations, {}, fallthrough)
+
+    tier = rollout.tier
+    whitelist_result = result(True, Reason.TARGETING_MATCH, tier)
+    whitelisted = {c: whitelist_result for c in rollout.whitelist if c}
+    bound = threshold(rollout.percentage)
+    if bound <= 0 or bound >= BUCKETS:
+        return _settled(customers, organizations, whitelisted, result(bound > 0, Reason.SPLIT, tier))
+
+    split_on = result(True, Reason.SPLIT, tier)
+    split_off = result(False, Reason.SPLIT, tier)
+    prefix = f"{rollout.group_id or state.key}:"
+    stickiness = rollout.stickiness
+    by_customer = stickiness == "customerId"
+    # bucket = coarse * 100 + fine, with coarse = h % 100 and fine = h // 100 % 100 (bucketing.py);
+    # against bound = whole * 100 + part the coarse digit alone decides for 99 customers in 100.
+    whole, part = divmod(bound, 100)
+    hash32 = mmh3.hash
+
+    def evaluate(ctx: EvaluationContext) -> EvaluationResult:
         customer = ctx.customer_id
-        if customer:
-            found = self.customer_results.get(customer)
-            if found is not None:
-                return found
+        if customer in customers:
+            return customers[customer]
         organization = ctx.organization_id
-        if organization:
-            found = self.org_results.get(organization)
-            if found is not None:
-                return found
-        mode = self.mode
-        if mode == _NO_ROLLOUT:
-            return self.fallthrough
-        if customer and customer in self.whitelist:
-            return self.whitelist_result
-        if mode == _PARTIAL:
-            sticky = customer if self.by_customer else ctx.stickiness_value(self.stickiness)
-            if not sticky:
-                return self.key_missing
-            h = mmh3.hash(self.prefix + sticky, 0, False)
-            return self.split_on if (h % 100) * 100 + (h // 100) % 100 < self.bound else self.split_off
-        return self.split_on if mode == _ALL_ON else self.split_off
+        if organization in organizations:
+            return organizations[organization]
+        if customer in whitelisted:
+            return whitelist_result
+        sticky = customer if by_customer else ctx.stickiness_value(stickiness)
+        if not sticky:
+            return key_missing
+        h = hash32(prefix + sticky, 0, False)
+        coarse = h % 100
+        if coarse > whole:
+            return split_off
+        if coarse < whole or h // 100 % 100 < part:
+            return split_on
+        return split_off
+
+    return evaluate
+
+
+def _settled(
+    customers: dict[str, EvaluationResult],
+    organizations: dict[str, EvaluationResult],
+    whitelisted: dict[str, EvaluationResult],
+    otherwise: EvaluationResult,
+) -> Evaluator:
+    """The closure for a flag whose answer, past the targeting steps, is the same for everyone."""
+
+    def evaluate(ctx: EvaluationContext) -> EvaluationResult:
+        customer = ctx.customer_id
+        if customer in customers:
+            return customers[customer]
+        organization = ctx.organization_id
+        if organization in organizations:
+            return organizations[organization]
+        if customer in whitelisted:
+            return whitelisted[customer]
+        return otherwise
+
+    return evaluate

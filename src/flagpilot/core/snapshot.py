@@ -38,9 +38,11 @@ class Snapshot:
         version: a number that grows with every change; results carry it.
         flags_enabled: the master switch; when False every flag answers its built-in default
             with reason `DEFAULT` (a safe mode for when flag data is suspect).
+
+    The version and the master switch are compiled into every flag, so they are read-only.
     """
 
-    __slots__ = ("_compiled", "_states", "environment", "flags_enabled", "version")
+    __slots__ = ("_compiled", "_environment", "_evaluators", "_flags_enabled", "_states", "_version")
 
     def __init__(
         self,
@@ -50,12 +52,31 @@ class Snapshot:
         version: int,
         flags_enabled: bool = True,
     ) -> None:
-        self.environment = environment
-        self.version = version
-        self.flags_enabled = flags_enabled
+        self._environment = environment
+        self._version = version
+        self._flags_enabled = flags_enabled
         ordered = {state.key: state for state in states}
         self._states: Mapping[str, FlagState] = MappingProxyType(ordered)
-        self._compiled = {key: CompiledFlag(state, version) for key, state in ordered.items()}
+        self._compiled = {
+            key: CompiledFlag(state, version, enabled=flags_enabled) for key, state in ordered.items()
+        }
+        # evaluate_all's loop, with each closure fetched once here rather than per call.
+        self._evaluators = tuple((key, compiled.evaluate) for key, compiled in self._compiled.items())
+
+    @property
+    def environment(self) -> str:
+        """The environment these flags are configured for."""
+        return self._environment
+
+    @property
+    def version(self) -> int:
+        """The version every result carries."""
+        return self._version
+
+    @property
+    def flags_enabled(self) -> bool:
+        """The master switch: False answers every flag with its built-in default."""
+        return self._flags_enabled
 
     @property
     def states(self) -> Mapping[str, FlagState]:
@@ -83,8 +104,9 @@ class Snapshot:
             default: the caller's default, returned with reason `ERROR` if evaluation fails.
             expected_type: the type the caller wants; a different flag type is `TYPE_MISMATCH`.
         """
-        compiled = self._compiled.get(key)
-        if compiled is None:
+        try:
+            compiled = self._compiled[key]
+        except KeyError:
             return self._error(key, default, ErrorCode.FLAG_NOT_FOUND, f"flag {key!r} does not exist")
         if expected_type is not None and compiled.state.definition.type is not expected_type:
             return self._error(
@@ -93,18 +115,15 @@ class Snapshot:
                 ErrorCode.TYPE_MISMATCH,
                 f"flag {key!r} is of type {compiled.state.definition.type.value}, not {expected_type.value}",
             )
-        if not self.flags_enabled:
-            return compiled.default_result
-        result = compiled.evaluate(ctx)
-        if result.error_code is not None and default is not NO_DEFAULT:
-            return replace(result, value=default)
-        return result
+        evaluate = compiled.evaluate  # an attribute, not a method: loading it first is faster
+        result = evaluate(ctx)  # the master switch is compiled in
+        if result.error_code is None or default is NO_DEFAULT:
+            return result
+        return replace(result, value=default)
 
     def evaluate_all(self, ctx: EvaluationContext) -> dict[str, EvaluationResult]:
         """Evaluate every flag for `ctx`, keyed by flag key."""
-        if not self.flags_enabled:
-            return {key: compiled.default_result for key, compiled in self._compiled.items()}
-        return {key: compiled.evaluate(ctx) for key, compiled in self._compiled.items()}
+        return {key: evaluate(ctx) for key, evaluate in self._evaluators}
 
     def explain(self, key: str, ctx: EvaluationContext) -> Explanation:
         """Evaluate one flag and say, step by step, why it has its value."""
