@@ -1,0 +1,164 @@
+"""explain() is the readable statement of the rule; evaluate() the compiled one. They must agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flagpilot.core import (
+    UNSET,
+    EnvironmentConfig,
+    ErrorCode,
+    EvaluationContext,
+    FlagDefinition,
+    FlagState,
+    FlagType,
+    Reason,
+    Rollout,
+    RolloutStatus,
+    Snapshot,
+    Tier,
+    frozen_mapping,
+)
+from tests.unit.builders import KEY, ctx, flag, rollout, snapshot
+from tests.unit.reference import customer_with_bucket
+
+# Small pools, so that overrides, whitelists and contexts actually meet.
+CUSTOMERS = ["c-1", "c-2", "c-3", "", "customer-17"]
+ORGANIZATIONS = ["acme", "globex", ""]
+PERCENTAGES = [0, 0.01, 0.5, 1, 10, 33.33, 50, 99.99, 100]
+
+_percentage = st.sampled_from(PERCENTAGES) | st.integers(0, 10_000).map(lambda n: n / 100)
+_rollouts = st.builds(
+    Rollout,
+    tier=st.sampled_from(list(Tier)),
+    percentage=_percentage,
+    status=st.sampled_from(list(RolloutStatus)),
+    whitelist=st.frozensets(st.sampled_from(CUSTOMERS), max_size=3),
+    group_id=st.none() | st.sampled_from(["wave", ""]),
+    stickiness=st.sampled_from(["customerId", "organizationId", "plan"]),
+)
+_values: dict[FlagType, st.SearchStrategy[Any]] = {
+    FlagType.BOOL: st.booleans(),
+    FlagType.STRING: st.text(max_size=4),
+    FlagType.NUMBER: st.integers(-5, 5) | st.floats(-1e6, 1e6),
+    FlagType.JSON: st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+}
+
+
+@st.composite
+def flag_states(draw: st.DrawFn) -> FlagState:
+    flag_type = draw(st.sampled_from(list(FlagType)))
+    values = _values[flag_type]
+    overrides = st.dictionaries
+    return FlagState(
+        definition=FlagDefinition(key=KEY, type=flag_type, default=draw(values)),
+        config=EnvironmentConfig(
+            killed=draw(st.booleans()),
+            value=draw(st.just(UNSET) | values),
+            rollout=draw(st.none() | _rollouts) if flag_type is FlagType.BOOL else None,
+            organization_overrides=frozen_mapping(draw(overrides(st.sampled_from(ORGANIZATIONS), values))),
+            customer_overrides=frozen_mapping(draw(overrides(st.sampled_from(CUSTOMERS), values))),
+        ),
+    )
+
+
+_contexts = st.builds(
+    EvaluationContext,
+    customer_id=st.none() | st.sampled_from(CUSTOMERS) | st.text(max_size=6),
+    organization_id=st.none() | st.sampled_from(ORGANIZATIONS),
+    attributes=st.dictionaries(st.just("plan"), st.sampled_from(["pro", "free", "", 3])),
+)
+
+
+@settings(max_examples=400)
+@given(state=flag_states(), context=_contexts, enabled=st.booleans(), version=st.integers(0, 10))
+def test_explain__always_agrees_with_evaluate(
+    state: FlagState, context: EvaluationContext, enabled: bool, version: int
+) -> None:
+    # Given any flag state in a snapshot, with the master switch on or off
+    snap = Snapshot([state], environment="production", version=version, flags_enabled=enabled)
+
+    # When it is both explained and evaluated for any context
+    explanation = snap.explain(KEY, context)
+
+    # Then both give the same result, and the last step considered is the one that applied
+    assert explanation.result == snap.evaluate(KEY, context)
+    assert snap.evaluate_all(context)[KEY] == explanation.result
+    assert [step.applied for step in explanation.steps] == [False] * (len(explanation.steps) - 1) + [True]
+
+
+def test_explain__of_a_bucketed_customer__walks_all_five_steps_and_names_the_bucket() -> None:
+    # Given a 10% rollout and a customer in bucket 999
+    snap = snapshot(flag(rollout=rollout(10)))
+    customer = customer_with_bucket(KEY, range(999, 1000))
+
+    # When the evaluation is explained
+    explanation = snap.explain(KEY, ctx(customer))
+
+    # Then steps 1-5 were considered, the fifth decided, and it names the bucket and the bound
+    assert [(s.order, s.applied) for s in explanation.steps] == [
+        (1, False),
+        (2, False),
+        (3, False),
+        (4, False),
+        (5, True),
+    ]
+    assert "999" in explanation.steps[-1].detail
+    assert "1000" in explanation.steps[-1].detail
+    assert (explanation.result.value, explanation.result.reason) == (True, Reason.SPLIT)
+
+
+def test_explain__of_a_default__walks_all_seven_steps() -> None:
+    # Given a flag configured not at all
+    snap = snapshot(flag())
+
+    # When explained
+    explanation = snap.explain(KEY, ctx("c-1", "acme"))
+
+    # Then all seven steps are listed in order and only the default applied
+    assert [s.order for s in explanation.steps] == [1, 2, 3, 4, 5, 6, 7]
+    assert [s.source for s in explanation.steps if s.applied] == ["default value"]
+
+
+def test_explain__of_a_paused_rollout__says_it_serves_and_of_a_planned_one_says_why_not() -> None:
+    # Given two flags, one paused at 100% and one planned
+    snap = snapshot(
+        flag("paused_flag", rollout=rollout(100, status=RolloutStatus.PAUSED)),
+        flag("planned_flag", rollout=rollout(100, status=RolloutStatus.PLANNED)),
+    )
+
+    # When both are explained
+    paused = snap.explain("paused_flag", ctx("c-1"))
+    planned = snap.explain("planned_flag", ctx("c-1"))
+
+    # Then the paused rollout decided, and the planned one is skipped with its status named
+    assert paused.result.reason is Reason.SPLIT
+    assert "planned" in planned.steps[3].detail
+    assert planned.result.reason is Reason.DEFAULT
+
+
+def test_explain__of_an_unknown_flag__is_an_error_without_steps() -> None:
+    # Given an empty snapshot
+    snap = snapshot()
+
+    # When an unknown flag is explained
+    explanation = snap.explain("missing", ctx("c-1"))
+
+    # Then the result is FLAG_NOT_FOUND and no step was considered
+    assert explanation.result.error_code is ErrorCode.FLAG_NOT_FOUND
+    assert explanation.steps == ()
+
+
+def test_explain__with_the_master_switch_off__names_the_master_switch() -> None:
+    # Given the master switch off
+    snap = snapshot(flag(value=True), flags_enabled=False)
+
+    # When explained
+    explanation = snap.explain(KEY, ctx("c-1"))
+
+    # Then the only step is the master switch, and the default is served
+    assert [(s.source, s.applied) for s in explanation.steps] == [("master switch", True)]
+    assert (explanation.result.value, explanation.result.reason) == (False, Reason.DEFAULT)
