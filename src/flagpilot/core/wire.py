@@ -88,16 +88,15 @@ class _Reader:
         self.problems.append(Problem(self.key, name, f"{value!r} must be of type {kind.__name__}"))
         return default
 
-    def enum(self, name: str, enum: type[Any], default: Any, data: Mapping[str, Any]) -> Any:
+    def enum(
+        self, name: str, enum: type[Any], default: Any, data: Mapping[str, Any], within: str = ""
+    ) -> Any:
         raw = data.get(name, default.value)
         try:
             return enum(raw)
         except ValueError:
-            self.problems.append(
-                Problem(
-                    self.key, name, f"{raw!r} is not one of " + ", ".join(member.value for member in enum)
-                )
-            )
+            choices = ", ".join(member.value for member in enum)
+            self.problems.append(Problem(self.key, within + name, f"{raw!r} is not one of {choices}"))
             return default
 
 
@@ -116,14 +115,20 @@ def _rollout_from_dict(reader: _Reader, data: Any) -> Rollout | None:
         reader.problems.append(Problem(reader.key, "rollout.percentage", "must be a number"))
         percentage = 0.0
     group_id = data.get("groupId")
+    if group_id is not None and not isinstance(group_id, str):
+        reader.problems.append(Problem(reader.key, "rollout.groupId", "must be a string or null"))
+        group_id = None
     stickiness = data.get("stickiness", "customerId")
+    if not isinstance(stickiness, str) or not stickiness:
+        reader.problems.append(Problem(reader.key, "rollout.stickiness", "must be a non-empty string"))
+        stickiness = "customerId"
     return Rollout(
-        tier=reader.enum("tier", Tier, Tier.TIER_0_DISABLED, data),
+        tier=reader.enum("tier", Tier, Tier.TIER_0_DISABLED, data, "rollout."),
         percentage=percentage,
-        status=reader.enum("status", RolloutStatus, RolloutStatus.PLANNED, data),
+        status=reader.enum("status", RolloutStatus, RolloutStatus.PLANNED, data, "rollout."),
         whitelist=frozenset(whitelist),
-        group_id=group_id if isinstance(group_id, str) else None,
-        stickiness=stickiness if isinstance(stickiness, str) else "customerId",
+        group_id=group_id,
+        stickiness=stickiness,
     )
 
 
@@ -134,6 +139,9 @@ def state_from_dict(key: str, data: Any, problems: list[Problem]) -> FlagState |
         return None
     reader = _Reader(key, data, problems)
     prerequisites = reader.get("prerequisites", list, [])
+    if not all(isinstance(p, str) for p in prerequisites):
+        problems.append(Problem(key, "prerequisites", "must be a list of flag keys"))
+        prerequisites = []
     phase = data.get("phase")
     if phase is not None and (isinstance(phase, bool) or not isinstance(phase, int)):
         problems.append(Problem(key, "phase", f"{phase!r} must be 1, 2, 3 or null"))
@@ -144,7 +152,7 @@ def state_from_dict(key: str, data: Any, problems: list[Problem]) -> FlagState |
         default=data.get("defaultValue", False),
         phase=phase,
         description=reader.get("description", str, ""),
-        prerequisites=tuple(str(p) for p in prerequisites),
+        prerequisites=tuple(prerequisites),
     )
     config_values: dict[str, Any] = {}
     if "value" in data:
@@ -164,7 +172,8 @@ def snapshot_from_dict(data: Any) -> Snapshot:
     problems: list[Problem] = []
     if not isinstance(data, Mapping):
         raise InvalidConfiguration([Problem("(snapshot)", "(document)", "must be an object")])
-    if data.get("formatVersion") != FORMAT_VERSION:
+    format_version = data.get("formatVersion")
+    if type(format_version) is not int or format_version != FORMAT_VERSION:  # not True, not 1.0
         problems.append(Problem("(snapshot)", "formatVersion", f"must be {FORMAT_VERSION}"))
     flags = data.get("flags")
     if not isinstance(flags, Mapping):
