@@ -1,0 +1,103 @@
+"""Progressive rollouts: the lifecycle, its gates, outcome events, statistics, automatic rollback.
+
+Ports (`ports`) say what storage provides; `memory` implements them in memory. Everything here
+takes time as a `now=` parameter.
+"""
+
+from flagpilot.services.rollouts.alerts import Alert, AlertFanout, AlertSink, InMemoryAlerts, Severity
+from flagpilot.services.rollouts.checker import AUTO_ACTOR, CheckResult, RollbackChecker
+from flagpilot.services.rollouts.config import RolloutConfig
+from flagpilot.services.rollouts.decision import Decision, Evidence, Verdict, decide
+from flagpilot.services.rollouts.gates import ERROR_RATE, MIN_DWELL, MIN_EVENTS, ClosedGate, closed_gates
+from flagpilot.services.rollouts.manager import RolloutManager, load_statistics
+from flagpilot.services.rollouts.memory import AuditRow, InMemoryRolloutStore, InMemoryUnitOfWork
+from flagpilot.services.rollouts.outcomes import FLUSH_INTERVAL_SECONDS, IngestResult, OutcomeAggregator
+from flagpilot.services.rollouts.ports import (
+    MetricSink,
+    MetricStore,
+    RolloutEventLog,
+    RolloutLifecycleRepository,
+    RolloutUnitOfWork,
+    RolloutUnitOfWorkFactory,
+)
+from flagpilot.services.rollouts.records import (
+    DEFAULT_ERROR_RATE_THRESHOLD,
+    DEFAULT_MIN_DWELL_SECONDS,
+    DEFAULT_MIN_EVENTS,
+    DEFAULT_TIME_WINDOW_MS,
+    Cohort,
+    MetricRow,
+    RolloutEventRecord,
+    RolloutRecord,
+)
+from flagpilot.services.rollouts.sequential import SequentialTest, two_proportion_z
+from flagpilot.services.rollouts.statistics import (
+    CohortPair,
+    CohortStats,
+    MinutePoint,
+    RolloutStatistics,
+    by_tier,
+    minute_series,
+    read_since,
+    rollout_statistics,
+    totals,
+)
+from flagpilot.services.rollouts.webhook import DeliveryAttempt, HttpPoster, PostFailed, WebhookNotifier
+
+__all__ = [
+    "AUTO_ACTOR",
+    "DEFAULT_ERROR_RATE_THRESHOLD",
+    "DEFAULT_MIN_DWELL_SECONDS",
+    "DEFAULT_MIN_EVENTS",
+    "DEFAULT_TIME_WINDOW_MS",
+    "ERROR_RATE",
+    "FLUSH_INTERVAL_SECONDS",
+    "MIN_DWELL",
+    "MIN_EVENTS",
+    "Alert",
+    "AlertFanout",
+    "AlertSink",
+    "AuditRow",
+    "CheckResult",
+    "ClosedGate",
+    "Cohort",
+    "CohortPair",
+    "CohortStats",
+    "Decision",
+    "DeliveryAttempt",
+    "Evidence",
+    "HttpPoster",
+    "InMemoryAlerts",
+    "InMemoryRolloutStore",
+    "InMemoryUnitOfWork",
+    "IngestResult",
+    "MetricRow",
+    "MetricSink",
+    "MetricStore",
+    "MinutePoint",
+    "OutcomeAggregator",
+    "PostFailed",
+    "RollbackChecker",
+    "RolloutConfig",
+    "RolloutEventLog",
+    "RolloutEventRecord",
+    "RolloutLifecycleRepository",
+    "RolloutManager",
+    "RolloutRecord",
+    "RolloutStatistics",
+    "RolloutUnitOfWork",
+    "RolloutUnitOfWorkFactory",
+    "SequentialTest",
+    "Severity",
+    "Verdict",
+    "WebhookNotifier",
+    "by_tier",
+    "closed_gates",
+    "decide",
+    "load_statistics",
+    "minute_series",
+    "read_since",
+    "rollout_statistics",
+    "totals",
+    "two_proportion_z",
+]

@@ -1,0 +1,120 @@
+"""The automatic-rollback checker: judges every monitored rollout and acts on the verdict.
+
+`check_all(now)` runs once a minute in the one replica holding the leader lock. Active and
+paused rollouts are judged (a paused tier still serves customers); a rollback verdict rolls the
+rollout back, a pause verdict pauses an active one, both through `RolloutManager` as actor
+`flagpilot-autorollback`, audited with the evidence, and both raise an alert. Each change is
+made against the version the verdict was computed on, so two checkers racing (or an operator
+acting meanwhile) can never apply one verdict twice: the loser gets `VersionConflict` and skips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flagpilot.core import RolloutStatus
+from flagpilot.services.errors import Conflict
+from flagpilot.services.rollouts.alerts import Alert, AlertSink, Severity
+from flagpilot.services.rollouts.decision import Decision, Verdict, decide
+from flagpilot.services.rollouts.manager import RolloutManager, load_statistics
+from flagpilot.services.rollouts.ports import RolloutUnitOfWorkFactory
+from flagpilot.services.rollouts.records import RolloutRecord
+from flagpilot.services.rollouts.sequential import SequentialTest
+from flagpilot.services.rollouts.statistics import RolloutStatistics
+
+AUTO_ACTOR = "flagpilot-autorollback"
+MONITORED = frozenset({RolloutStatus.ACTIVE, RolloutStatus.PAUSED})
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What the checker found for one rollout and what it did.
+
+    Attributes:
+        feature_name: the flag key.
+        environment: the environment.
+        decision: the verdict with its reason and evidence.
+        action: `rolled_back`, `paused`, `none`, or `skipped` (another writer changed it first).
+    """
+
+    feature_name: str
+    environment: str
+    decision: Decision
+    action: str
+
+
+class RollbackChecker:
+    """Applies the automatic-rollback rule to every monitored rollout."""
+
+    def __init__(
+        self,
+        manager: RolloutManager,
+        uow_factory: RolloutUnitOfWorkFactory,
+        alerts: AlertSink,
+        *,
+        test: SequentialTest | None = None,
+    ) -> None:
+        self._manager = manager
+        self._uow_factory = uow_factory
+        self._alerts = alerts
+        self._test = test or SequentialTest()
+
+    def check_all(self, now: datetime) -> list[CheckResult]:
+        """Judge every active or paused rollout at `now`, act, and report what was done."""
+        with self._uow_factory(actor=AUTO_ACTOR) as uow:
+            judged = [
+                (record, self.judge(record, load_statistics(uow, record, now)))
+                for record in uow.rollout_lifecycle.list(statuses=MONITORED)
+            ]
+        return [self._act(record, decision, now) for record, decision in judged]
+
+    def judge(self, record: RolloutRecord, stats: RolloutStatistics) -> Decision:
+        """The verdict for `record` from its statistics (computed at `stats.window_end`)."""
+        return decide(
+            stats.window,
+            stats.tier_total,
+            threshold=record.error_rate_threshold,
+            min_events=record.min_events,
+            window_start=stats.window_start,
+            window_end=stats.window_end,
+            test=self._test,
+        )
+
+    def _act(self, record: RolloutRecord, decision: Decision, now: datetime) -> CheckResult:
+        verdict = decision.verdict
+        if verdict is Verdict.HEALTHY or (
+            verdict is Verdict.PAUSE and record.status is not RolloutStatus.ACTIVE
+        ):
+            return CheckResult(record.feature_name, record.environment, decision, "none")
+        evidence = decision.evidence.to_dict()
+        rolled = verdict is Verdict.ROLLBACK
+        act = self._manager.rollback if rolled else self._manager.pause
+        try:
+            changed = act(
+                record.feature_name,
+                record.environment,
+                actor=AUTO_ACTOR,
+                now=now,
+                reason=f"automatic {'rollback' if rolled else 'pause'}: {decision.reason}",
+                evidence=evidence,
+                expected_version=record.version,
+            )
+        except Conflict:
+            return CheckResult(record.feature_name, record.environment, decision, "skipped")
+        self._alerts.emit(
+            Alert(
+                kind="rollout.auto_rollback" if rolled else "rollout.auto_pause",
+                severity=Severity.CRITICAL if rolled else Severity.WARNING,
+                feature_name=record.feature_name,
+                environment=record.environment,
+                message=f"{record.feature_name} in {record.environment} "
+                f"{'rolled back' if rolled else 'paused'} at {record.current_tier}: {decision.reason}",
+                created_at=now,
+                version=changed.version,
+                details=evidence,
+            )
+        )
+        return CheckResult(
+            record.feature_name, record.environment, decision, "rolled_back" if rolled else "paused"
+        )

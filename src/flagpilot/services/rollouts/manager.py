@@ -1,0 +1,339 @@
+"""The rollout use cases: each opens a unit of work, applies one transition, records it, commits.
+
+Every transition writes its `rollout_events` row and its audit row in the same unit of work as
+the change, and updates the rollout only if its version is still the one read, so of two
+concurrent advances exactly one moves the tier; the other gets `VersionConflict`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from datetime import datetime
+from typing import Any
+
+from flagpilot.core import Problem, RolloutStatus
+from flagpilot.services.audit_entry import AuditEntry
+from flagpilot.services.errors import AlreadyExists, InvalidInput, RolloutNotFound, VersionConflict
+from flagpilot.services.rollouts import transitions as rules
+from flagpilot.services.rollouts.config import RolloutConfig
+from flagpilot.services.rollouts.gates import closed_gates
+from flagpilot.services.rollouts.ports import RolloutUnitOfWork, RolloutUnitOfWorkFactory
+from flagpilot.services.rollouts.records import RolloutEventRecord, RolloutRecord
+from flagpilot.services.rollouts.statistics import RolloutStatistics, read_since, rollout_statistics
+
+Transform = Callable[[RolloutUnitOfWork, RolloutRecord], tuple[RolloutRecord, dict[str, Any]]]
+
+READER = "flagpilot"
+
+
+class RolloutManager:
+    """Creates rollouts and moves them through their lifecycle, audited and version-guarded."""
+
+    def __init__(self, uow_factory: RolloutUnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    def create(
+        self,
+        feature_name: str,
+        environment: str,
+        config: RolloutConfig | None = None,
+        *,
+        actor: str,
+        now: datetime,
+        reason: str = "",
+    ) -> RolloutRecord:
+        """A new planned rollout at tier 0 (0%).
+
+        Raises:
+            InvalidInput: a bad setting, naming the field.
+            AlreadyExists: the flag already has a rollout in `environment`.
+        """
+        config = config or RolloutConfig()
+        config.validate(feature_name)
+        _require_name(feature_name, "featureName")
+        _require_name(environment, "environment")
+        with self._uow_factory(actor=actor) as uow:
+            if uow.rollout_lifecycle.get(feature_name, environment) is not None:
+                raise AlreadyExists(f"{feature_name!r} already has a rollout in {environment}")
+            created = uow.rollout_lifecycle.add(
+                rules.new_rollout(feature_name, environment, config, actor=actor, now=now)
+            )
+            _record(uow, rules.CREATE, None, created, actor=actor, now=now, reason=reason, details={})
+            uow.commit()
+        return created
+
+    def get(self, feature_name: str, environment: str) -> RolloutRecord:
+        """The rollout of `feature_name` in `environment`; `RolloutNotFound` if there is none."""
+        with self._uow_factory(actor=READER) as uow:
+            return _load(uow, feature_name, environment)
+
+    def list_rollouts(
+        self, environment: str | None = None, statuses: Collection[RolloutStatus] | None = None
+    ) -> list[RolloutRecord]:
+        """Rollouts, optionally of one environment and in some statuses."""
+        with self._uow_factory(actor=READER) as uow:
+            return uow.rollout_lifecycle.list(environment, statuses)
+
+    def history(self, feature_name: str, environment: str, limit: int = 100) -> list[RolloutEventRecord]:
+        """The rollout's transitions, newest first."""
+        with self._uow_factory(actor=READER) as uow:
+            record = _load(uow, feature_name, environment)
+            return uow.rollout_events.list(_id(record), limit)
+
+    def statistics(self, feature_name: str, environment: str, *, now: datetime) -> RolloutStatistics:
+        """The rollout's window, tier and per-minute statistics at `now`."""
+        with self._uow_factory(actor=READER) as uow:
+            record = _load(uow, feature_name, environment)
+            return load_statistics(uow, record, now)
+
+    def start(
+        self, feature_name: str, environment: str, *, actor: str, now: datetime, reason: str = ""
+    ) -> RolloutRecord:
+        """planned → active at tier 1 (1%)."""
+        return self._step(rules.START, rules.start, feature_name, environment, actor, now, reason)
+
+    def advance(
+        self,
+        feature_name: str,
+        environment: str,
+        *,
+        actor: str,
+        now: datetime,
+        force: bool = False,
+        reason: str = "",
+    ) -> RolloutRecord:
+        """Move an active rollout to its next tier, if every gate is open.
+
+        Args:
+            feature_name: the flag key.
+            environment: the environment.
+            actor: who asks.
+            now: the time of the request.
+            force: skip the gates; needs `reason`, and the skipped gates are recorded.
+            reason: why (required when forcing).
+
+        Raises:
+            RolloutStateError: not active, or already at tier 4.
+            GateClosed: a gate refuses; names the gate and when it opens.
+            InvalidInput: `force` without a reason.
+        """
+        if force and not reason.strip():
+            raise InvalidInput(
+                "a forced advance needs a reason", [Problem(feature_name, "reason", "is required to force")]
+            )
+
+        def transform(uow: RolloutUnitOfWork, record: RolloutRecord) -> tuple[RolloutRecord, dict[str, Any]]:
+            moved = rules.advance(record, now=now)
+            closed = closed_gates(record, load_statistics(uow, record, now), now=now)
+            if closed and not force:
+                raise closed[0].error()
+            if not force:
+                return moved, {}
+            return moved, {"forced": True, "skippedGates": [gate.to_dict() for gate in closed]}
+
+        return self._apply(
+            feature_name, environment, rules.ADVANCE, transform, actor=actor, now=now, reason=reason
+        )
+
+    def pause(
+        self,
+        feature_name: str,
+        environment: str,
+        *,
+        actor: str,
+        now: datetime,
+        reason: str = "",
+        evidence: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+    ) -> RolloutRecord:
+        """active → paused. With `evidence`, an automatic pause (`rollout.auto_pause`)."""
+        verb = rules.PAUSE if evidence is None else rules.AUTO_PAUSE
+        return self._step(
+            verb, rules.pause, feature_name, environment, actor, now, reason, evidence, expected_version
+        )
+
+    def resume(
+        self, feature_name: str, environment: str, *, actor: str, now: datetime, reason: str = ""
+    ) -> RolloutRecord:
+        """paused → active at the same tier."""
+        return self._step(rules.RESUME, rules.resume, feature_name, environment, actor, now, reason)
+
+    def rollback(
+        self,
+        feature_name: str,
+        environment: str,
+        *,
+        actor: str,
+        now: datetime,
+        reason: str,
+        evidence: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+    ) -> RolloutRecord:
+        """Any state but rolled_back → rolled_back at tier 0 (0%).
+
+        With `evidence`, an automatic rollback (`rollout.auto_rollback`) whose evidence goes into
+        the event's details and the audit row.
+
+        Raises:
+            InvalidInput: no reason.
+            RolloutStateError: already rolled back.
+            VersionConflict: `expected_version` given and the rollout changed since.
+        """
+        if not reason.strip():
+            raise InvalidInput("a rollback needs a reason", [Problem(feature_name, "reason", "is required")])
+        verb = rules.ROLLBACK if evidence is None else rules.AUTO_ROLLBACK
+
+        def rule(record: RolloutRecord, *, now: datetime) -> RolloutRecord:
+            return rules.rollback(record, reason=reason, now=now)
+
+        return self._step(
+            verb, rule, feature_name, environment, actor, now, reason, evidence, expected_version
+        )
+
+    def complete(
+        self, feature_name: str, environment: str, *, actor: str, now: datetime, reason: str = ""
+    ) -> RolloutRecord:
+        """active at tier 4 → completed."""
+        return self._step(rules.COMPLETE, rules.complete, feature_name, environment, actor, now, reason)
+
+    def restart(
+        self, feature_name: str, environment: str, *, actor: str, now: datetime, reason: str = ""
+    ) -> RolloutRecord:
+        """rolled_back → planned at tier 0."""
+        return self._step(rules.RESTART, rules.restart, feature_name, environment, actor, now, reason)
+
+    def _step(
+        self,
+        verb: rules.Verb,
+        rule: Callable[..., RolloutRecord],
+        feature_name: str,
+        environment: str,
+        actor: str,
+        now: datetime,
+        reason: str,
+        evidence: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+    ) -> RolloutRecord:
+        def transform(_: RolloutUnitOfWork, record: RolloutRecord) -> tuple[RolloutRecord, dict[str, Any]]:
+            return rule(record, now=now), _evidence(evidence)
+
+        return self._apply(
+            feature_name,
+            environment,
+            verb,
+            transform,
+            actor=actor,
+            now=now,
+            reason=reason,
+            expected_version=expected_version,
+            evidence=evidence,
+        )
+
+    def _apply(
+        self,
+        feature_name: str,
+        environment: str,
+        verb: rules.Verb,
+        transform: Transform,
+        *,
+        actor: str,
+        now: datetime,
+        reason: str,
+        expected_version: int | None = None,
+        evidence: Mapping[str, Any] | None = None,
+    ) -> RolloutRecord:
+        with self._uow_factory(actor=actor) as uow:
+            record = _load(uow, feature_name, environment)
+            if expected_version is not None and record.version != expected_version:
+                raise VersionConflict(
+                    f"rollout {feature_name!r} in {environment} is at version {record.version}, "
+                    f"not {expected_version}",
+                    current_version=record.version,
+                )
+            after, details = transform(uow, record)
+            uow.rollout_lifecycle.update(after, expected_version=record.version)
+            _record(
+                uow,
+                verb,
+                record,
+                after,
+                actor=actor,
+                now=now,
+                reason=reason,
+                details=details,
+                evidence=evidence,
+            )
+            uow.commit()
+        return after
+
+
+def load_statistics(uow: RolloutUnitOfWork, record: RolloutRecord, now: datetime) -> RolloutStatistics:
+    """Read the metric rows `record`'s statistics need and compute them at `now`."""
+    return rollout_statistics(record, uow.metrics.read(_id(record), read_since(record, now)), now=now)
+
+
+def _evidence(evidence: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {} if evidence is None else {"automatic": True, "evidence": dict(evidence)}
+
+
+def _record(
+    uow: RolloutUnitOfWork,
+    verb: rules.Verb,
+    before: RolloutRecord | None,
+    after: RolloutRecord,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str,
+    details: dict[str, Any],
+    evidence: Mapping[str, Any] | None = None,
+) -> None:
+    uow.rollout_events.add(
+        RolloutEventRecord(
+            rollout_id=_id(after),
+            feature_name=after.feature_name,
+            event_type=verb.event_type,
+            from_tier=None if before is None else before.current_tier,
+            to_tier=after.current_tier,
+            from_status=None if before is None else before.status,
+            to_status=after.status,
+            actor=actor,
+            reason=reason,
+            details=details,
+            created_at=now,
+        )
+    )
+    audited = after.to_dict()
+    if evidence is not None:
+        audited["evidence"] = dict(evidence)
+    if details.get("forced"):
+        audited["skippedGates"] = details["skippedGates"]
+    uow.audit.record(
+        AuditEntry(
+            action=verb.action,
+            scope="rollout",
+            feature_name=after.feature_name,
+            environment=after.environment,
+            before=None if before is None else before.to_dict(),
+            after=audited,
+            reason=reason,
+        )
+    )
+
+
+def _load(uow: RolloutUnitOfWork, feature_name: str, environment: str) -> RolloutRecord:
+    record = uow.rollout_lifecycle.get(feature_name, environment)
+    if record is None:
+        raise RolloutNotFound(f"no rollout of {feature_name!r} in {environment}")
+    return record
+
+
+def _id(record: RolloutRecord) -> int:
+    if record.id is None:
+        raise ValueError(f"rollout {record.feature_name!r} has not been stored")
+    return record.id
+
+
+def _require_name(value: str, field: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{field} is required", [Problem(str(value), field, "is required")])

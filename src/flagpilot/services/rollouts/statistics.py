@@ -1,0 +1,220 @@
+"""Outcome statistics of a rollout: pure functions over `rollout_metrics` rows.
+
+The same functions feed the rollout page, the advance gate and the automatic-rollback decision,
+so what an operator reads is what the rules judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flagpilot.core import Tier
+from flagpilot.services.rollouts.records import Cohort, MetricRow, RolloutRecord
+
+
+@dataclass(frozen=True, slots=True)
+class CohortStats:
+    """Outcome counts of one cohort; `exposures` is the number of outcome events."""
+
+    successes: int = 0
+    errors: int = 0
+
+    @property
+    def exposures(self) -> int:
+        """Outcome events counted (successes + errors)."""
+        return self.successes + self.errors
+
+    @property
+    def error_rate(self) -> float:
+        """errors / exposures, 0.0 without events."""
+        total = self.exposures
+        return self.errors / total if total else 0.0
+
+    @property
+    def success_rate(self) -> float:
+        """successes / exposures, 0.0 without events."""
+        total = self.exposures
+        return self.successes / total if total else 0.0
+
+    def plus(self, successes: int, errors: int) -> CohortStats:
+        """These counts with more added."""
+        return CohortStats(self.successes + successes, self.errors + errors)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view."""
+        return {
+            "exposures": self.exposures,
+            "successes": self.successes,
+            "errors": self.errors,
+            "errorRate": self.error_rate,
+            "successRate": self.success_rate,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CohortPair:
+    """Treatment (customers with the feature) against control (customers without)."""
+
+    treatment: CohortStats = field(default_factory=CohortStats)
+    control: CohortStats = field(default_factory=CohortStats)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view."""
+        return {"treatment": self.treatment.to_dict(), "control": self.control.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class MinutePoint:
+    """One minute of a chart: both cohorts' counts at the tier then served."""
+
+    minute: datetime
+    tier: Tier
+    counts: CohortPair
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view."""
+        return {"minute": self.minute.isoformat(), "tier": self.tier.value, **self.counts.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutStatistics:
+    """What a rollout's page and its rules look at.
+
+    Attributes:
+        feature_name: the flag key.
+        environment: the environment.
+        tier: the tier being served.
+        window_start: start of the rollout's time window (`now - time_window_ms`).
+        window_end: `now`.
+        window: the current tier's counts within the window.
+        tier_total: the current tier's counts since the tier began.
+        by_tier: every tier's counts within the rows read (the window, or more if asked).
+        series: per-minute counts within the rows read, for charts.
+    """
+
+    feature_name: str
+    environment: str
+    tier: Tier
+    window_start: datetime
+    window_end: datetime
+    window: CohortPair
+    tier_total: CohortPair
+    by_tier: Mapping[Tier, CohortPair]
+    series: tuple[MinutePoint, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view, for the API and the UI."""
+        return {
+            "featureName": self.feature_name,
+            "environment": self.environment,
+            "tier": self.tier.value,
+            "windowStart": self.window_start.isoformat(),
+            "windowEnd": self.window_end.isoformat(),
+            "window": self.window.to_dict(),
+            "tierTotal": self.tier_total.to_dict(),
+            "byTier": {tier.value: pair.to_dict() for tier, pair in self.by_tier.items()},
+            "series": [point.to_dict() for point in self.series],
+        }
+
+
+def totals(
+    rows: Iterable[MetricRow],
+    *,
+    tier: Tier | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> CohortPair:
+    """Sum rows per cohort, keeping those of `tier` with `since <= minute < until` (None: any)."""
+    counts = {Cohort.TREATMENT: [0, 0], Cohort.CONTROL: [0, 0]}
+    for row in rows:
+        if tier is not None and row.tier is not tier:
+            continue
+        if (since is not None and row.minute < since) or (until is not None and row.minute >= until):
+            continue
+        pair = counts[row.cohort]
+        pair[0] += row.successes
+        pair[1] += row.errors
+    return CohortPair(
+        treatment=CohortStats(*counts[Cohort.TREATMENT]), control=CohortStats(*counts[Cohort.CONTROL])
+    )
+
+
+def by_tier(rows: Iterable[MetricRow]) -> dict[Tier, CohortPair]:
+    """Counts per tier, in tier order, for the tiers that have rows."""
+    kept = list(rows)
+    present = {row.tier for row in kept}
+    return {tier: totals(kept, tier=tier) for tier in Tier if tier in present}
+
+
+def minute_series(rows: Iterable[MetricRow], *, tier: Tier | None = None) -> list[MinutePoint]:
+    """Per-minute counts by cohort, oldest first (a minute served by two tiers yields two points)."""
+    cells: dict[tuple[datetime, Tier], dict[Cohort, CohortStats]] = {}
+    for row in rows:
+        if tier is not None and row.tier is not tier:
+            continue
+        cell = cells.setdefault((row.minute, row.tier), {})
+        cell[row.cohort] = cell.get(row.cohort, CohortStats()).plus(row.successes, row.errors)
+    return [
+        MinutePoint(
+            minute=minute,
+            tier=at_tier,
+            counts=CohortPair(
+                treatment=cell.get(Cohort.TREATMENT, CohortStats()),
+                control=cell.get(Cohort.CONTROL, CohortStats()),
+            ),
+        )
+        for (minute, at_tier), cell in sorted(cells.items(), key=lambda item: (item[0][0], item[0][1]))
+    ]
+
+
+def window_start(record: RolloutRecord, now: datetime) -> datetime:
+    """Start of the rollout's time window ending at `now`."""
+    return now - timedelta(milliseconds=record.time_window_ms)
+
+
+def tier_start_minute(record: RolloutRecord) -> datetime | None:
+    """The minute bucket the current tier began in (rows are per minute)."""
+    started = record.tier_started_at
+    return None if started is None else started.replace(second=0, microsecond=0)
+
+
+def read_since(record: RolloutRecord, now: datetime) -> datetime:
+    """The earliest minute the statistics need: the window's or the tier's start, whichever first."""
+    start = minute_floor(window_start(record, now))
+    tier_start = tier_start_minute(record)
+    return start if tier_start is None else min(start, tier_start)
+
+
+def minute_floor(moment: datetime) -> datetime:
+    """The start of `moment`'s minute."""
+    return moment.replace(second=0, microsecond=0)
+
+
+def rollout_statistics(
+    record: RolloutRecord, rows: Iterable[MetricRow], *, now: datetime
+) -> RolloutStatistics:
+    """The rollout's statistics at `now` from its metric rows (read from `read_since(record, now)`).
+
+    The window counts the current tier's rows whose minute overlaps the window (a minute is
+    counted whole); the tier total counts the current tier's rows since the tier's first minute.
+    """
+    kept = list(rows)
+    start = window_start(record, now)
+    tier = record.current_tier
+    tier_start = tier_start_minute(record)
+    in_window = [row for row in kept if row.minute >= minute_floor(start)]
+    since = minute_floor(start) if tier_start is None else max(minute_floor(start), tier_start)
+    return RolloutStatistics(
+        feature_name=record.feature_name,
+        environment=record.environment,
+        tier=tier,
+        window_start=start,
+        window_end=now,
+        window=totals(in_window, tier=tier, since=since),
+        tier_total=CohortPair() if tier_start is None else totals(kept, tier=tier, since=tier_start),
+        by_tier=by_tier(in_window),
+        series=tuple(minute_series(in_window)),
+    )
