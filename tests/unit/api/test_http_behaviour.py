@@ -1,0 +1,123 @@
+"""Cross-cutting behaviour: request ids, CORS on the browser routes only, the OpenAPI document."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.unit.api.conftest import AppFactory, Keys
+
+pytestmark = pytest.mark.anyio
+
+ORIGIN = "https://shop.example"
+
+
+async def request(app_factory: AppFactory, method: str, path: str, **kwargs: object) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app_factory(cors_origins=[ORIGIN]))
+    async with httpx.AsyncClient(transport=transport, base_url="http://flagpilot.test") as http:
+        return await http.request(method, path, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_request_id__from_the_caller__is_echoed(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz", headers={"X-Request-ID": "trace-42"})
+
+    assert response.headers["x-request-id"] == "trace-42"
+
+
+async def test_request_id__missing_or_malformed__is_generated(client: httpx.AsyncClient) -> None:
+    first = await client.get("/healthz")
+    second = await client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"})
+
+    assert len(first.headers["x-request-id"]) == 24
+    assert first.headers["x-request-id"] != second.headers["x-request-id"] != "bad id\twith spaces"
+
+
+async def test_cors__allowed_origin_on_widget__is_granted_and_sees_the_etag(
+    make_app: AppFactory, keys: Keys
+) -> None:
+    response = await request(
+        make_app, "GET", "/api/widget/config", params={"key": keys.client}, headers={"Origin": ORIGIN}
+    )
+
+    assert response.headers["access-control-allow-origin"] == ORIGIN
+    assert "ETag" in response.headers["access-control-expose-headers"]
+
+
+async def test_cors__preflight_from_allowed_origin__allows_authorization(make_app: AppFactory) -> None:
+    response = await request(
+        make_app,
+        "OPTIONS",
+        "/ofrep/v1/evaluate/flags",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Authorization" in response.headers["access-control-allow-headers"]
+
+
+async def test_cors__other_origin__is_not_granted(make_app: AppFactory, keys: Keys) -> None:
+    response = await request(
+        make_app,
+        "GET",
+        "/api/widget/config",
+        params={"key": keys.client},
+        headers={"Origin": "https://evil.example"},
+    )
+
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_cors__admin_routes__never_answer_cross_origin(make_app: AppFactory, keys: Keys) -> None:
+    response = await request(
+        make_app,
+        "GET",
+        "/api/admin/tokens",
+        headers={"Origin": ORIGIN, "Authorization": f"Bearer {keys.admin}"},
+    )
+
+    assert response.status_code == 200
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_openapi__documents_the_serving_routes_and_docs_page(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    docs = await client.get("/docs")
+
+    assert {
+        "/api/widget/config",
+        "/ofrep/v1/evaluate/flags/{key}",
+        "/ofrep/v1/evaluate/flags",
+        "/api/sdk/snapshot",
+        "/api/sdk/stream",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    } <= set(document["paths"])
+    assert docs.status_code == 200
+    assert "swagger" in docs.text.lower()
+
+
+def test_public_api__names_what_it_exports() -> None:
+    import flagpilot.api
+
+    assert set(flagpilot.api.__all__) == {
+        "DEFAULT_MAX_BODY_BYTES",
+        "PROBLEMS",
+        "ApiDependencies",
+        "ApiMetrics",
+        "JsonFormatter",
+        "PayloadTooLarge",
+        "close_streams",
+        "configure_json_logging",
+        "create_app",
+        "problem_response",
+        "require",
+        "response_for",
+        "scoped_environment",
+        "scoped_organization",
+    }
+    assert all(hasattr(flagpilot.api, name) for name in flagpilot.api.__all__)

@@ -1,0 +1,82 @@
+"""The snapshot change stream's events, read from its generator (in-process clients buffer whole
+responses, so a never-ending stream is tested here and over real HTTP in tests/e2e)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from flagpilot.api.stream import (
+    close_streams,
+    parse_last_event_id,
+    reopen_streams,
+    snapshot_event,
+    snapshot_events,
+)
+from flagpilot.services.snapshots import StaticSnapshotProvider
+from tests.unit.api.conftest import production
+
+pytestmark = pytest.mark.anyio
+
+
+async def next_message(events: AsyncIterator[bytes]) -> bytes:
+    return await asyncio.wait_for(anext(events), timeout=2)
+
+
+async def test_stream__new_client__hears_the_current_version_first(snapshots: StaticSnapshotProvider) -> None:
+    events = snapshot_events(snapshots, "production", None, poll=0.01)
+
+    assert (await next_message(events)).startswith(b"retry: ")
+    assert await next_message(events) == snapshot_event(7, "production")
+    await events.aclose()
+
+
+async def test_stream__new_version__is_announced_within_a_poll(snapshots: StaticSnapshotProvider) -> None:
+    events = snapshot_events(snapshots, "production", 7, poll=0.01)
+    await next_message(events)  # retry advice
+
+    snapshots.replace(production(version=8))
+
+    assert (
+        await next_message(events)
+        == b'id: 8\nevent: snapshot\ndata: {"version":8,"environment":"production"}\n\n'
+    )
+    await events.aclose()
+
+
+async def test_stream__client_that_missed_a_version__hears_of_it_at_once(
+    snapshots: StaticSnapshotProvider,
+) -> None:
+    events = snapshot_events(snapshots, "production", 5, poll=0.01)
+    await next_message(events)
+
+    assert await next_message(events) == snapshot_event(7, "production")
+    await events.aclose()
+
+
+async def test_stream__idle__sends_heartbeat_comments(snapshots: StaticSnapshotProvider) -> None:
+    events = snapshot_events(snapshots, "production", 7, poll=0.01, heartbeat=0.02)
+    await next_message(events)
+
+    assert await next_message(events) == b": keep-alive\n\n"
+    await events.aclose()
+
+
+async def test_stream__after_close_streams__ends(snapshots: StaticSnapshotProvider) -> None:
+    events = snapshot_events(snapshots, "production", 7, poll=0.01)
+    await next_message(events)
+    close_streams()
+    try:
+        with pytest.raises(StopAsyncIteration):
+            await next_message(events)
+    finally:
+        reopen_streams()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("12", 12), (" 3 ", 3), ("x", None), ("-1", None), (None, None)]
+)
+def test_parse_last_event_id__reads_only_versions(raw: str | None, expected: int | None) -> None:
+    assert parse_last_event_id(raw) == expected

@@ -1,0 +1,158 @@
+"""GET /api/widget/config: the chat widget's document for a visitor."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from flagpilot.services.snapshots import StaticSnapshotProvider
+from tests.unit.api.conftest import Keys, bearer, production
+
+pytestmark = pytest.mark.anyio
+
+PATH = "/api/widget/config"
+
+
+def phases(response: httpx.Response) -> dict[str, dict[str, bool]]:
+    assert response.status_code == 200, response.text
+    document: dict[str, dict[str, dict[str, bool]]] = response.json()
+    return document["sessionPersistence"]
+
+
+async def test_widget_config__anonymous_with_query_key__gives_phase1_on_and_partial_rollouts_off(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    response = await client.get(PATH, params={"key": keys.client})
+
+    assert response.headers["content-type"] == "application/json"
+    assert phases(response) == {
+        "phase1": {"parentStorage": True, "crossDomainMessaging": True, "autoRestore": True},
+        "phase2": {"enhancedStorage": False, "connectionMonitoring": False, "retryLogic": False},
+        "phase3": {"tabSync": False, "performanceMode": False, "analytics": False},
+    }
+
+
+async def test_widget_config__customer_override__turns_the_feature_on(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    response = await client.get(PATH, params={"customerId": "vip"}, headers=bearer(keys.client))
+
+    assert phases(response)["phase2"]["enhancedStorage"] is True
+
+
+async def test_widget_config__organization_override__turns_the_feature_on(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    response = await client.get(
+        PATH, params={"customerId": "someone", "organizationId": "org-a", "key": keys.client}
+    )
+
+    assert phases(response)["phase2"]["enhancedStorage"] is True
+
+
+async def test_widget_config__organization_key__evaluates_for_its_own_organization(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    response = await client.get(PATH, params={"customerId": "someone", "key": keys.org_client})
+
+    assert phases(response)["phase2"]["enhancedStorage"] is True
+
+
+async def test_widget_config__fifty_percent_rollout__splits_customers(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    seen = {
+        phases(await client.get(PATH, params={"customerId": f"c{i}", "key": keys.client}))["phase2"][
+            "enhancedStorage"
+        ]
+        for i in range(40)
+    }
+
+    assert seen == {True, False}
+
+
+async def test_widget_config__same_etag__is_answered_not_modified(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    first = await client.get(PATH, params={"customerId": "c1", "key": keys.client})
+
+    again = await client.get(
+        PATH,
+        params={"customerId": "c1", "key": keys.client},
+        headers={"If-None-Match": first.headers["etag"]},
+    )
+
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == first.headers["etag"]
+
+
+async def test_widget_config__after_a_flag_change__etag_changes(
+    client: httpx.AsyncClient, keys: Keys, snapshots: StaticSnapshotProvider
+) -> None:
+    before = await client.get(PATH, params={"key": keys.client})
+    snapshots.replace(production(version=8, percentage=100.0))
+
+    after = await client.get(
+        PATH, params={"key": keys.client}, headers={"If-None-Match": before.headers["etag"]}
+    )
+
+    assert after.status_code == 200
+    assert after.headers["etag"] != before.headers["etag"]
+    assert phases(after)["phase2"]["enhancedStorage"] is True
+
+
+async def test_widget_config__master_switch_off__serves_built_in_defaults(
+    client: httpx.AsyncClient, keys: Keys, snapshots: StaticSnapshotProvider
+) -> None:
+    snapshots.replace(production(flags_enabled=False))
+
+    response = await client.get(PATH, params={"customerId": "vip", "key": keys.client})
+
+    assert phases(response)["phase2"]["enhancedStorage"] is False
+    assert phases(response)["phase1"]["parentStorage"] is True
+
+
+async def test_widget_config__environment_key__reads_its_environment(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    response = await client.get(PATH, params={"customerId": "vip", "key": keys.staging_client})
+
+    assert phases(response)["phase2"]["enhancedStorage"] is False  # the override exists only in production
+
+
+async def test_widget_config__environment_key_asking_for_another__is_forbidden(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    response = await client.get(PATH, params={"environment": "production", "key": keys.staging_client})
+
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_widget_config__organization_key_asking_for_another__is_forbidden(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    response = await client.get(PATH, params={"organizationId": "org-b", "key": keys.org_client})
+
+    assert response.status_code == 403
+
+
+async def test_widget_config__unknown_environment__is_a_404_problem(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    response = await client.get(PATH, params={"environment": "moon", "key": keys.client})
+
+    assert response.status_code == 404
+    assert response.json()["type"] == "urn:flagpilot:problem:environment-not-found"
+
+
+@pytest.mark.parametrize("params", [{}, {"key": "fp_client-sdk_nope"}, {"key": ""}])
+async def test_widget_config__without_a_valid_key__is_unauthenticated(
+    client: httpx.AsyncClient, params: dict[str, str]
+) -> None:
+    response = await client.get(PATH, params=params)
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.json()["status"] == 401
