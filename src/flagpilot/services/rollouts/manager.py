@@ -101,6 +101,7 @@ class RolloutManager:
         now: datetime,
         force: bool = False,
         reason: str = "",
+        expected_version: int | None = None,
     ) -> RolloutRecord:
         """Move an active rollout to its next tier, if every gate is open.
 
@@ -111,6 +112,8 @@ class RolloutManager:
             now: the time of the request.
             force: skip the gates; needs `reason`, and the skipped gates are recorded.
             reason: why (required when forcing).
+            expected_version: the version the caller saw; if the rollout moved since, the
+                advance is refused with `VersionConflict` instead of skipping a second tier.
 
         Raises:
             RolloutStateError: not active, or already at tier 4.
@@ -132,7 +135,14 @@ class RolloutManager:
             return moved, {"forced": True, "skippedGates": [gate.to_dict() for gate in closed]}
 
         return self._apply(
-            feature_name, environment, rules.ADVANCE, transform, actor=actor, now=now, reason=reason
+            feature_name,
+            environment,
+            rules.ADVANCE,
+            transform,
+            actor=actor,
+            now=now,
+            reason=reason,
+            expected_version=expected_version,
         )
 
     def pause(
