@@ -24,7 +24,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -47,13 +49,25 @@ def _now() -> Any:
     return func.now()
 
 
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=_now(), comment="When the row was created.")
+
+
+def _updated_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=_now(), comment="When the row last changed.")
+
+
+def _surrogate_id() -> Mapped[int]:
+    return mapped_column(Integer, primary_key=True, autoincrement=True, comment="Surrogate key.")
+
+
 class Environment(Base):
     __tablename__ = "environments"
     __table_args__ = {"comment": "Deployment environments (development, staging, production, ...)."}
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True, comment="Environment name.")
     description: Mapped[str] = mapped_column(Text, default="", comment="What the environment is for.")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    created_at: Mapped[datetime] = _created_at()
 
 
 class Flag(Base):
@@ -64,15 +78,21 @@ class Flag(Base):
     )
 
     key: Mapped[str] = mapped_column(String(128), primary_key=True, comment="Flag key.")
-    type: Mapped[str] = mapped_column(String(16), default="bool", comment="bool, string, number or json.")
+    type: Mapped[str] = mapped_column(
+        String(16), default="bool", server_default="bool", comment="bool, string, number or json."
+    )
     default_value: Mapped[Any] = mapped_column(JSON, comment="Value when nothing more specific applies.")
     phase: Mapped[int | None] = mapped_column(Integer, comment="Release phase 1, 2, 3 or null.")
     description: Mapped[str] = mapped_column(Text, default="", comment="What the flag controls.")
     prerequisites: Mapped[list[str]] = mapped_column(JSON, default=list, comment="Flags that must be on.")
-    archived: Mapped[bool] = mapped_column(Boolean, default=False, comment="Archived flags are not served.")
-    version: Mapped[int] = mapped_column(Integer, default=1, comment="Optimistic-concurrency version.")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    archived: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), comment="Archived flags are not served."
+    )
+    version: Mapped[int] = mapped_column(
+        Integer, default=1, server_default="1", comment="Optimistic-concurrency version."
+    )
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
 
 
 class FlagEnvironment(Base):
@@ -88,10 +108,14 @@ class FlagEnvironment(Base):
     environment: Mapped[str] = mapped_column(
         ForeignKey("environments.name", ondelete="CASCADE"), primary_key=True, comment="Environment."
     )
-    killed: Mapped[bool] = mapped_column(Boolean, default=False, comment="Kill switch.")
-    has_value: Mapped[bool] = mapped_column(Boolean, default=False, comment="Whether value is set.")
+    killed: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), comment="Kill switch."
+    )
+    has_value: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), comment="Whether value is set."
+    )
     value: Mapped[Any] = mapped_column(JSON, nullable=True, comment="Environment value.")
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    updated_at: Mapped[datetime] = _updated_at()
 
 
 class Organization(Base):
@@ -100,7 +124,7 @@ class Organization(Base):
 
     id: Mapped[str] = mapped_column(String(128), primary_key=True, comment="Organization id.")
     name: Mapped[str] = mapped_column(Text, default="", comment="Display name.")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    created_at: Mapped[datetime] = _created_at()
 
 
 class Customer(Base):
@@ -115,19 +139,20 @@ class Customer(Base):
         ForeignKey("organizations.id", ondelete="CASCADE"), comment="Owning organization."
     )
     name: Mapped[str] = mapped_column(Text, default="", comment="Display name.")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    created_at: Mapped[datetime] = _created_at()
 
 
 class CustomerFeatureFlag(Base):
     __tablename__ = "customer_feature_flags"
     __table_args__ = (
-        UniqueConstraint("customer_id", "feature_name", "environment"),
-        Index("ix_customer_feature_flags_feature_env", "feature_name", "environment"),
+        UniqueConstraint("feature_name", "environment", "customer_id"),
+        Index("ix_customer_feature_flags_customer_id", "customer_id"),
+        Index("ix_customer_feature_flags_environment", "environment"),
         Index("ix_customer_feature_flags_organization_id", "organization_id"),
         {"comment": "Per-customer flag overrides (most specific after the kill switch)."},
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = _surrogate_id()
     customer_id: Mapped[str] = mapped_column(String(128), comment="Customer id (targeting key).")
     organization_id: Mapped[str | None] = mapped_column(
         String(128), comment="The customer's organization, for row-level security."
@@ -142,19 +167,25 @@ class CustomerFeatureFlag(Base):
     value: Mapped[Any] = mapped_column(JSON, comment="The override value (any flag type).")
     reason: Mapped[str] = mapped_column(Text, default="", comment="Why the override exists.")
     created_by: Mapped[str] = mapped_column(String(128), default="", comment="Actor.")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
 
 
 class OrganizationFeatureFlag(Base):
     __tablename__ = "organization_feature_flags"
     __table_args__ = (
-        UniqueConstraint("organization_id", "feature_name", "environment"),
-        Index("ix_organization_feature_flags_feature_env", "feature_name", "environment"),
+        UniqueConstraint(
+            "feature_name",
+            "environment",
+            "organization_id",
+            name="uq_organization_feature_flags_flag_env_org",
+        ),
+        Index("ix_organization_feature_flags_organization_id", "organization_id"),
+        Index("ix_organization_feature_flags_environment", "environment"),
         {"comment": "Per-organization flag overrides."},
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = _surrogate_id()
     organization_id: Mapped[str] = mapped_column(String(128), comment="Organization id.")
     feature_name: Mapped[str] = mapped_column(
         ForeignKey("flags.key", ondelete="CASCADE"), comment="Flag key."
@@ -166,8 +197,8 @@ class OrganizationFeatureFlag(Base):
     value: Mapped[Any] = mapped_column(JSON, comment="The override value (any flag type).")
     reason: Mapped[str] = mapped_column(Text, default="", comment="Why the override exists.")
     created_by: Mapped[str] = mapped_column(String(128), default="", comment="Actor.")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
 
 
 class FeatureRollout(Base):
@@ -175,10 +206,11 @@ class FeatureRollout(Base):
     __table_args__ = (
         UniqueConstraint("feature_name", "environment"),
         Index("ix_feature_rollouts_status", "status"),
+        Index("ix_feature_rollouts_environment", "environment"),
         {"comment": "Pilot rollouts: one per flag and environment, five tiers."},
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = _surrogate_id()
     feature_name: Mapped[str] = mapped_column(
         ForeignKey("flags.key", ondelete="CASCADE"), comment="Flag key."
     )
@@ -186,14 +218,25 @@ class FeatureRollout(Base):
         ForeignKey("environments.name", ondelete="CASCADE"), comment="Environment."
     )
     current_tier: Mapped[str] = mapped_column(
-        String(32), default="tier_0_disabled", comment="tier_0_disabled ... tier_4_full."
+        String(32),
+        default="tier_0_disabled",
+        server_default="tier_0_disabled",
+        comment="tier_0_disabled ... tier_4_full.",
     )
-    percentage: Mapped[float] = mapped_column(Float, default=0.0, comment="Share of customers, 0-100.")
+    percentage: Mapped[float] = mapped_column(
+        Float, default=0.0, server_default="0", comment="Share of customers, 0-100."
+    )
     status: Mapped[str] = mapped_column(
-        String(16), default="planned", comment="planned, active, paused, completed, rolled_back."
+        String(16),
+        default="planned",
+        server_default="planned",
+        comment="planned, active, paused, completed, rolled_back.",
     )
     whitelisted_customers: Mapped[list[str]] = mapped_column(
-        JSON, default=list, comment="Customers who get the feature while the rollout serves."
+        JSON,
+        default=list,
+        server_default="[]",
+        comment="Customers who get the feature while the rollout serves.",
     )
     error_rate_threshold: Mapped[float] = mapped_column(
         Float, default=0.05, comment="Automatic rollback above this error rate."
@@ -211,10 +254,12 @@ class FeatureRollout(Base):
         DateTime(timezone=True), comment="When the current tier began."
     )
     rollback_reason: Mapped[str | None] = mapped_column(Text, comment="Why it was rolled back.")
-    version: Mapped[int] = mapped_column(Integer, default=1, comment="Optimistic-concurrency version.")
+    version: Mapped[int] = mapped_column(
+        Integer, default=1, server_default="1", comment="Optimistic-concurrency version."
+    )
     created_by: Mapped[str] = mapped_column(String(128), default="", comment="Actor.")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
 
 
 class RolloutEvent(Base):
@@ -225,7 +270,7 @@ class RolloutEvent(Base):
         {"comment": "Rollout lifecycle transitions (created, started, advanced, rolled back, ...)."},
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = _surrogate_id()
     rollout_id: Mapped[int] = mapped_column(
         ForeignKey("feature_rollouts.id", ondelete="CASCADE"), comment="The rollout."
     )
@@ -238,7 +283,7 @@ class RolloutEvent(Base):
     actor: Mapped[str] = mapped_column(String(128), default="", comment="Who or what did it.")
     reason: Mapped[str] = mapped_column(Text, default="", comment="Why.")
     details: Mapped[Any] = mapped_column(JSON, nullable=True, comment="Evidence, forced gates, ...")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    created_at: Mapped[datetime] = _created_at()
 
 
 class RolloutMetric(Base):
@@ -246,7 +291,7 @@ class RolloutMetric(Base):
     __table_args__ = {"comment": "Outcome events aggregated per rollout, minute, tier and cohort."}
 
     rollout_id: Mapped[int] = mapped_column(
-        ForeignKey("feature_rollouts.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("feature_rollouts.id", ondelete="CASCADE"), primary_key=True, comment="The rollout."
     )
     minute: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), primary_key=True, comment="Start of the minute (UTC)."
@@ -263,10 +308,16 @@ class FeatureFlagChange(Base):
         Index("ix_feature_flag_changes_feature_name_changed_at", "feature_name", "changed_at"),
         Index("ix_feature_flag_changes_actor_changed_at", "actor", "changed_at"),
         Index("ix_feature_flag_changes_changed_at", "changed_at"),
+        Index(
+            "ix_feature_flag_changes_unsealed",
+            "id",
+            sqlite_where=text("hash IS NULL"),
+            postgresql_where=text("hash IS NULL"),
+        ),
         {"comment": "Audit trail of every change; each row's hash chains to the previous row."},
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = _surrogate_id()
     changed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=_now(), comment="When."
     )
@@ -301,22 +352,26 @@ class ApiToken(Base):
     organization_id: Mapped[str | None] = mapped_column(String(128), comment="Scope, if any.")
     environment: Mapped[str | None] = mapped_column(String(64), comment="SDK tokens: environment.")
     created_by: Mapped[str] = mapped_column(String(128), default="", comment="Actor.")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+    last_used_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="When the token was last presented."
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="When the token was revoked; null while valid."
+    )
 
 
 class User(Base):
     __tablename__ = "users"
     __table_args__ = {"comment": "Admin UI users."}
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = _surrogate_id()
     email: Mapped[str] = mapped_column(String(320), unique=True, comment="Login.")
     display_name: Mapped[str] = mapped_column(Text, default="", comment="Name shown in the audit trail.")
     password_hash: Mapped[str] = mapped_column(Text, default="", comment="scrypt hash.")
     role: Mapped[str] = mapped_column(String(16), default="viewer", comment="admin, editor or viewer.")
-    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, comment="Disabled users cannot log in.")
+    created_at: Mapped[datetime] = _created_at()
 
 
 class StateVersion(Base):
@@ -324,7 +379,9 @@ class StateVersion(Base):
     __table_args__ = {"comment": "One row: the version of flag state, bumped by triggers on every change."}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="Always 1.")
-    version: Mapped[int] = mapped_column(BigInteger, default=0, comment="Snapshot version.")
+    version: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", comment="Snapshot version."
+    )
 
 
 class AppTransaction(Base):
@@ -334,5 +391,5 @@ class AppTransaction(Base):
         "transactions, so triggers can tell its changes from direct SQL."
     }
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    actor: Mapped[str] = mapped_column(String(128), default="")
+    id: Mapped[int] = _surrogate_id()
+    actor: Mapped[str] = mapped_column(String(128), default="", comment="Who runs the transaction.")

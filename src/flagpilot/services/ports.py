@@ -1,0 +1,257 @@
+"""The ports the services need from storage: repositories, a unit of work, the snapshot store.
+
+Storage implements them with SQLAlchemy (`flagpilot.storage`); tests implement them with fakes.
+A unit of work is one transaction: everything done through its repositories, including the
+audit rows, commits together on `commit()` or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Protocol, Self
+
+from flagpilot.core import FlagDefinition, FlagValue
+from flagpilot.services.audit_entry import AuditWriter
+from flagpilot.services.records import (
+    AuditQuery,
+    AuditRecord,
+    EnvironmentRecord,
+    FlagRecord,
+    FlagSetting,
+    OverrideRecord,
+    OverrideScope,
+    StoredState,
+)
+from flagpilot.services.rollouts.records import RolloutRecord
+
+
+class FlagRepository(Protocol):
+    """Flag definitions."""
+
+    def get(self, key: str) -> FlagRecord | None:
+        """The flag `key`, archived or not, or None."""
+        ...
+
+    def list(self, *, include_archived: bool = True) -> list[FlagRecord]:
+        """Every flag, ordered by key."""
+        ...
+
+    def add(self, definition: FlagDefinition) -> FlagRecord:
+        """Store a new flag at version 1; raises `AlreadyExists` if the key is taken."""
+        ...
+
+    def save(self, definition: FlagDefinition, *, archived: bool, expected_version: int | None) -> FlagRecord:
+        """Replace the flag's definition and bump its version.
+
+        Raises `FlagNotFound`, or `VersionConflict` if `expected_version` is given and stale.
+        """
+        ...
+
+    def touch(self, key: str, expected_version: int | None) -> int:
+        """Bump the version of flag `key` (a change to its settings); return the new version.
+
+        Raises `FlagNotFound`, or `VersionConflict` if `expected_version` is given and stale.
+        """
+        ...
+
+
+class EnvironmentRepository(Protocol):
+    """Environments and each flag's settings (kill switch, value) in them."""
+
+    def list(self) -> list[EnvironmentRecord]:
+        """Every environment, ordered by name."""
+        ...
+
+    def get(self, name: str) -> EnvironmentRecord | None:
+        """The environment `name`, or None."""
+        ...
+
+    def add(self, record: EnvironmentRecord) -> None:
+        """Store a new environment; raises `AlreadyExists` if the name is taken."""
+        ...
+
+    def settings(self, flag_key: str) -> dict[str, FlagSetting]:
+        """The settings of flag `flag_key`, by environment (environments without any: absent)."""
+        ...
+
+    def settings_in(self, environment: str) -> dict[str, FlagSetting]:
+        """The settings of every flag in `environment`, by flag key."""
+        ...
+
+    def put_setting(self, setting: FlagSetting) -> None:
+        """Create or replace a flag's settings in an environment."""
+        ...
+
+
+class OverrideRepository(Protocol):
+    """Customer and organization overrides; bulk operations are single round trips."""
+
+    def get(
+        self, scope: OverrideScope, flag_key: str, environment: str, subject_id: str
+    ) -> OverrideRecord | None:
+        """One override, or None."""
+        ...
+
+    def put_many(
+        self,
+        scope: OverrideScope,
+        flag_key: str,
+        environment: str,
+        values: Mapping[str, FlagValue],
+        *,
+        reason: str,
+        organization_id: str | None = None,
+    ) -> None:
+        """Create or replace overrides: subject id → value (customer rows get `organization_id`)."""
+        ...
+
+    def delete_many(
+        self, scope: OverrideScope, flag_key: str, environment: str, subject_ids: Iterable[str] | None
+    ) -> int:
+        """Delete the given overrides (all of the flag in the environment if None); return how many."""
+        ...
+
+    def page(
+        self,
+        scope: OverrideScope,
+        *,
+        flag_key: str | None = None,
+        environment: str | None = None,
+        after: tuple[str, str, str] | None = None,
+        limit: int = 100,
+    ) -> list[OverrideRecord]:
+        """Overrides ordered by (flag, environment, subject), those after the cursor `after`."""
+        ...
+
+    def counts(self) -> dict[tuple[str, str, OverrideScope], int]:
+        """How many overrides each (flag, environment, scope) has."""
+        ...
+
+
+class RolloutRepository(Protocol):
+    """Rollouts as snapshots and exports need them (the lifecycle lives with the rollout service)."""
+
+    def get(self, flag_key: str, environment: str) -> RolloutRecord | None:
+        """The rollout of a flag in an environment, or None."""
+        ...
+
+    def list(self, *, flag_key: str | None = None, environment: str | None = None) -> list[RolloutRecord]:
+        """Rollouts, ordered by flag and environment, optionally of one flag or environment."""
+        ...
+
+    def put(self, record: RolloutRecord) -> None:
+        """Create or replace the rollout of `record.feature_name` in `record.environment`."""
+        ...
+
+
+class AuditTrail(AuditWriter, Protocol):
+    """The hash-chained audit trail: append, seal, read."""
+
+    def seal(self) -> int:
+        """Chain the rows database triggers wrote (hash still null); return how many."""
+        ...
+
+    def query(self, query: AuditQuery) -> list[AuditRecord]:
+        """Rows matching `query`, newest first."""
+        ...
+
+    def chain(self, after_id: int = 0, limit: int = 1000) -> list[AuditRecord]:
+        """Rows in chain (id) order, those after `after_id`."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction, with the repositories that work inside it.
+
+    Use as `with factory(actor=...) as uow: ...; uow.commit()`: leaving the block without
+    `commit()` rolls everything back, audit rows included.
+    """
+
+    @property
+    def actor(self) -> str:
+        """Who makes the changes (recorded in every audit row)."""
+        ...
+
+    @property
+    def organization_id(self) -> str | None:
+        """The organization the unit of work is confined to, or None for the service role."""
+        ...
+
+    @property
+    def flags(self) -> FlagRepository: ...
+
+    @property
+    def environments(self) -> EnvironmentRepository: ...
+
+    @property
+    def overrides(self) -> OverrideRepository: ...
+
+    @property
+    def rollouts(self) -> RolloutRepository: ...
+
+    @property
+    def audit(self) -> AuditTrail: ...
+
+    def commit(self) -> None:
+        """Make every change of this unit of work durable, atomically."""
+        ...
+
+    def rollback(self) -> None:
+        """Discard every change of this unit of work."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Opens units of work.
+
+    Args (of a call):
+        actor: who makes the changes.
+        organization_id: confine the unit of work to one organization's rows (on PostgreSQL
+            enforced by row-level security), or None for the service role.
+        read_only: a unit of work that only reads (cheaper; never blocks writers).
+    """
+
+    def __call__(
+        self, actor: str, organization_id: str | None = None, *, read_only: bool = False
+    ) -> UnitOfWork: ...
+
+
+class SnapshotStore(Protocol):
+    """Reads whole environments for snapshots, in a handful of bulk queries."""
+
+    def load(self, environment: str) -> StoredState:
+        """Every served flag of `environment` with the state version, read consistently.
+
+        Raises `EnvironmentNotFound` or `StorageUnavailable`.
+        """
+        ...
+
+    def version(self) -> int:
+        """The current state version (one cheap query); raises `StorageUnavailable`."""
+        ...
+
+
+ChangeCallback = Callable[[int | None], None]
+"""Called with the new state version, or None when a change may have been missed."""
+
+
+class ChangeWatcher(Protocol):
+    """Learns of changes other processes make (LISTEN on PostgreSQL, polling on SQLite)."""
+
+    def start(self, on_change: ChangeCallback) -> None:
+        """Start watching in a background thread; call `on_change` for every change seen."""
+        ...
+
+    def stop(self) -> None:
+        """Stop watching and wait for the thread to end."""
+        ...

@@ -1,0 +1,155 @@
+"""The audit trail in `feature_flag_changes`: hash-chained appends, sealing, queries.
+
+Appends and seals happen in the caller's transaction. Write units of work are serialised (see
+`flagpilot.storage.uow`), and so are the triggers' rows, so "the previous row" is well defined:
+the newest sealed row. Rows written by triggers arrive unsealed; `seal` chains them, in id
+order, before the application appends its next row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, Table, select, update
+
+from flagpilot.services.audit_chain import DATABASE_ACTOR, row_hash, state_json
+from flagpilot.services.audit_entry import AuditEntry
+from flagpilot.services.records import AuditQuery, AuditRecord, utc
+from flagpilot.storage.models import FeatureFlagChange
+
+_TABLE: Table = FeatureFlagChange.__table__  # type: ignore[assignment]
+_FIELDS = (
+    "id",
+    "changed_at",
+    "actor",
+    "action",
+    "scope",
+    "feature_name",
+    "environment",
+    "subject_id",
+    "before_value",
+    "after_value",
+    "reason",
+    "prev_hash",
+    "hash",
+)
+_COLUMNS = [_TABLE.c[name] for name in _FIELDS]
+
+
+def _record(row: Row[Any]) -> AuditRecord:
+    values = dict(zip(_FIELDS, row, strict=True))
+    changed_at = values["changed_at"]
+    if isinstance(changed_at, str):  # written by an SQLite trigger, read through raw SQL
+        changed_at = datetime.fromisoformat(changed_at)
+    values["changed_at"] = utc(changed_at)
+    return AuditRecord(**values)
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return utc(moment).replace(tzinfo=None)
+
+
+class SqlAuditTrail:
+    """`AuditTrail` on one connection, inside its unit of work's transaction.
+
+    Args:
+        connection: the unit of work's connection.
+        actor: recorded as the actor of every appended row.
+        privileged: a context manager that lifts an organization confinement for the duration
+            of an audit write (the trail belongs to no tenant; see `SqlUnitOfWork`).
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        actor: str,
+        privileged: Callable[[], AbstractContextManager[None]],
+    ) -> None:
+        self._connection = connection
+        self._actor = actor
+        self._privileged = privileged
+        self._head: str | None = None
+        self._sealed = False
+        self._sqlite = connection.dialect.name == "sqlite"
+
+    def _stored_time(self, moment: datetime) -> datetime:
+        # SQLite keeps no time zone: store naive UTC so what is read back hashes the same.
+        return _naive_utc(moment) if self._sqlite else utc(moment)
+
+    def record(self, entry: AuditEntry) -> None:
+        """Append `entry`, sealed onto the chain, by this unit of work's actor."""
+        with self._privileged():
+            if not self._sealed:
+                self._seal()
+            record = AuditRecord(
+                id=0,
+                changed_at=datetime.now(UTC),
+                actor=self._actor,
+                action=entry.action,
+                scope=entry.scope,
+                feature_name=entry.feature_name,
+                environment=entry.environment,
+                subject_id=entry.subject_id,
+                before_value=state_json(entry.before),
+                after_value=state_json(entry.after),
+                reason=entry.reason,
+            )
+            digest = row_hash(record, self._head)
+            values = {name: getattr(record, name) for name in _FIELDS if name != "id"}
+            values.update(changed_at=self._stored_time(record.changed_at), prev_hash=self._head, hash=digest)
+            self._connection.execute(_TABLE.insert().values(**values))
+            self._head = digest
+
+    def seal(self) -> int:
+        """Chain the unsealed rows the triggers wrote; return how many were sealed."""
+        with self._privileged():
+            return self._seal()
+
+    def _seal(self) -> int:
+        last = self._connection.execute(
+            select(_TABLE.c.id, _TABLE.c.hash)
+            .where(_TABLE.c.hash.is_not(None))
+            .order_by(_TABLE.c.id.desc())
+            .limit(1)
+        ).first()
+        last_id, head = (0, None) if last is None else (last.id, last.hash)
+        pending = self._connection.execute(
+            select(*_COLUMNS)
+            .where(_TABLE.c.hash.is_(None), _TABLE.c.id > last_id, _TABLE.c.actor == DATABASE_ACTOR)
+            .order_by(_TABLE.c.id)
+        ).all()
+        for row in pending:
+            record = _record(row)
+            digest = row_hash(record, head)
+            self._connection.execute(
+                update(_TABLE).where(_TABLE.c.id == record.id).values(prev_hash=head, hash=digest)
+            )
+            head = digest
+        self._head = head
+        self._sealed = True
+        return len(pending)
+
+    def query(self, query: AuditQuery) -> list[AuditRecord]:
+        """Rows matching `query`, newest first."""
+        statement = select(*_COLUMNS).order_by(_TABLE.c.id.desc()).limit(max(1, query.limit))
+        if query.feature_name is not None:
+            statement = statement.where(_TABLE.c.feature_name == query.feature_name)
+        if query.actor is not None:
+            statement = statement.where(_TABLE.c.actor == query.actor)
+        if query.since is not None:
+            statement = statement.where(_TABLE.c.changed_at >= self._stored_time(query.since))
+        if query.until is not None:
+            statement = statement.where(_TABLE.c.changed_at < self._stored_time(query.until))
+        if query.before_id is not None:
+            statement = statement.where(_TABLE.c.id < query.before_id)
+        with self._privileged():
+            return [_record(row) for row in self._connection.execute(statement)]
+
+    def chain(self, after_id: int = 0, limit: int = 1000) -> list[AuditRecord]:
+        """Rows in chain order after `after_id`."""
+        statement = select(*_COLUMNS).where(_TABLE.c.id > after_id).order_by(_TABLE.c.id).limit(limit)
+        with self._privileged():
+            return [_record(row) for row in self._connection.execute(statement)]

@@ -1,0 +1,56 @@
+"""What differs between SQLite and PostgreSQL, in one place: upserts and error translation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.sql.dml import Insert
+
+from flagpilot.services.errors import Conflict, PermissionDenied, ServiceError, StorageUnavailable
+
+_PERMISSION_STATES = {"42501"}  # insufficient_privilege, incl. row-level security violations
+
+
+def upsert(
+    connection: Connection,
+    table: Table,
+    keys: Sequence[str],
+    update: Sequence[str],
+    also: Mapping[str, Any] | None = None,
+) -> Insert:
+    """`INSERT … ON CONFLICT (keys) DO UPDATE SET col = excluded.col, …`, for either database.
+
+    Args:
+        connection: decides the dialect.
+        table: the table.
+        keys: the columns of the unique constraint that decides "already there".
+        update: the columns replaced by the new row's values on conflict.
+        also: further `SET` expressions on conflict, e.g. `{"version": table.c.version + 1}`.
+    """
+    module: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = module.insert(table)
+    assignments = {name: statement.excluded[name] for name in update}
+    assignments.update(also or {})
+    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=list(keys), set_=assignments
+    )
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
+def translate(exc: DBAPIError) -> ServiceError:
+    """The service error for a database error that escaped a repository."""
+    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    if _sqlstate(exc) in _PERMISSION_STATES:
+        return PermissionDenied(f"not permitted for this organization: {detail}")
+    if isinstance(exc, IntegrityError):
+        return Conflict(f"the change conflicts with stored data: {detail}")
+    if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+        return StorageUnavailable(f"the database cannot be reached: {detail}")
+    return StorageUnavailable(f"database error: {detail}")

@@ -1,0 +1,1 @@
+"""Alembic revisions, applied in order: schema, change triggers, row-level security."""

@@ -1,0 +1,182 @@
+"""Flags, environments and per-environment flag settings, on the unit of work's connection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Row, Table, select, update
+
+from flagpilot.core import UNSET, FlagDefinition, FlagType
+from flagpilot.services.errors import AlreadyExists, FlagNotFound, VersionConflict
+from flagpilot.services.records import EnvironmentRecord, FlagRecord, FlagSetting
+from flagpilot.storage.dialect import upsert
+from flagpilot.storage.models import Environment, Flag, FlagEnvironment
+
+FLAGS = cast(Table, Flag.__table__)
+ENVIRONMENTS = cast(Table, Environment.__table__)
+SETTINGS = cast(Table, FlagEnvironment.__table__)
+
+
+def definition_from_row(row: Row[Any]) -> FlagDefinition:
+    """A flag definition from a `flags` row."""
+    return FlagDefinition(
+        key=row.key,
+        type=FlagType(row.type),
+        default=row.default_value,
+        phase=row.phase,
+        description=row.description,
+        prerequisites=tuple(row.prerequisites or ()),
+    )
+
+
+def _record(row: Row[Any]) -> FlagRecord:
+    return FlagRecord(
+        definition=definition_from_row(row),
+        archived=bool(row.archived),
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def setting_from_row(row: Row[Any]) -> FlagSetting:
+    """A flag's settings from a `flag_environments` row."""
+    return FlagSetting(
+        flag_key=row.flag_key,
+        environment=row.environment,
+        killed=bool(row.killed),
+        value=row.value if row.has_value else UNSET,
+    )
+
+
+def _definition_values(definition: FlagDefinition) -> dict[str, Any]:
+    return {
+        "type": definition.type.value,
+        "default_value": definition.default,
+        "phase": definition.phase,
+        "description": definition.description,
+        "prerequisites": list(definition.prerequisites),
+    }
+
+
+class SqlFlagRepository:
+    """`FlagRepository` over the `flags` table."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def get(self, key: str) -> FlagRecord | None:
+        """The flag `key`, or None."""
+        row = self._connection.execute(select(FLAGS).where(FLAGS.c.key == key)).first()
+        return None if row is None else _record(row)
+
+    def list(self, *, include_archived: bool = True) -> list[FlagRecord]:
+        """Every flag, by key."""
+        statement = select(FLAGS).order_by(FLAGS.c.key)
+        if not include_archived:
+            statement = statement.where(FLAGS.c.archived.is_(False))
+        return [_record(row) for row in self._connection.execute(statement)]
+
+    def add(self, definition: FlagDefinition) -> FlagRecord:
+        """Store a new flag at version 1."""
+        if self.get(definition.key) is not None:
+            raise AlreadyExists(f"flag {definition.key!r} already exists")
+        now = datetime.now(UTC)
+        self._connection.execute(
+            FLAGS.insert().values(
+                key=definition.key,
+                archived=False,
+                version=1,
+                created_at=now,
+                updated_at=now,
+                **_definition_values(definition),
+            )
+        )
+        return FlagRecord(definition=definition, version=1, created_at=now, updated_at=now)
+
+    def _bump(self, key: str, expected_version: int | None, values: dict[str, Any]) -> int:
+        statement = update(FLAGS).where(FLAGS.c.key == key)
+        if expected_version is not None:
+            statement = statement.where(FLAGS.c.version == expected_version)
+        statement = statement.values(version=FLAGS.c.version + 1, updated_at=datetime.now(UTC), **values)
+        version = self._connection.execute(statement.returning(FLAGS.c.version)).scalar()
+        if version is not None:
+            return int(version)
+        current = self.get(key)
+        if current is None:
+            raise FlagNotFound(f"flag {key!r} does not exist")
+        raise VersionConflict(
+            f"flag {key!r} is at version {current.version}, not {expected_version}: "
+            "it was changed meanwhile; reload it and try again",
+            current_version=current.version,
+        )
+
+    def save(self, definition: FlagDefinition, *, archived: bool, expected_version: int | None) -> FlagRecord:
+        """Replace the definition and bump the version."""
+        values = _definition_values(definition)
+        self._bump(definition.key, expected_version, {**values, "archived": archived})
+        record = self.get(definition.key)
+        assert record is not None
+        return record
+
+    def touch(self, key: str, expected_version: int | None) -> int:
+        """Bump the version of flag `key`."""
+        return self._bump(key, expected_version, {})
+
+
+class SqlEnvironmentRepository:
+    """`EnvironmentRepository` over `environments` and `flag_environments`."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def list(self) -> list[EnvironmentRecord]:
+        """Every environment, by name."""
+        rows = self._connection.execute(select(ENVIRONMENTS).order_by(ENVIRONMENTS.c.name))
+        return [EnvironmentRecord(row.name, row.description) for row in rows]
+
+    def get(self, name: str) -> EnvironmentRecord | None:
+        """The environment `name`, or None."""
+        row = self._connection.execute(select(ENVIRONMENTS).where(ENVIRONMENTS.c.name == name)).first()
+        return None if row is None else EnvironmentRecord(row.name, row.description)
+
+    def add(self, record: EnvironmentRecord) -> None:
+        """Store a new environment."""
+        if self.get(record.name) is not None:
+            raise AlreadyExists(f"environment {record.name!r} already exists")
+        self._connection.execute(
+            ENVIRONMENTS.insert().values(
+                name=record.name, description=record.description, created_at=datetime.now(UTC)
+            )
+        )
+
+    def settings(self, flag_key: str) -> dict[str, FlagSetting]:
+        """The flag's settings by environment."""
+        rows = self._connection.execute(select(SETTINGS).where(SETTINGS.c.flag_key == flag_key))
+        return {row.environment: setting_from_row(row) for row in rows}
+
+    def settings_in(self, environment: str) -> dict[str, FlagSetting]:
+        """Every flag's settings in `environment`, by flag key."""
+        rows = self._connection.execute(select(SETTINGS).where(SETTINGS.c.environment == environment))
+        return {row.flag_key: setting_from_row(row) for row in rows}
+
+    def put_setting(self, setting: FlagSetting) -> None:
+        """Create or replace the settings of a flag in an environment."""
+        statement = upsert(
+            self._connection,
+            SETTINGS,
+            ("flag_key", "environment"),
+            ("killed", "has_value", "value", "updated_at"),
+        )
+        self._connection.execute(
+            statement,
+            {
+                "flag_key": setting.flag_key,
+                "environment": setting.environment,
+                "killed": setting.killed,
+                "has_value": setting.has_value,
+                "value": setting.value if setting.has_value else None,
+                "updated_at": datetime.now(UTC),
+            },
+        )

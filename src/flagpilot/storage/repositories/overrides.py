@@ -1,0 +1,170 @@
+"""Customer and organization overrides; bulk writes are one statement per thousand rows or fewer.
+
+The two tables differ only in the subject column (`customer_id` or `organization_id`), so one
+repository serves both, choosing the table by `OverrideScope`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any, cast
+
+from sqlalchemy import Column, Connection, Row, Table, delete, func, select, tuple_
+
+from flagpilot.core import FlagValue
+from flagpilot.services.records import OverrideRecord, OverrideScope
+from flagpilot.storage.dialect import upsert
+from flagpilot.storage.models import CustomerFeatureFlag, OrganizationFeatureFlag
+
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class _Shape:
+    table: Table
+    subject_name: str
+
+    @property
+    def subject(self) -> Column[Any]:
+        return self.table.c[self.subject_name]
+
+
+SHAPES = {
+    OverrideScope.CUSTOMER: _Shape(cast(Table, CustomerFeatureFlag.__table__), "customer_id"),
+    OverrideScope.ORGANIZATION: _Shape(cast(Table, OrganizationFeatureFlag.__table__), "organization_id"),
+}
+
+
+def _batches(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _record(scope: OverrideScope, row: Row[Any]) -> OverrideRecord:
+    subject = row.customer_id if scope is OverrideScope.CUSTOMER else row.organization_id
+    return OverrideRecord(
+        scope=scope,
+        flag_key=row.feature_name,
+        environment=row.environment,
+        subject_id=subject,
+        value=row.value,
+        organization_id=row.organization_id,
+        reason=row.reason,
+        created_by=row.created_by,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlOverrideRepository:
+    """`OverrideRepository` over `customer_feature_flags` and `organization_feature_flags`."""
+
+    def __init__(self, connection: Connection, actor: str) -> None:
+        self._connection = connection
+        self._actor = actor
+
+    def get(
+        self, scope: OverrideScope, flag_key: str, environment: str, subject_id: str
+    ) -> OverrideRecord | None:
+        """One override, or None."""
+        shape = SHAPES[scope]
+        row = self._connection.execute(
+            select(shape.table).where(
+                shape.table.c.feature_name == flag_key,
+                shape.table.c.environment == environment,
+                shape.subject == subject_id,
+            )
+        ).first()
+        return None if row is None else _record(scope, row)
+
+    def put_many(
+        self,
+        scope: OverrideScope,
+        flag_key: str,
+        environment: str,
+        values: Mapping[str, FlagValue],
+        *,
+        reason: str,
+        organization_id: str | None = None,
+    ) -> None:
+        """Create or replace overrides, subject id → value."""
+        shape = SHAPES[scope]
+        now = datetime.now(UTC)
+        common = {
+            "feature_name": flag_key,
+            "environment": environment,
+            "reason": reason,
+            "created_by": self._actor,
+            "created_at": now,
+            "updated_at": now,
+        }
+        updated = ["enabled", "value", "reason", "updated_at"]
+        if scope is OverrideScope.CUSTOMER:
+            common["organization_id"] = organization_id
+            if organization_id is not None:
+                updated.append("organization_id")
+        statement = upsert(
+            self._connection, shape.table, ("feature_name", "environment", shape.subject_name), updated
+        )
+        for batch in _batches(values.items()):
+            rows = [
+                {**common, shape.subject_name: subject, "value": value, "enabled": value is True}
+                for subject, value in batch
+            ]
+            self._connection.execute(statement, rows)
+
+    def delete_many(
+        self, scope: OverrideScope, flag_key: str, environment: str, subject_ids: Iterable[str] | None
+    ) -> int:
+        """Delete overrides; all of the flag in the environment when `subject_ids` is None."""
+        shape = SHAPES[scope]
+        base = delete(shape.table).where(
+            shape.table.c.feature_name == flag_key, shape.table.c.environment == environment
+        )
+        if subject_ids is None:
+            return self._connection.execute(base).rowcount
+        return sum(
+            self._connection.execute(base.where(shape.subject.in_(batch))).rowcount
+            for batch in _batches(subject_ids)
+        )
+
+    def page(
+        self,
+        scope: OverrideScope,
+        *,
+        flag_key: str | None = None,
+        environment: str | None = None,
+        after: tuple[str, str, str] | None = None,
+        limit: int = 100,
+    ) -> list[OverrideRecord]:
+        """Overrides in (flag, environment, subject) order, after the cursor `after`."""
+        shape = SHAPES[scope]
+        table = shape.table
+        statement = select(table).order_by(table.c.feature_name, table.c.environment, shape.subject)
+        if flag_key is not None:
+            statement = statement.where(table.c.feature_name == flag_key)
+        if environment is not None:
+            statement = statement.where(table.c.environment == environment)
+        if after is not None:
+            statement = statement.where(
+                tuple_(table.c.feature_name, table.c.environment, shape.subject) > after
+            )
+        rows = self._connection.execute(statement.limit(max(1, limit)))
+        return [_record(scope, row) for row in rows]
+
+    def counts(self) -> dict[tuple[str, str, OverrideScope], int]:
+        """How many overrides each (flag, environment, scope) has."""
+        counts: dict[tuple[str, str, OverrideScope], int] = {}
+        for scope, shape in SHAPES.items():
+            table = shape.table
+            rows = self._connection.execute(
+                select(table.c.feature_name, table.c.environment, func.count()).group_by(
+                    table.c.feature_name, table.c.environment
+                )
+            )
+            for flag_key, environment, count in rows:
+                counts[(flag_key, environment, scope)] = int(count)
+        return counts
