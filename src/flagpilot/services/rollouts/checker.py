@@ -67,7 +67,7 @@ class RollbackChecker:
                 (record, self.judge(record, load_statistics(uow, record, now)))
                 for record in uow.rollout_lifecycle.list(statuses=MONITORED)
             ]
-        return [self._act(record, decision, now) for record, decision in judged]
+        return [self.apply(record, decision, now) for record, decision in judged]
 
     def judge(self, record: RolloutRecord, stats: RolloutStatistics) -> Decision:
         """The verdict for `record` from its statistics (computed at `stats.window_end`)."""
@@ -81,7 +81,8 @@ class RollbackChecker:
             test=self._test,
         )
 
-    def _act(self, record: RolloutRecord, decision: Decision, now: datetime) -> CheckResult:
+    def apply(self, record: RolloutRecord, decision: Decision, now: datetime) -> CheckResult:
+        """Act on `decision`, reached for `record` at its version; `skipped` if it moved since."""
         verdict = decision.verdict
         if verdict is Verdict.HEALTHY or (
             verdict is Verdict.PAUSE and record.status is not RolloutStatus.ACTIVE
