@@ -26,7 +26,6 @@ import argparse
 import bisect
 import math
 import random
-import statistics
 import sys
 import time
 from collections import deque
@@ -175,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         return f"{100.0 * count / runs:.1f}%"
 
     print(
-        f"{runs:,} rollouts per true rate; threshold 5%, {PER_MINUTE} events/min, checked every minute ≤ 48 h\n"
+        f"{runs:,} rollouts per true rate; threshold 5%, {PER_MINUTE} events/min, "
+        "checked every minute for up to 48 h\n"
     )
     print(
         "| rule | false rollbacks at 2% | at 4% | pauses at 2% / 4% | detected at 8% | median events "
