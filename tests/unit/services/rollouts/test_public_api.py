@@ -1,0 +1,24 @@
+"""The rollouts package's public surface is deliberate: its `__all__` resolves and does not drift."""
+
+from __future__ import annotations
+
+from flagpilot.services import rollouts
+
+EXPECTED = {
+    "AUTO_ACTOR", "DEFAULT_ERROR_RATE_THRESHOLD", "DEFAULT_MIN_DWELL_SECONDS", "DEFAULT_MIN_EVENTS",
+    "DEFAULT_TIME_WINDOW_MS", "ERROR_RATE", "FLUSH_INTERVAL_SECONDS", "MIN_DWELL", "MIN_EVENTS",
+    "Alert", "AlertFanout", "AlertSink", "AuditRow", "CheckResult", "ClosedGate", "Cohort",
+    "CohortPair", "CohortStats", "Decision", "DeliveryAttempt", "Evidence", "HttpPoster",
+    "InMemoryAlerts", "InMemoryRolloutStore", "InMemoryUnitOfWork", "IngestResult", "MetricRow",
+    "MetricSink", "MetricStore", "MinutePoint", "OutcomeAggregator", "PostFailed",
+    "RollbackChecker", "RolloutConfig", "RolloutEventLog", "RolloutEventRecord",
+    "RolloutLifecycleRepository", "RolloutManager", "RolloutRecord", "RolloutStatistics",
+    "RolloutUnitOfWork", "RolloutUnitOfWorkFactory", "SequentialTest", "Severity", "Verdict",
+    "WebhookNotifier", "by_tier", "closed_gates", "decide", "load_statistics", "minute_series",
+    "read_since", "rollout_statistics", "totals", "two_proportion_z",
+}  # fmt: skip
+
+
+def test_all__lists_exactly_the_intended_names_and_each_resolves() -> None:
+    assert set(rollouts.__all__) == EXPECTED
+    assert all(getattr(rollouts, name, None) is not None for name in rollouts.__all__)
