@@ -118,6 +118,9 @@ class OutcomeAggregator:
             if customer in target.whitelist:
                 cohort = _TREATMENT
             else:
+                if not customer.isascii() and not _encodable(customer):
+                    rejected += 1  # mmh3 crashes the process on a lone surrogate
+                    continue
                 h = hash32(target.prefix + customer, 0, False)
                 cohort = _TREATMENT if (h % 100) * 100 + (h // 100) % 100 < target.bound else _CONTROL
             key = (target.rollout_id, minute, target.tier, cohort)
@@ -168,6 +171,15 @@ class OutcomeAggregator:
                 else:
                     held[0] += cell[0]
                     held[1] += cell[1]
+
+
+def _encodable(text: str) -> bool:
+    """Whether `text` is valid UTF-8 material (no lone surrogates, which JSON can smuggle in)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _minute_of(stamp: object) -> int | None:

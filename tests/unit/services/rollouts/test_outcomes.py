@@ -7,8 +7,18 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from flagpilot.core import EnvironmentConfig, EvaluationContext, FlagDefinition, FlagState, Snapshot, Tier
+from flagpilot.core import (
+    EnvironmentConfig,
+    EvaluationContext,
+    FlagDefinition,
+    FlagState,
+    Snapshot,
+    Tier,
+    in_rollout,
+)
 from flagpilot.services.rollouts import (
     Cohort,
     IngestResult,
@@ -113,6 +123,7 @@ def test_record__counts_per_minute_tier_cohort_and_outcome_with_counts_and_times
         {"featureName": FLAG, "customerId": "a", "outcome": "success", "timestamp": "yesterday"},
         {"featureName": FLAG, "customerId": "a", "outcome": "success", "timestamp": "2025-11-01T00:00:00Z"},
         {"featureName": FLAG, "customerId": "a", "outcome": "success", "timestamp": "2025-11-03T10:00:00Z"},
+        {"featureName": FLAG, "customerId": "\ud800", "outcome": "success"},
     ],
 )
 def test_record__a_malformed_event__is_rejected_without_stopping_the_batch(event: dict[str, object]) -> None:
@@ -214,3 +225,27 @@ def test_set_rollouts__after_an_advance__attributes_new_events_to_the_new_tier()
     aggregator.flush(NOW)
 
     assert {row.tier for row in store.metric_rows(7)} == {Tier.TIER_1_INTERNAL, Tier.TIER_2_EARLY_ADOPTERS}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    customer=st.text(min_size=1, max_size=40),
+    tier=st.sampled_from([Tier.TIER_1_INTERNAL, Tier.TIER_2_EARLY_ADOPTERS, Tier.TIER_3_GENERAL]),
+)
+def test_attribution__for_any_customer__is_core_bucketing_with_the_flag_key_as_group(
+    customer: str, tier: Tier
+) -> None:
+    # Given
+    record = serving(tier)
+    aggregator, store = aggregator_for(record)
+
+    # When
+    aggregator.record(
+        [{"featureName": FLAG, "customerId": customer, "outcome": "error"}], environment=ENV, now=NOW
+    )
+    aggregator.flush(NOW)
+
+    # Then
+    [row] = store.metric_rows(7)
+    expected = Cohort.TREATMENT if in_rollout(FLAG, customer, record.percentage) else Cohort.CONTROL
+    assert row.cohort is expected
