@@ -17,7 +17,17 @@ BUCKETS = 10_000
 
 def hash_key(group_id: str, stickiness_value: str) -> int:
     """The unsigned murmur3 hash of `"{group_id}:{stickiness_value}"`."""
-    return int(mmh3.hash(f"{group_id}:{stickiness_value}", 0, signed=False))
+    return int(mmh3.hash(hashable(f"{group_id}:{stickiness_value}"), 0, signed=False))
+
+
+def hashable(text: str) -> str | bytes:
+    """`text` in a form mmh3 can hash safely: the string itself, or its UTF-8 bytes.
+
+    mmh3 hashes a str as its UTF-8 encoding but crashes the interpreter on a lone surrogate
+    (which JSON can carry as "\\ud800"); hashing the bytes, encoded with `surrogatepass`, gives the
+    same value for every valid string and a stable one for the rest.
+    """
+    return text if text.isascii() else text.encode("utf-8", "surrogatepass")
 
 
 def bucket_of_hash(h: int) -> int:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import mmh3
 
-from flagpilot.core.bucketing import BUCKETS, threshold
+from flagpilot.core.bucketing import BUCKETS, hashable, threshold
 from flagpilot.core.context import EvaluationContext
 from flagpilot.core.enums import ErrorCode, Reason, Tier
 from flagpilot.core.explain import off_value
@@ -122,7 +122,8 @@ def _evaluator(
         sticky = customer if by_customer else ctx.stickiness_value(stickiness)
         if not sticky:
             return key_missing
-        h = hash32(prefix + sticky, 0, False)
+        text = prefix + sticky
+        h = hash32(text if text.isascii() else hashable(text), 0, False)
         coarse = h % 100
         if coarse > whole:
             return split_off
