@@ -1,8 +1,9 @@
-"""Throw-away databases for tests: migrated once per session, then cloned per test.
+"""Throw-away databases for tests: migrated once per session, then cloned or emptied per test.
 
-Migrating takes a few hundred milliseconds; cloning a migrated template takes tens. SQLite
-templates are files copied per test; PostgreSQL templates are databases cloned with
-`CREATE DATABASE … TEMPLATE`, each under a unique name, so parallel runs never collide.
+Migrating takes a few hundred milliseconds. SQLite templates are files copied per test. On
+PostgreSQL each test process clones one database from a migrated template (`CREATE DATABASE …
+TEMPLATE`, under a unique name, so parallel runs never collide) and empties it before each test
+with one TRUNCATE, which is several times faster than cloning a database per test.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from flagpilot.storage import build_engine, libpq_url, migrate
+from flagpilot.storage.models import Base
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -75,3 +77,13 @@ def clone_sqlite(template: Path, target: Path) -> str:
     """Copy a migrated SQLite file; return the copy's URL."""
     shutil.copyfile(template, target)
     return sqlite_url(target)
+
+
+def reset_database(url: str) -> None:
+    """Empty every table of a migrated PostgreSQL database and restart its ids and version."""
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with psycopg.connect(libpq_url(url), autocommit=True) as connection:
+        connection.execute(
+            f"TRUNCATE {tables} RESTART IDENTITY CASCADE; "  # type: ignore[arg-type]
+            "INSERT INTO state_version (id, version) VALUES (1, 0)"
+        )

@@ -1,8 +1,9 @@
 """Databases for integration tests: every test gets a fresh, migrated database of each kind.
 
 `database_url` is parametrised over "sqlite" (a temporary file) and "postgresql" (a uniquely
-named database on the server of FLAGPILOT_TEST_DATABASE_URL, dropped after the test), so one
-test body covers both. `empty_database_url` gives the same without migrations.
+named database of this test process on the server of FLAGPILOT_TEST_DATABASE_URL, emptied before
+each test and dropped at the end), so one test body covers both. `empty_database_url` gives a
+brand-new database without migrations (dropped after the test).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tests.databases import (
     create_database,
     drop_database,
     migrate_url,
+    reset_database,
     sqlite_url,
     unique_name,
 )
@@ -43,6 +45,14 @@ def postgres_template(postgres_server_url: str) -> Iterator[str]:
     drop_database(postgres_server_url, name)
 
 
+@pytest.fixture(scope="session")
+def postgres_database(postgres_server_url: str, postgres_template: str) -> Iterator[str]:
+    """The URL of this test process's migrated PostgreSQL database (emptied per test)."""
+    name = unique_name("flagpilot_test")
+    yield create_database(postgres_server_url, name, template=postgres_template)
+    drop_database(postgres_server_url, name)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """ "sqlite" or "postgresql"."""
@@ -55,10 +65,9 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     if backend == "sqlite":
         yield clone_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "flagpilot.db")
         return
-    server: str = request.getfixturevalue("postgres_server_url")
-    name = unique_name("flagpilot_test")
-    yield create_database(server, name, template=request.getfixturevalue("postgres_template"))
-    drop_database(server, name)
+    url: str = request.getfixturevalue("postgres_database")
+    reset_database(url)
+    yield url
 
 
 @pytest.fixture

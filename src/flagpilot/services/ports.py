@@ -124,8 +124,8 @@ class OverrideRepository(Protocol):
         """Overrides ordered by (flag, environment, subject), those after the cursor `after`."""
         ...
 
-    def counts(self) -> dict[tuple[str, str, OverrideScope], int]:
-        """How many overrides each (flag, environment, scope) has."""
+    def counts(self, flag_key: str | None = None) -> dict[tuple[str, str, OverrideScope], int]:
+        """How many overrides each (flag, environment, scope) has (of one flag, if given)."""
         ...
 
 

@@ -24,7 +24,8 @@ def _loads(text: str | bytes) -> Any:
     return json.loads(text)
 
 
-def _dumps(value: Any) -> str:
+def json_text(value: Any) -> str:
+    """`value` as the JSON text stored in JSON columns."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -66,7 +67,7 @@ def build_engine(url: str | URL, **options: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    kwargs: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": _loads}
+    kwargs: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": _loads}
     if parsed.get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
     kwargs.update(options)

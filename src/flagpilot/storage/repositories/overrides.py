@@ -1,4 +1,5 @@
-"""Customer and organization overrides; bulk writes are one statement per thousand rows or fewer.
+"""Customer and organization overrides; a bulk write is one statement (PostgreSQL) or one batch per
+thousand rows (SQLite).
 
 The two tables differ only in the subject column (`customer_id` or `organization_id`), so one
 repository serves both, choosing the table by `OverrideScope`.
@@ -12,11 +13,12 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, cast
 
-from sqlalchemy import Column, Connection, Row, Table, delete, func, select, tuple_
+from sqlalchemy import Column, Connection, Row, Table, delete, func, select, text, tuple_
 
 from flagpilot.core import FlagValue
 from flagpilot.services.records import OverrideRecord, OverrideScope
 from flagpilot.storage.dialect import upsert
+from flagpilot.storage.engine import json_text
 from flagpilot.storage.models import CustomerFeatureFlag, OrganizationFeatureFlag
 
 BATCH = 1000
@@ -106,6 +108,9 @@ class SqlOverrideRepository:
             common["organization_id"] = organization_id
             if organization_id is not None:
                 updated.append("organization_id")
+        if self._connection.dialect.name == "postgresql":
+            self._put_unnest(shape, common, updated, values)
+            return
         statement = upsert(
             self._connection, shape.table, ("feature_name", "environment", shape.subject_name), updated
         )
@@ -115,6 +120,29 @@ class SqlOverrideRepository:
                 for subject, value in batch
             ]
             self._connection.execute(statement, rows)
+
+    def _put_unnest(
+        self, shape: _Shape, common: dict[str, Any], updated: list[str], values: Mapping[str, FlagValue]
+    ) -> None:
+        """PostgreSQL: every row in one statement, the subjects and values passed as two arrays."""
+        columns = [*common, shape.subject_name, "value", "enabled"]
+        selected = [f":{name}" for name in common] + ["s.subject", "CAST(s.value AS json)", "s.enabled"]
+        conflict = ", ".join(("feature_name", "environment", shape.subject_name))
+        assignments = ", ".join(f"{name} = excluded.{name}" for name in updated)
+        sql = (
+            f"INSERT INTO {shape.table.name} ({', '.join(columns)}) SELECT {', '.join(selected)} "
+            "FROM unnest(CAST(:subjects AS text[]), CAST(:values AS text[]), CAST(:enabled AS boolean[])) "
+            f"AS s(subject, value, enabled) ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
+        )
+        self._connection.execute(
+            text(sql),
+            {
+                **common,
+                "subjects": list(values),
+                "values": [json_text(value) for value in values.values()],
+                "enabled": [value is True for value in values.values()],
+            },
+        )
 
     def delete_many(
         self, scope: OverrideScope, flag_key: str, environment: str, subject_ids: Iterable[str] | None
@@ -155,16 +183,17 @@ class SqlOverrideRepository:
         rows = self._connection.execute(statement.limit(max(1, limit)))
         return [_record(scope, row) for row in rows]
 
-    def counts(self) -> dict[tuple[str, str, OverrideScope], int]:
-        """How many overrides each (flag, environment, scope) has."""
+    def counts(self, flag_key: str | None = None) -> dict[tuple[str, str, OverrideScope], int]:
+        """How many overrides each (flag, environment, scope) has (of one flag, if given)."""
         counts: dict[tuple[str, str, OverrideScope], int] = {}
         for scope, shape in SHAPES.items():
             table = shape.table
-            rows = self._connection.execute(
-                select(table.c.feature_name, table.c.environment, func.count()).group_by(
-                    table.c.feature_name, table.c.environment
-                )
+            statement = select(table.c.feature_name, table.c.environment, func.count()).group_by(
+                table.c.feature_name, table.c.environment
             )
-            for flag_key, environment, count in rows:
-                counts[(flag_key, environment, scope)] = int(count)
+            if flag_key is not None:
+                statement = statement.where(table.c.feature_name == flag_key)
+            rows = self._connection.execute(statement)
+            for key, environment, count in rows:
+                counts[(key, environment, scope)] = int(count)
         return counts

@@ -1,0 +1,23 @@
+"""Flags: definitions, environment values, the kill switch, overrides, and the reads behind them."""
+
+from flagpilot.services.flags.manager import FlagManager
+from flagpilot.services.flags.views import (
+    EnvironmentState,
+    FlagView,
+    OverridePage,
+    OverrideValues,
+    definition_dict,
+    override_dict,
+    setting_dict,
+)
+
+__all__ = [
+    "EnvironmentState",
+    "FlagManager",
+    "FlagView",
+    "OverridePage",
+    "OverrideValues",
+    "definition_dict",
+    "override_dict",
+    "setting_dict",
+]

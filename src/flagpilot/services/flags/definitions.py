@@ -1,0 +1,172 @@
+"""Creating and changing flag definitions and environments."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from flagpilot.core import FlagDefinition, FlagState, Problem
+from flagpilot.services.errors import InvalidInput
+from flagpilot.services.flags.base import ENVIRONMENT_NAME
+from flagpilot.services.flags.checks import (
+    check_new_definition,
+    check_prerequisites,
+    raise_problems,
+    require_flag,
+)
+from flagpilot.services.flags.reads import FlagReads
+from flagpilot.services.flags.views import FlagView, definition_dict
+from flagpilot.services.ports import UnitOfWork
+from flagpilot.services.records import EnvironmentRecord
+
+CHANGEABLE = {
+    "description": "description",
+    "default": "default",
+    "phase": "phase",
+    "prerequisites": "prerequisites",
+}
+"""Fields `update_flag` accepts (as the admin API names them) → `FlagDefinition` attribute."""
+
+
+def _check_prerequisites_exist(uow: UnitOfWork, definition: FlagDefinition) -> None:
+    raise_problems(
+        Problem(definition.key, "prerequisites", f"unknown flag {required!r}")
+        for required in definition.prerequisites
+        if uow.flags.get(required) is None
+    )
+
+
+def _changed_definition(record_definition: FlagDefinition, changes: Mapping[str, Any]) -> FlagDefinition:
+    key = record_definition.key
+    problems = [
+        Problem(key, name, "cannot be changed" if name in ("key", "type") else "is not a field of a flag")
+        for name in changes
+        if name not in CHANGEABLE
+    ]
+    if "description" in changes and not isinstance(changes["description"], str):
+        problems.append(Problem(key, "description", "must be a string"))
+    prerequisites = changes.get("prerequisites", record_definition.prerequisites)
+    if not isinstance(prerequisites, list | tuple) or not all(isinstance(p, str) for p in prerequisites):
+        problems.append(Problem(key, "prerequisites", "must be a list of flag keys"))
+        prerequisites = ()
+    phase = changes.get("phase", record_definition.phase)
+    if isinstance(phase, bool) or not (phase is None or isinstance(phase, int)):
+        problems.append(Problem(key, "phase", f"must be 1, 2, 3 or none, not {phase!r}"))
+    raise_problems(problems)
+    updates = {CHANGEABLE[name]: value for name, value in changes.items()}
+    updates["prerequisites"] = tuple(prerequisites)
+    return replace(record_definition, **updates)
+
+
+class FlagDefinitions(FlagReads):
+    """Environments and flag definitions: create, update, archive, restore."""
+
+    def create_environment(self, name: str, *, actor: str, description: str = "") -> EnvironmentRecord:
+        """Add an environment (lower case, e.g. `qa`); `AlreadyExists` if it is there."""
+        if not ENVIRONMENT_NAME.match(name):
+            raise InvalidInput(f"environment name {name!r} must match {ENVIRONMENT_NAME.pattern}")
+        record = EnvironmentRecord(name=name, description=description)
+        with self._write(actor) as uow:
+            uow.environments.add(record)
+            self._record(
+                uow, "environment.create", "environment", environment=name, after={"description": description}
+            )
+            uow.commit()
+        return record
+
+    def create_flag(self, definition: FlagDefinition, *, actor: str, reason: str = "") -> FlagView:
+        """Add a flag; `InvalidInput` for a bad definition, `AlreadyExists` if the key is taken."""
+        check_new_definition(definition)
+        with self._write(actor) as uow:
+            _check_prerequisites_exist(uow, definition)
+            check_prerequisites(
+                uow,
+                [env.name for env in uow.environments.list()],
+                lambda states: states.__setitem__(definition.key, FlagState(definition)),
+            )
+            record = uow.flags.add(definition)
+            self._record(
+                uow,
+                "flag.create",
+                "flag",
+                feature_name=definition.key,
+                after=definition_dict(record),
+                reason=reason,
+            )
+            uow.commit()
+        return self.get_flag(definition.key)
+
+    def update_flag(
+        self,
+        key: str,
+        changes: Mapping[str, Any],
+        *,
+        actor: str,
+        expected_version: int | None = None,
+        reason: str = "",
+    ) -> FlagView:
+        """Change a flag's description, default, phase or prerequisites.
+
+        Args:
+            key: the flag.
+            changes: field → new value, with the admin API's names: `description`, `default`,
+                `phase`, `prerequisites`. Other fields are refused, naming them.
+            actor: who makes the change.
+            expected_version: the version the change is based on; if the flag changed since,
+                `VersionConflict` is raised and nothing is written.
+            reason: why, for the audit trail.
+        """
+        with self._write(actor) as uow:
+            record = require_flag(uow, key)
+            definition = _changed_definition(record.definition, changes)
+            check_new_definition(definition)
+            _check_prerequisites_exist(uow, definition)
+            if not record.archived:
+
+                def apply(states: dict[str, FlagState]) -> None:
+                    states[key] = FlagState(definition, states[key].config)
+
+                check_prerequisites(uow, [env.name for env in uow.environments.list()], apply)
+            saved = uow.flags.save(definition, archived=record.archived, expected_version=expected_version)
+            self._record(
+                uow,
+                "flag.update",
+                "flag",
+                feature_name=key,
+                before=definition_dict(record),
+                after=definition_dict(saved),
+                reason=reason,
+            )
+            uow.commit()
+        return self.get_flag(key)
+
+    def archive_flag(
+        self, key: str, *, actor: str, expected_version: int | None = None, reason: str = ""
+    ) -> FlagView:
+        """Stop serving a flag without deleting it (its settings and overrides are kept)."""
+        return self._set_archived(key, True, actor=actor, expected_version=expected_version, reason=reason)
+
+    def restore_flag(
+        self, key: str, *, actor: str, expected_version: int | None = None, reason: str = ""
+    ) -> FlagView:
+        """Serve an archived flag again."""
+        return self._set_archived(key, False, actor=actor, expected_version=expected_version, reason=reason)
+
+    def _set_archived(
+        self, key: str, archived: bool, *, actor: str, expected_version: int | None, reason: str
+    ) -> FlagView:
+        with self._write(actor) as uow:
+            record = require_flag(uow, key)
+            saved = uow.flags.save(record.definition, archived=archived, expected_version=expected_version)
+            self._record(
+                uow,
+                "flag.archive" if archived else "flag.restore",
+                "flag",
+                feature_name=key,
+                before=definition_dict(record),
+                after=definition_dict(saved),
+                reason=reason,
+            )
+            uow.commit()
+        return self.get_flag(key)

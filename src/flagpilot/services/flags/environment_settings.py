@@ -1,0 +1,132 @@
+"""A flag's settings in one environment: its value and its kill switch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from flagpilot.core import UNSET, EnvironmentConfig, FlagState, FlagValue
+from flagpilot.services.flags.checks import (
+    check_flag_value,
+    check_prerequisites,
+    require_environment,
+    require_flag,
+)
+from flagpilot.services.flags.reads import FlagReads
+from flagpilot.services.flags.views import FlagView, setting_dict
+from flagpilot.services.records import FlagSetting
+
+
+class EnvironmentSettings(FlagReads):
+    """Environment values and the kill switch."""
+
+    def set_value(
+        self,
+        key: str,
+        environment: str,
+        value: FlagValue,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+        reason: str = "",
+    ) -> FlagView:
+        """Set the flag's value in `environment` (checked against its type and prerequisites)."""
+        return self._change(
+            key,
+            environment,
+            lambda s: replace(s, value=value),
+            action="environment.set_value",
+            actor=actor,
+            expected_version=expected_version,
+            reason=reason,
+            checked_value=(value,),
+        )
+
+    def clear_value(
+        self, key: str, environment: str, *, actor: str, expected_version: int | None = None, reason: str = ""
+    ) -> FlagView:
+        """Remove the flag's value in `environment`: it falls back to the flag's default."""
+        return self._change(
+            key,
+            environment,
+            lambda s: replace(s, value=UNSET),
+            action="environment.clear_value",
+            actor=actor,
+            expected_version=expected_version,
+            reason=reason,
+            checked_value=(),
+        )
+
+    def kill(
+        self, key: str, environment: str, *, actor: str, reason: str = "", expected_version: int | None = None
+    ) -> FlagView:
+        """Turn the kill switch on: the flag is off for everyone in `environment`. Never refused
+        for prerequisites, so it always works in an emergency."""
+        return self._change(
+            key,
+            environment,
+            lambda s: replace(s, killed=True),
+            action="environment.kill",
+            actor=actor,
+            expected_version=expected_version,
+            reason=reason,
+            checked_value=None,
+        )
+
+    def unkill(
+        self, key: str, environment: str, *, actor: str, reason: str = "", expected_version: int | None = None
+    ) -> FlagView:
+        """Turn the kill switch off again."""
+        return self._change(
+            key,
+            environment,
+            lambda s: replace(s, killed=False),
+            action="environment.unkill",
+            actor=actor,
+            expected_version=expected_version,
+            reason=reason,
+            checked_value=(),
+        )
+
+    def _change(
+        self,
+        key: str,
+        environment: str,
+        update: Callable[[FlagSetting], FlagSetting],
+        *,
+        action: str,
+        actor: str,
+        expected_version: int | None,
+        reason: str,
+        checked_value: tuple[FlagValue, ...] | None,
+    ) -> FlagView:
+        """Apply `update` to the flag's setting; `checked_value` None skips every check (kill)."""
+        with self._write(actor) as uow:
+            record = require_flag(uow, key)
+            require_environment(uow, environment)
+            for value in checked_value or ():
+                check_flag_value(record.definition, "value", value)
+            before = uow.environments.settings(key).get(environment) or FlagSetting(key, environment)
+            after = update(before)
+            if checked_value is not None and not record.archived:
+
+                def apply(states: dict[str, FlagState]) -> None:
+                    states[key] = FlagState(
+                        record.definition, EnvironmentConfig(killed=after.killed, value=after.value)
+                    )
+
+                check_prerequisites(uow, [environment], apply)
+            uow.flags.touch(key, expected_version)
+            uow.environments.put_setting(after)
+            self._record(
+                uow,
+                action,
+                "environment",
+                feature_name=key,
+                environment=environment,
+                before=setting_dict(before),
+                after=setting_dict(after),
+                reason=reason,
+            )
+            uow.commit()
+        return self.get_flag(key)
