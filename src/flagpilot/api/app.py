@@ -2,7 +2,8 @@
 
 Middleware, outermost first: request observation (id, latency, access log) sees every
 answer including errors; CORS for the browser-facing routes; the body-size limit before any
-route reads a byte. Errors of every layer become problem documents through `problems`.
+route reads a byte; then the hot routes' direct dispatch, ahead of the framework's router.
+Errors of every layer become problem documents through `problems`.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from flagpilot import __version__
 from flagpilot.api import problems
 from flagpilot.api.cors import BrowserCors
 from flagpilot.api.deps import ApiDependencies
+from flagpilot.api.fastpath import FastPaths
 from flagpilot.api.limits import BodySizeLimit
 from flagpilot.api.metrics import ApiMetrics
 from flagpilot.api.observe import RequestObserver
-from flagpilot.api.ofrep import ofrep_router
+from flagpilot.api.ofrep import ofrep_routes
 from flagpilot.api.operations import operations_router
 from flagpilot.api.sdk import sdk_router
 from flagpilot.api.tokens import tokens_router
-from flagpilot.api.widget import widget_router
+from flagpilot.api.widget import widget_routes
 
 DESCRIPTION = """\
 Feature flags and progressive rollouts.
@@ -51,17 +53,23 @@ def create_app(deps: ApiDependencies, lifespan: Lifespan[FastAPI] | None = None)
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
+        # Metrics are Prometheus (`/metrics`); FastAPI's OpenTelemetry hooks would otherwise
+        # look up the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     metrics = ApiMetrics(deps.snapshots, deps.flags_enabled, deps.collectors)
     app.state.deps = deps
     app.state.metrics = metrics
     problems.install(app)
-    routers = [widget_router(deps, metrics), ofrep_router(deps, metrics), sdk_router(deps)]
+    widget, widget_hot = widget_routes(deps, metrics)
+    ofrep, ofrep_hot = ofrep_routes(deps, metrics)
+    routers = [widget, ofrep, sdk_router(deps)]
     if deps.tokens is not None:
         routers.append(tokens_router(deps.tokens, deps.authenticator))
     for router in (*routers, operations_router(deps, metrics), *deps.routers):
         app.include_router(router)
     # add_middleware wraps: the last added is outermost.
+    app.add_middleware(FastPaths, routes=[*widget_hot, *ofrep_hot])
     app.add_middleware(BodySizeLimit, max_bytes=deps.max_body_bytes)
     if deps.cors_origins:
         app.add_middleware(BrowserCors, origins=deps.cors_origins)

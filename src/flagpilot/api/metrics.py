@@ -44,7 +44,7 @@ class _ServingCollector:
             "flagpilot_evaluations", "Flag evaluations served, by flag and reason.", labels=["flag", "reason"]
         )
         for (flag, reason), count in sorted(self._evaluations.items()):
-            evaluations.add_metric([flag, reason], count)
+            evaluations.add_metric([flag, str(reason)], count)
         yield evaluations
         stats = self._snapshots.stats()
         yield CounterMetricFamily(
@@ -108,7 +108,7 @@ class ApiMetrics:
         evaluations = self.evaluations
         for result in results:
             key = UNKNOWN_FLAG if result.error_code is ErrorCode.FLAG_NOT_FOUND else result.key
-            evaluations[key, result.reason.value] += 1
+            evaluations[key, result.reason] += 1  # a StrEnum member: its `.value` costs a lookup
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one answered request (labelled children are cached: `labels()` is not free)."""

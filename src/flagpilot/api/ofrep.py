@@ -4,22 +4,28 @@ Routes as specified in the OFREP OpenAPI document (open-feature/protocol, `servi
 single evaluation, used by server providers, and bulk evaluation, used by client providers that
 evaluate every flag once and re-check with `If-None-Match`. Both accept server- and client-SDK
 tokens. The environment is the token's, else the context's `environment` attribute, else the
-server's default; `targetingKey` is the customer id.
+server's default; `targetingKey` is the customer id. Both are hot routes, served by `fastpath`.
 """
 
-# No `from __future__ import annotations` here: FastAPI reads the routes' `Annotated`
-# dependencies at definition time, and they name locals of the router factory.
-from typing import Annotated, Any
+from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Path, Request
+from typing import Any
+
+from fastapi import APIRouter, Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope
 
 from flagpilot.api.caching import digest, matches, not_modified
 from flagpilot.api.deps import ApiDependencies
+from flagpilot.api.fastpath import HotRoute
 from flagpilot.api.jsonio import canonical_dumps, dumps, json_response
 from flagpilot.api.metrics import ApiMetrics
 from flagpilot.api.ofrep_request import OfrepContext, OfrepError, error_body, parse_context
+from flagpilot.api.params import MAX_ID_LENGTH
+from flagpilot.api.problems import ANSWERABLE, response_for
+from flagpilot.api.rawhttp import headers, read_body
 from flagpilot.api.schemas import (
+    BEARER,
     PROBLEM_RESPONSES,
     OfrepBulk,
     OfrepBulkFailure,
@@ -27,18 +33,13 @@ from flagpilot.api.schemas import (
     OfrepRequest,
     OfrepSuccess,
 )
-from flagpilot.api.security import require, scoped_environment, scoped_organization
+from flagpilot.api.security import admit, bearer_secret, scoped_environment, scoped_organization
 from flagpilot.core import ErrorCode, EvaluationContext, EvaluationResult, Snapshot
 from flagpilot.services.auth import Principal, TokenKind
 from flagpilot.services.errors import EnvironmentNotFound
-from flagpilot.services.snapshots import SnapshotProvider
 
-_REQUEST_BODY = {
-    "requestBody": {
-        "required": False,
-        "content": {"application/json": {"schema": OfrepRequest.model_json_schema()}},
-    }
-}
+PREFIX = "/ofrep/v1"
+_SDK_TOKENS = frozenset({TokenKind.SERVER_SDK, TokenKind.CLIENT_SDK})
 _HEADERS = {"Cache-Control": "private, no-cache"}
 
 
@@ -57,95 +58,88 @@ def success_body(result: EvaluationResult, environment: str) -> dict[str, Any]:
     }
 
 
-def _ofrep_failure(error: OfrepError, key: str | None = None) -> Response:
-    return json_response(error_body(error.code, error.details, key), error.status)
+class _Evaluation:
+    """What both OFREP handlers share: authenticate, read the context, pick the snapshot."""
 
+    def __init__(self, deps: ApiDependencies, metrics: ApiMetrics) -> None:
+        self.snapshots = deps.snapshots
+        self.authenticator = deps.authenticator
+        self.default_environment = deps.default_environment
+        self.max_body_bytes = deps.max_body_bytes
+        self.count = metrics.count
 
-class _Resolver:
-    """Turns a principal and a parsed context into a snapshot and an evaluation context."""
+    async def prepare(self, scope: Scope, receive: Receive) -> tuple[Snapshot, EvaluationContext, str]:
+        """The snapshot, context and environment of a request.
 
-    def __init__(self, snapshots: SnapshotProvider, default_environment: str) -> None:
-        self.snapshots = snapshots
-        self.default_environment = default_environment
-
-    def resolve(self, principal: Principal, context: OfrepContext) -> tuple[Snapshot, EvaluationContext, str]:
+        Raises:
+            ServiceError: the token is missing, unknown, or may not evaluate here.
+            OfrepError: the body or context is malformed, or names an unknown environment.
+        """
+        (authorization,) = headers(scope, b"authorization")
+        principal = admit(self.authenticator, scope, bearer_secret(authorization), _SDK_TOKENS)
+        context = parse_context(await read_body(receive, self.max_body_bytes))
         environment = scoped_environment(principal, context.environment, self.default_environment)
-        attributes = context.attributes
-        organization = scoped_organization(principal, attributes.get("organizationId"))
-        if organization is not None and organization != attributes.get("organizationId"):
-            attributes = {**attributes, "organizationId": organization}
+        return self._snapshot(environment), _evaluation_context(principal, context), environment
+
+    def _snapshot(self, environment: str) -> Snapshot:
         try:
-            snapshot = self.snapshots.get(environment)
+            return self.snapshots.get(environment)
         except EnvironmentNotFound as exc:
             raise OfrepError(ErrorCode.INVALID_CONTEXT, exc.detail) from None
-        return snapshot, EvaluationContext.from_dict(attributes), environment
 
 
-def ofrep_router(deps: ApiDependencies, metrics: ApiMetrics) -> APIRouter:
-    """The OFREP routes over `deps`' snapshots."""
-    router = APIRouter(prefix="/ofrep/v1", tags=["OFREP"])
-    resolver = _Resolver(deps.snapshots, deps.default_environment)
-    count = metrics.count
-    sdk = Depends(require(deps.authenticator, TokenKind.SERVER_SDK, TokenKind.CLIENT_SDK))
+def _evaluation_context(principal: Principal, context: OfrepContext) -> EvaluationContext:
+    attributes = context.attributes
+    organization = scoped_organization(principal, attributes.get("organizationId"))
+    if organization != attributes.get("organizationId"):
+        attributes = {**attributes, "organizationId": organization}
+    return EvaluationContext.from_dict(attributes)
 
-    @router.post(
-        "/evaluate/flags/{key}",
-        summary="Evaluate one flag (OFREP single evaluation)",
-        response_model=None,
-        openapi_extra=_REQUEST_BODY,
-        responses={
-            200: {"model": OfrepSuccess},
-            400: {
-                "model": OfrepFailure,
-                "description": "PARSE_ERROR, INVALID_CONTEXT or TARGETING_KEY_MISSING.",
-            },
-            404: {"model": OfrepFailure, "description": "FLAG_NOT_FOUND."},
-            **PROBLEM_RESPONSES,
-        },
-    )
-    async def evaluate_flag(
-        request: Request, principal: Annotated[Principal, sdk], key: Annotated[str, Path(max_length=256)]
-    ) -> Response:
-        """The value of flag `key` for the context, and why."""
+
+def _canonical(context: EvaluationContext) -> bytes:
+    """The context in one canonical form, so equal contexts get equal entity tags."""
+    return canonical_dumps([context.customer_id, context.organization_id, context.attributes])
+
+
+class SingleHandler(_Evaluation):
+    """`POST /ofrep/v1/evaluate/flags/{key}`."""
+
+    async def __call__(self, scope: Scope, receive: Receive) -> Response:
+        key: str = scope["path_params"]["key"]
         try:
-            snapshot, context, environment = resolver.resolve(principal, parse_context(await request.body()))
+            if len(key) > MAX_ID_LENGTH:
+                raise OfrepError(
+                    ErrorCode.FLAG_NOT_FOUND, f"flag keys are at most {MAX_ID_LENGTH} characters", 404
+                )
+            snapshot, context, environment = await self.prepare(scope, receive)
+        except ANSWERABLE as error:
+            return response_for(error)
         except OfrepError as error:
-            return _ofrep_failure(error, key)
+            return json_response(error_body(error.code, error.details, key), error.status)
         result = snapshot.evaluate(key, context)
-        count((result,))
-        if result.error_code is ErrorCode.FLAG_NOT_FOUND:
-            return json_response(error_body(result.error_code, result.error_message or "", key), 404)
+        self.count((result,))
         if result.error_code is not None:
-            return json_response(error_body(result.error_code, result.error_message or "", key), 400)
+            status = 404 if result.error_code is ErrorCode.FLAG_NOT_FOUND else 400
+            return json_response(error_body(result.error_code, result.error_message or "", key), status)
         return json_response(success_body(result, environment))
 
-    @router.post(
-        "/evaluate/flags",
-        summary="Evaluate every flag (OFREP bulk evaluation)",
-        response_model=None,
-        openapi_extra=_REQUEST_BODY,
-        responses={
-            200: {"model": OfrepBulk, "description": "Every flag; failures per flag. Carries an `ETag`."},
-            304: {"description": "Nothing changed since the `If-None-Match` tag."},
-            400: {"model": OfrepBulkFailure, "description": "PARSE_ERROR or INVALID_CONTEXT."},
-            **PROBLEM_RESPONSES,
-        },
-    )
-    async def evaluate_flags(
-        request: Request,
-        principal: Annotated[Principal, sdk],
-        if_none_match: Annotated[str | None, Header()] = None,
-    ) -> Response:
-        """Every flag of the environment for the context; re-ask with `If-None-Match`."""
+
+class BulkHandler(_Evaluation):
+    """`POST /ofrep/v1/evaluate/flags`, with an entity tag per environment, version and context."""
+
+    async def __call__(self, scope: Scope, receive: Receive) -> Response:
         try:
-            snapshot, context, environment = resolver.resolve(principal, parse_context(await request.body()))
+            snapshot, context, environment = await self.prepare(scope, receive)
+        except ANSWERABLE as error:
+            return response_for(error)
         except OfrepError as error:
-            return _ofrep_failure(error)
+            return json_response(error_body(error.code, error.details), error.status)
+        (if_none_match,) = headers(scope, b"if-none-match")
         etag = '"' + digest(environment, snapshot.version, snapshot.flags_enabled, _canonical(context)) + '"'
         if matches(if_none_match, etag):
             return not_modified(etag, _HEADERS)
         results = snapshot.evaluate_all(context)
-        count(results.values())
+        self.count(results.values())
         flags = [
             success_body(result, environment)
             if result.error_code is None
@@ -156,9 +150,69 @@ def ofrep_router(deps: ApiDependencies, metrics: ApiMetrics) -> APIRouter:
             dumps({"flags": flags}), media_type="application/json", headers={**_HEADERS, "ETag": etag}
         )
 
-    @router.get("/configuration", summary="What this server supports (OFREP configuration)")
-    async def configuration(principal: Annotated[Principal, sdk]) -> dict[str, Any]:
+
+_REQUEST_BODY = {
+    "required": False,
+    "content": {"application/json": {"schema": OfrepRequest.model_json_schema()}},
+}
+
+
+def ofrep_routes(deps: ApiDependencies, metrics: ApiMetrics) -> tuple[APIRouter, list[HotRoute]]:
+    """The OFREP routes, for the OpenAPI document and for the fast dispatcher."""
+    single, bulk = SingleHandler(deps, metrics), BulkHandler(deps, metrics)
+    router = APIRouter(prefix=PREFIX, tags=["OFREP"])
+    key_parameter = {
+        "name": "key",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "maxLength": MAX_ID_LENGTH},
+    }
+    if_none_match = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}}
+
+    @router.post(
+        "/evaluate/flags/{key}",
+        summary="Evaluate one flag (OFREP single evaluation)",
+        response_model=None,
+        openapi_extra={"parameters": [key_parameter], "requestBody": _REQUEST_BODY, "security": BEARER},
+        responses={
+            200: {"model": OfrepSuccess},
+            400: {
+                "model": OfrepFailure,
+                "description": "PARSE_ERROR, INVALID_CONTEXT or TARGETING_KEY_MISSING.",
+            },
+            404: {"model": OfrepFailure, "description": "FLAG_NOT_FOUND."},
+            **PROBLEM_RESPONSES,
+        },
+    )
+    async def evaluate_flag(request: Request) -> Response:
+        """The value of flag `key` for the context, and why."""
+        return await single(request.scope, request.receive)
+
+    @router.post(
+        "/evaluate/flags",
+        summary="Evaluate every flag (OFREP bulk evaluation)",
+        response_model=None,
+        openapi_extra={"parameters": [if_none_match], "requestBody": _REQUEST_BODY, "security": BEARER},
+        responses={
+            200: {"model": OfrepBulk, "description": "Every flag; failures per flag. Carries an `ETag`."},
+            304: {"description": "Nothing changed since the `If-None-Match` tag."},
+            400: {"model": OfrepBulkFailure, "description": "PARSE_ERROR or INVALID_CONTEXT."},
+            **PROBLEM_RESPONSES,
+        },
+    )
+    async def evaluate_flags(request: Request) -> Response:
+        """Every flag of the environment for the context; re-ask with `If-None-Match`."""
+        return await bulk(request.scope, request.receive)
+
+    @router.get(
+        "/configuration",
+        summary="What this server supports (OFREP configuration)",
+        responses=PROBLEM_RESPONSES,
+    )
+    async def configuration(request: Request) -> dict[str, Any]:
         """Capabilities for OFREP providers: polling is supported, every value type is."""
+        (authorization,) = headers(request.scope, b"authorization")
+        admit(deps.authenticator, request.scope, bearer_secret(authorization), _SDK_TOKENS)
         return {
             "name": "flagpilot",
             "capabilities": {
@@ -167,9 +221,8 @@ def ofrep_router(deps: ApiDependencies, metrics: ApiMetrics) -> APIRouter:
             },
         }
 
-    return router
-
-
-def _canonical(context: EvaluationContext) -> bytes:
-    """The context in one canonical form, so equal contexts get equal entity tags."""
-    return canonical_dumps([context.customer_id, context.organization_id, context.attributes])
+    routes = [
+        HotRoute("POST", f"{PREFIX}/evaluate/flags/{{key}}", single),
+        HotRoute("POST", f"{PREFIX}/evaluate/flags", bulk),
+    ]
+    return router, routes

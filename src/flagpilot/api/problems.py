@@ -80,6 +80,9 @@ PROBLEMS: Mapping[type[Exception], tuple[int, str]] = {
 }
 """Error class → (HTTP status, problem type). The most specific class in an error's MRO wins."""
 
+ANSWERABLE: tuple[type[Exception], ...] = (ServiceError, HTTPException, RequestValidationError)
+"""What a handler that bypasses the framework catches and answers with `response_for`."""
+
 # Framework errors carry their status rather than a class of their own.
 _STATUS_TYPES: Mapping[int, str] = {
     400: "bad-request",

@@ -112,6 +112,9 @@ class Readiness(Camel):
     snapshot_age_seconds: float
 
 
+BEARER: list[dict[str, list[str]]] = [{"HTTPBearer": []}]
+"""The OpenAPI security requirement of routes that check tokens themselves."""
+
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "No token, or an unknown or revoked one."},
     403: {"model": Problem, "description": "The token may not call this endpoint or reach this scope."},

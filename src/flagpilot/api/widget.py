@@ -2,35 +2,42 @@
 
 This is the hottest route: every page view with the widget asks it. The document depends only
 on nine booleans, so its bytes and entity tag are made once per combination and reused; a
-request costs one bulk evaluation, a tuple and a dict lookup. Without `customerId` the visitor
-is anonymous and gets the defaults, environment values and 100% rollouts — a partial rollout
-answers its default (the evaluation's `TARGETING_KEY_MISSING` result carries it), not an error.
+request costs one bulk evaluation, a tuple and a dict lookup, and is served by `fastpath`
+without the framework's per-request machinery. Without `customerId` the visitor is anonymous and
+gets the defaults, environment values and 100% rollouts — a partial rollout answers its default
+(the evaluation's `TARGETING_KEY_MISSING` result carries it), not an error.
 """
 
-# No `from __future__ import annotations` here: FastAPI reads the routes' `Annotated`
-# dependencies at definition time, and they name locals of the router factory.
+from __future__ import annotations
+
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope
 
 from flagpilot.api.caching import body_etag, matches, not_modified
 from flagpilot.api.deps import ApiDependencies
+from flagpilot.api.fastpath import HotRoute
 from flagpilot.api.metrics import ApiMetrics
-from flagpilot.api.schemas import PROBLEM_RESPONSES, Problem, WidgetDocument
-from flagpilot.api.security import require, scoped_environment, scoped_organization
+from flagpilot.api.params import MAX_ID_LENGTH, check_lengths, query_parameter
+from flagpilot.api.problems import ANSWERABLE, response_for
+from flagpilot.api.rawhttp import headers, query_params
+from flagpilot.api.schemas import BEARER, PROBLEM_RESPONSES, Problem, ValidationProblem, WidgetDocument
+from flagpilot.api.security import admit, bearer_secret, scoped_environment, scoped_organization
 from flagpilot.core import EvaluationContext, EvaluationResult
 from flagpilot.presets import WIDGET_FIELDS, widget_document
-from flagpilot.services.auth import Principal, TokenKind
+from flagpilot.services.auth import TokenKind
 
 PATH = "/api/widget/config"
-MAX_ID_LENGTH = 256
 
 # The flags the document reads, in a fixed order: its bytes are a function of their values.
 _WIDGET_KEYS = tuple(key for fields in WIDGET_FIELDS.values() for key in fields.values())
 _HEADERS = {"Cache-Control": "private, no-cache"}
+_ANY_TOKEN = frozenset(TokenKind)
+_PARAMETERS = ("customerId", "organizationId", "environment", "key")
 
 
 class WidgetRenderer:
@@ -51,56 +58,71 @@ class WidgetRenderer:
         return cached
 
 
-def widget_router(deps: ApiDependencies, metrics: ApiMetrics) -> APIRouter:
-    """The widget route over `deps`' snapshots."""
+class WidgetHandler:
+    """Answers `GET /api/widget/config` from the snapshots in `deps`."""
+
+    def __init__(self, deps: ApiDependencies, metrics: ApiMetrics) -> None:
+        self.snapshots = deps.snapshots
+        self.authenticator = deps.authenticator
+        self.default_environment = deps.default_environment
+        self.count = metrics.count
+        self.renderer = WidgetRenderer()
+
+    async def __call__(self, scope: Scope, receive: Receive) -> Response:
+        params = query_params(scope)
+        authorization, if_none_match = headers(scope, b"authorization", b"if-none-match")
+        try:
+            check_lengths(params, _PARAMETERS)
+            principal = admit(
+                self.authenticator, scope, bearer_secret(authorization) or params.get("key"), _ANY_TOKEN
+            )
+            snapshot = self.snapshots.get(
+                scoped_environment(principal, params.get("environment"), self.default_environment)
+            )
+            organization = scoped_organization(principal, params.get("organizationId"))
+        except ANSWERABLE as error:
+            return response_for(error)
+        context = EvaluationContext(
+            customer_id=params.get("customerId") or None, organization_id=organization
+        )
+        results = snapshot.evaluate_all(context)
+        self.count(results.values())
+        body, etag = self.renderer.render(results)
+        if matches(if_none_match, etag):
+            return not_modified(etag, _HEADERS)
+        return Response(body, media_type="application/json", headers={**_HEADERS, "ETag": etag})
+
+
+def widget_routes(deps: ApiDependencies, metrics: ApiMetrics) -> tuple[APIRouter, list[HotRoute]]:
+    """The widget route, for the OpenAPI document and for the fast dispatcher."""
+    handler = WidgetHandler(deps, metrics)
     router = APIRouter(tags=["widget"])
-    renderer = WidgetRenderer()
-    snapshots = deps.snapshots
-    default_environment = deps.default_environment
-    count = metrics.count
-    client = Depends(require(deps.authenticator, *TokenKind, query_key=True))
+    parameters: list[dict[str, Any]] = [
+        query_parameter("customerId", "The visitor; omit for an anonymous visitor.", MAX_ID_LENGTH),
+        query_parameter("organizationId", "The visitor's organization.", MAX_ID_LENGTH),
+        query_parameter("environment", "Ignored when the key is confined to one.", MAX_ID_LENGTH),
+        query_parameter("key", "A client-SDK key, for callers that cannot send a header.", MAX_ID_LENGTH),
+        {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}},
+    ]
 
     @router.get(
         PATH,
         summary="Chat widget configuration for a visitor",
         response_model=None,
+        openapi_extra={"parameters": parameters, "security": BEARER},
         responses={
             200: {"model": WidgetDocument, "description": "The document, with a strong `ETag`."},
             304: {"description": "The document has not changed since the `If-None-Match` tag."},
             404: {"model": Problem, "description": "The environment does not exist."},
+            422: {"model": ValidationProblem, "description": "A parameter is too long."},
             **PROBLEM_RESPONSES,
         },
     )
-    async def widget_config(
-        principal: Annotated[Principal, client],
-        customer_id: Annotated[
-            str | None,
-            Query(
-                alias="customerId", max_length=MAX_ID_LENGTH, description="The visitor; omit for anonymous."
-            ),
-        ] = None,
-        organization_id: Annotated[
-            str | None, Query(alias="organizationId", max_length=MAX_ID_LENGTH)
-        ] = None,
-        environment: Annotated[
-            str | None,
-            Query(max_length=MAX_ID_LENGTH, description="Ignored when the key is confined to one."),
-        ] = None,
-        if_none_match: Annotated[str | None, Header()] = None,
-    ) -> Response:
+    async def widget_config(request: Request) -> Response:
         """The widget's `sessionPersistence` phases resolved for one customer (or an anonymous visitor).
 
         Accepts any token; client-SDK keys may also come as `?key=`.
         """
-        snapshot = snapshots.get(scoped_environment(principal, environment, default_environment))
-        context = EvaluationContext(
-            customer_id=customer_id or None, organization_id=scoped_organization(principal, organization_id)
-        )
-        results = snapshot.evaluate_all(context)
-        count(results.values())
-        body, etag = renderer.render(results)
-        if matches(if_none_match, etag):
-            return not_modified(etag, _HEADERS)
-        return Response(body, media_type="application/json", headers={**_HEADERS, "ETag": etag})
+        return await handler(request.scope, request.receive)
 
-    return router
+    return router, [HotRoute("GET", PATH, handler)]

@@ -1,0 +1,234 @@
+"""HTTP serving speed under loopback load, as a ratio to the floor server measured in the same run.
+
+Absolute requests per second on a shared 2-core machine mean little; the floor
+(`shared/bench/floor_server.py`: the widget document for nine flags with no framework, no auth)
+is the least work any Python server can do for the same request, so `flagpilot / floor` is the
+figure to watch. wrk drives each case with a different customer per request:
+
+    widget       GET  /api/widget/config?key=<client key>&customerId=…   (the hot path)
+    ofrep        POST /ofrep/v1/evaluate/flags/phase2_enhanced_storage   (server providers)
+    ofrep-bulk   POST /ofrep/v1/evaluate/flags                           (client providers)
+
+at concurrency 16 and 64, interleaved with the floor, for `--rounds` rounds. Target: widget p99
+under 5 ms at concurrency 16. Needs `wrk` (apt-get install -y wrk).
+
+    .venv/bin/python bench/bench_http.py                       # 20 s per case, 2 rounds
+    .venv/bin/python bench/bench_http.py --duration 5 --rounds 1
+    .venv/bin/python bench/bench_http.py --server granian      # compare ASGI servers
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+SHARED_BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
+VENV_BIN = Path(sys.executable).parent
+TARGET_P99_MS = 5.0
+ADMIN = "bench-admin-token"
+
+OFREP_SCRIPT = """
+local n = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+request = function()
+  n = n + 1
+  return wrk.format(nil, "{path}", nil, '{{"context":{{"targetingKey":"cust-' .. (n % 10000) .. '"}}}}')
+end
+"""
+
+
+@dataclass(frozen=True)
+class Result:
+    """One wrk run."""
+
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer")
+
+
+@contextmanager
+def serving(command: list[str], env: dict[str, str], probe: str) -> Iterator[None]:
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_healthy(probe, process)
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def flagpilot_command(server: str, port: int) -> list[str]:
+    if server == "granian":
+        return [
+            str(VENV_BIN / "granian"), "--interface", "asgi", "--factory", "--loop", "uvloop",
+            "--no-access-log", "--port", str(port), "flagpilot.server.asgi:create_asgi_app",
+        ]  # fmt: skip
+    return [str(VENV_BIN / "flagpilot"), "serve", "--port", str(port), "--log-level", "warning"]
+
+
+def floor_command(server: str, port: int) -> list[str]:
+    if server == "granian":
+        return [
+            str(VENV_BIN / "granian"), "--interface", "asgi", "--loop", "uvloop", "--no-access-log",
+            "--port", str(port), "--working-dir", str(SHARED_BENCH), "floor_server:app",
+        ]  # fmt: skip
+    return [
+        str(VENV_BIN / "uvicorn"), "floor_server:app", "--app-dir", str(SHARED_BENCH), "--port", str(port),
+        "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _milliseconds(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+def run_wrk(url: str, connections: int, seconds: float, script: Path, env: dict[str, str]) -> Result:
+    """Run wrk (2 threads) and read requests/s and the 50th/99th percentile latencies."""
+    threads = min(2, connections)
+    output = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script), url],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _milliseconds(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p99 = _milliseconds(re.search(r"\s99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    errors += sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
+    return Result(rps, p50, p99, errors)
+
+
+def issue(base: str, kind: str) -> str:
+    response = httpx.post(
+        f"{base}/api/admin/tokens",
+        json={"kind": kind, "name": f"bench {kind}"},
+        headers={"Authorization": f"Bearer {ADMIN}"},
+    )
+    response.raise_for_status()
+    secret: str = response.json()["secret"]
+    return secret
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per wrk run (default 20)")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (default 2)")
+    parser.add_argument("--server", choices=["uvicorn", "granian"], default="uvicorn")
+    parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
+    parser.add_argument("--cases", nargs="+", default=["widget", "ofrep", "ofrep-bulk"])
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+
+    floor_port, port = free_port(), free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("FLAGPILOT_")},
+        "FLAGPILOT_BOOTSTRAP_ADMIN_TOKEN": ADMIN,
+        "FLAGPILOT_ACCESS_LOG": os.environ.get("FLAGPILOT_ACCESS_LOG", "true"),
+    }
+    floor = f"http://127.0.0.1:{floor_port}"
+    base = f"http://127.0.0.1:{port}"
+    results: dict[tuple[str, int], list[Result]] = defaultdict(list)
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        serving(floor_command(args.server, floor_port), env, f"{floor}/api/widget/config"),
+        serving(flagpilot_command(args.server, port), env, f"{base}/healthz"),
+    ):
+        client_key, server_key = issue(base, "client-sdk"), issue(base, "server-sdk")
+        widget_script = SHARED_BENCH / "vary_customer.lua"
+        scripts = {"widget": widget_script}
+        for case, path in (
+            ("ofrep", "/ofrep/v1/evaluate/flags/phase2_enhanced_storage"),
+            ("ofrep-bulk", "/ofrep/v1/evaluate/flags"),
+        ):
+            scripts[case] = Path(scratch) / f"{case}.lua"
+            scripts[case].write_text(OFREP_SCRIPT.format(token=server_key, path=path))
+        widget_env = {"WIDGET_PATH": f"/api/widget/config?key={client_key}&"}
+        for round_number in range(1, args.rounds + 1):
+            for connections in args.connections:
+                results["floor", connections].append(
+                    run_wrk(floor, connections, args.duration, widget_script, {})
+                )
+                for case in args.cases:
+                    env_case = widget_env if case == "widget" else {}
+                    results[case, connections].append(
+                        run_wrk(base, connections, args.duration, scripts[case], env_case)
+                    )
+            print(f"round {round_number}/{args.rounds} done", file=sys.stderr)
+    report(results, args)
+
+
+def report(results: dict[tuple[str, int], list[Result]], args: argparse.Namespace) -> None:
+    print(f"server: {args.server}, {args.duration:g} s per run, {args.rounds} round(s), wrk -t2")
+    print(f"{'case':<12}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'vs floor':>10}")
+    for connections in args.connections:
+        floor_rps = statistics.median(r.requests_per_second for r in results["floor", connections])
+        for case in ("floor", *args.cases):
+            runs = results[case, connections]
+            rps = statistics.median(r.requests_per_second for r in runs)
+            p50 = statistics.median(r.p50_ms for r in runs)
+            p99 = statistics.median(r.p99_ms for r in runs)
+            errors = sum(r.errors for r in runs)
+            ratio = rps / floor_rps
+            print(f"{case:<12}{connections:>6}{rps:>10.0f}{p50:>9.2f}{p99:>9.2f}{errors:>8}{ratio:>10.2f}")
+    if ("widget", 16) in results:
+        widget_p99 = statistics.median(r.p99_ms for r in results["widget", 16])
+        verdict = "met" if widget_p99 < TARGET_P99_MS else "MISSED"
+        print(f"target widget p99 < {TARGET_P99_MS:g} ms at 16 connections: {verdict} ({widget_p99:.2f} ms)")
+
+
+if __name__ == "__main__":
+    main()
