@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from flagpilot.core import Reason, Tier
 from tests.unit.builders import KEY, ctx, flag, rollout, snapshot
 from tests.unit.reference import customer_with_bucket
@@ -52,9 +54,10 @@ def test_customer_override__beats_the_rollout() -> None:
     assert (result.value, result.reason, result.tier) == (False, Reason.TARGETING_MATCH, None)
 
 
-def test_organization_override__beats_the_rollout_whitelist() -> None:
-    # Given c-vip on the whitelist, and c-vip's organization turned off
-    snap = snapshot(flag(organizations={"acme": False}, rollout=rollout(10, whitelist=["c-vip"])))
+@pytest.mark.parametrize("percentage", [0, 10, 100])
+def test_organization_override__beats_the_rollout_whitelist(percentage: float) -> None:
+    # Given c-vip on the whitelist of a rollout at 0%, 10% or 100%, and c-vip's organization turned off
+    snap = snapshot(flag(organizations={"acme": False}, rollout=rollout(percentage, whitelist=["c-vip"])))
 
     # When c-vip asks as a member of acme, and as a member of another organization
     in_acme = snap.evaluate(KEY, ctx("c-vip", "acme"))
