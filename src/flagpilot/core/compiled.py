@@ -91,14 +91,16 @@ def _evaluator(
     rollout = config.rollout
     if rollout is None or not rollout.serving:
         fallthrough = result(config.value, Reason.STATIC, None) if config.has_value else default_result
-        return _settled(customers, organizations, {}, fallthrough)
+        return _settled(customers, None, organizations, fallthrough)
 
     tier = rollout.tier
     whitelist_result = result(True, Reason.TARGETING_MATCH, tier)
-    whitelisted = {c: whitelist_result for c in rollout.whitelist if c}
+    # One look-up finds a customer override (step 2) or a whitelist entry (step 4); a whitelist
+    # hit still checks the organization (step 3) before answering.
+    targeted = {c: whitelist_result for c in rollout.whitelist if c} | customers
     bound = threshold(rollout.percentage)
     if bound <= 0 or bound >= BUCKETS:
-        return _settled(customers, organizations, whitelisted, result(bound > 0, Reason.SPLIT, tier))
+        return _settled(targeted, whitelist_result, organizations, result(bound > 0, Reason.SPLIT, tier))
 
     split_on = result(True, Reason.SPLIT, tier)
     split_off = result(False, Reason.SPLIT, tier)
@@ -112,13 +114,14 @@ def _evaluator(
 
     def evaluate(ctx: EvaluationContext) -> EvaluationResult:
         customer = ctx.customer_id
-        if customer in customers:
-            return customers[customer]
         organization = ctx.organization_id
+        if customer in targeted:
+            found = targeted[customer]
+            if found is whitelist_result and organization in organizations:
+                return organizations[organization]
+            return found
         if organization in organizations:
             return organizations[organization]
-        if customer in whitelisted:
-            return whitelist_result
         sticky = customer if by_customer else ctx.stickiness_value(stickiness)
         if not sticky:
             return key_missing
@@ -135,22 +138,23 @@ def _evaluator(
 
 
 def _settled(
-    customers: dict[str, EvaluationResult],
+    targeted: dict[str, EvaluationResult],
+    whitelist_result: EvaluationResult | None,
     organizations: dict[str, EvaluationResult],
-    whitelisted: dict[str, EvaluationResult],
     otherwise: EvaluationResult,
 ) -> Evaluator:
     """The closure for a flag whose answer, past the targeting steps, is the same for everyone."""
 
     def evaluate(ctx: EvaluationContext) -> EvaluationResult:
         customer = ctx.customer_id
-        if customer in customers:
-            return customers[customer]
         organization = ctx.organization_id
+        if customer in targeted:
+            found = targeted[customer]
+            if found is whitelist_result and organization in organizations:
+                return organizations[organization]
+            return found
         if organization in organizations:
             return organizations[organization]
-        if customer in whitelisted:
-            return whitelisted[customer]
         return otherwise
 
     return evaluate
