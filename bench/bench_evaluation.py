@@ -13,6 +13,10 @@ reason, variant, version, tier — not just a boolean.
 
 Targets: c at most 3x the floor; d at most 100 µs. Run with `make bench` or
 `.venv/bin/python bench/bench_evaluation.py [--rounds N]`.
+
+Each figure is net of the bare loop's cost per iteration. Noise on a shared machine only ever
+adds time, so the targets are judged on each case's best round (as timeit's documentation
+advises); the median round is printed beside it to show how noisy the run was.
 """
 
 from __future__ import annotations
@@ -112,7 +116,7 @@ def build_cases() -> list[Case]:
 
     check(on, rollout, guarded, many, contexts)
     return [
-        Case("empty loop (subtracted below)", loop, CUSTOMERS, 50),
+        Case("empty loop", loop, CUSTOMERS, 50),
         Case("floor: dict + mmh3.hash + modulo", floor, CUSTOMERS, 20),
         Case("a  flag simply on", over_contexts(on), CUSTOMERS, 20),
         Case("b  10% rollout", over_contexts(rollout), CUSTOMERS, 20),
@@ -149,21 +153,24 @@ def measure(cases: list[Case], rounds: int) -> dict[str, list[float]]:
 
 
 def report(cases: list[Case], timings: dict[str, list[float]]) -> bool:
-    """Print the table; return whether both targets are met."""
+    """Print the table (net of loop overhead); return whether both targets are met."""
     loop_label, floor_label = cases[0].label, cases[1].label
-    loop = statistics.median(timings[loop_label])
-    net = {
-        case.label: statistics.median(timings[case.label]) - (loop if case.per_run == CUSTOMERS else 0.0)
-        for case in cases[1:]
-    }
-    floor = net[floor_label]
-    print(f"\nloop overhead per iteration: {loop:.3f} µs (subtracted from the per-customer figures)")
-    print(f"{'case':<40} {'µs/eval':>9} {'spread':>15} {'× floor':>8}")
+    loop = min(timings[loop_label])
+
+    def net(case: Case, pick: Callable[[list[float]], float]) -> float:
+        return pick(timings[case.label]) - (loop if case.per_run == CUSTOMERS else 0.0)
+
+    median = {case.label: net(case, statistics.median) for case in cases[1:]}
+    best = {case.label: net(case, min) for case in cases[1:]}
+    rounds = len(timings[floor_label])
+    print(f"\n{rounds} interleaved rounds; loop overhead {loop:.3f} µs per iteration, subtracted")
+    print(f"{'case':<40} {'best µs':>9} {'× floor':>8} {'median µs':>10} {'× floor':>8}")
     for case in cases[1:]:
-        spread = f"{min(timings[case.label]):.3f}–{max(timings[case.label]):.3f}"
-        print(f"{case.label:<40} {net[case.label]:>9.3f} {spread:>15} {net[case.label] / floor:>8.2f}")
-    c_ratio = net[cases[4].label] / floor
-    d_micros = net[cases[5].label]
+        label = case.label
+        best_ratio, ratio = best[label] / best[floor_label], median[label] / median[floor_label]
+        print(f"{label:<40} {best[label]:>9.3f} {best_ratio:>8.2f} {median[label]:>10.3f} {ratio:>8.2f}")
+    c_ratio = best[cases[4].label] / best[floor_label]
+    d_micros = best[cases[5].label]
     c_ok, d_ok = c_ratio <= TARGET_C_RATIO, d_micros <= TARGET_D_MICROSECONDS
     verdict = {True: "met", False: "MISSED"}
     print(f"\nc: {c_ratio:.2f}x floor (target ≤ {TARGET_C_RATIO:g}x): {verdict[c_ok]}")
