@@ -18,8 +18,13 @@ from flagpilot.core import (
     Tier,
     frozen_mapping,
 )
+from tests.unit.reference import customer_with_bucket
 
 KEY = "new_checkout"
+INSIDE_10 = customer_with_bucket(KEY, range(0, 1000))
+"""A customer inside a 10% rollout of KEY, found with the reference hash (not the code under test)."""
+OUTSIDE_10 = customer_with_bucket(KEY, range(1000, 10_000))
+"""A customer outside a 10% rollout of KEY."""
 
 
 def flag(

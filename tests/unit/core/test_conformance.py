@@ -48,7 +48,7 @@ def context_of(data: dict[str, Any]) -> EvaluationContext:
 
 
 @pytest.mark.parametrize("case", cases())
-def test_conformance_case(case: dict[str, Any]) -> None:
+def test_conformance_case__gives_the_expected_result(case: dict[str, Any]) -> None:
     # Given the case's snapshot, read through the wire format, and its context
     snapshot = snapshot_from_dict(case["snapshot"])
     context = context_of(case["context"])

@@ -5,11 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flagpilot.core import Reason, Tier
-from tests.unit.builders import KEY, ctx, flag, rollout, snapshot
-from tests.unit.reference import customer_with_bucket
-
-INSIDE_10 = customer_with_bucket(KEY, range(0, 1000))
-OUTSIDE_10 = customer_with_bucket(KEY, range(1000, 10_000))
+from tests.unit.builders import INSIDE_10, KEY, OUTSIDE_10, ctx, flag, rollout, snapshot
 
 
 def test_kill_switch__beats_every_override_whitelist_and_rollout() -> None:

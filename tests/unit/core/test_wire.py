@@ -237,6 +237,16 @@ def valid_document() -> dict[str, Any]:
     )
 
 
+def valid_document_with(path: tuple[str, ...], bad: object) -> dict[str, Any]:
+    """A valid document with the field at `path` replaced by `bad`."""
+    document = valid_document()
+    parent = document
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = bad
+    return document
+
+
 @pytest.mark.parametrize(
     ("path", "bad", "flag_name", "field"),
     [
@@ -277,11 +287,7 @@ def test_snapshot_from_dict__of_a_bad_field__raises_naming_the_flag_and_field(
     path: tuple[str, ...], bad: object, flag_name: str, field: str
 ) -> None:
     # Given a valid document with one field made bad
-    document = valid_document()
-    parent = document
-    for step in path[:-1]:
-        parent = parent[step]
-    parent[path[-1]] = bad
+    document = valid_document_with(path, bad)
 
     # When read
     with pytest.raises(InvalidConfiguration) as caught:
@@ -349,11 +355,7 @@ def test_schema__is_valid_2020_12_and_the_file_shipped_in_the_package() -> None:
     ],
 )
 def test_schema__rejects_what_the_reader_rejects(path: tuple[str, ...], bad: object) -> None:
-    document = valid_document()
-    parent = document
-    for step in path[:-1]:
-        parent = parent[step]
-    parent[path[-1]] = bad
+    document = valid_document_with(path, bad)
 
     assert not VALIDATOR.is_valid(document)
     with pytest.raises(InvalidConfiguration):
