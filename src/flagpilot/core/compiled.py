@@ -1,8 +1,8 @@
 """A flag compiled for the hot path: every context-independent result is built once.
 
-Evaluating a compiled flag costs a few dict and set look-ups and at most one murmur3 hash, and
-allocates nothing: the result objects for each outcome are made when the snapshot is built, and
-`evaluate` is a closure over them, specialised to the flag's shape, that reads locals only.
+Evaluating a compiled flag costs a few dict look-ups and at most one murmur3 hash, and builds no
+result: the result objects for each outcome are made when the snapshot is built, and `evaluate`
+is a closure over them, specialised to the flag's shape, that reads locals only.
 """
 
 from __future__ import annotations
