@@ -94,3 +94,9 @@ def engine(database_url: str) -> Iterator[Engine]:
 def uow_factory(engine: Engine) -> SqlUnitOfWorkFactory:
     """Units of work on `engine`."""
     return SqlUnitOfWorkFactory(engine)
+
+
+@pytest.fixture
+def postgres_server_url_if_used(backend: str, request: pytest.FixtureRequest) -> str | None:
+    """The PostgreSQL server URL when the test runs on PostgreSQL, else None."""
+    return str(request.getfixturevalue("postgres_server_url")) if backend == "postgresql" else None

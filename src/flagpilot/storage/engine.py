@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+PG_CONNECT_TIMEOUT_SECONDS = 5
 WRITE_OPTION = "flagpilot_write"
 """Execution option on a connection whose transaction will write (SQLite: `BEGIN IMMEDIATE`)."""
 
@@ -70,6 +71,7 @@ def build_engine(url: str | URL, **options: Any) -> Engine:
     kwargs: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": _loads}
     if parsed.get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
+        kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS}
     kwargs.update(options)
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":

@@ -1,0 +1,162 @@
+"""How a process learns of changes other processes made, without asking the database per request.
+
+PostgreSQL: a dedicated session connection runs `LISTEN flagpilot_changes` in a daemon thread;
+the change triggers `NOTIFY` with the new state version. The connection is a plain psycopg
+session outside the pool (a transaction-pooling PgBouncer cannot carry LISTEN). After every
+(re)connection the cache is told a change may have been missed, so nothing is lost while
+disconnected; reconnection backs off exponentially up to 30 seconds.
+
+SQLite: a daemon thread polls `PRAGMA data_version` on its own connection every 200 ms. The
+value changes whenever another connection commits, e.g. the sqlite3 shell or another process.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from flagpilot.services.ports import ChangeCallback, ChangeWatcher
+from flagpilot.storage.engine import libpq_url
+
+CHANNEL = "flagpilot_changes"
+POLL_SECONDS = 0.2
+MAX_BACKOFF_SECONDS = 30.0
+KEEPALIVE_SECONDS = 30.0
+
+log = logging.getLogger(__name__)
+
+
+class _Watcher:
+    """A daemon thread that runs `_watch` until stopped."""
+
+    name = "flagpilot-watcher"
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._on_change: ChangeCallback = lambda _version: None
+
+    def start(self, on_change: ChangeCallback) -> None:
+        """Start the thread; `on_change` is called from it."""
+        if self._thread is not None:
+            return
+        self._on_change = on_change
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._watch, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and wait for it (at most a few seconds)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _notify(self, version: int | None) -> None:
+        try:
+            self._on_change(version)
+        except Exception:  # the watcher must outlive a failing callback
+            log.exception("change callback failed")
+
+    def _watch(self) -> None:
+        raise NotImplementedError
+
+
+class PostgresChangeListener(_Watcher):
+    """`ChangeWatcher` by LISTEN/NOTIFY on a dedicated connection.
+
+    Args:
+        url: the database URL (SQLAlchemy or libpq form).
+    """
+
+    name = "flagpilot-listen"
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self._url = libpq_url(url)
+        self.connected = threading.Event()
+
+    def _watch(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                self._listen()
+                backoff = 0.5
+            except (psycopg.Error, OSError) as exc:
+                self.connected.clear()
+                log.warning("change listener lost the database (%s); retrying in %.1fs", exc, backoff)
+                self._notify(None)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+
+    def _listen(self) -> None:
+        with psycopg.connect(self._url, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(f"LISTEN {CHANNEL}")
+            self.connected.set()
+            self._notify(None)  # whatever happened while not listening
+            last_keepalive = time.monotonic()
+            while not self._stop.is_set():
+                for notification in connection.notifies(timeout=0.25):
+                    payload = notification.payload
+                    self._notify(int(payload) if payload.isdigit() else None)
+                if time.monotonic() - last_keepalive > KEEPALIVE_SECONDS:
+                    connection.execute("SELECT 1")
+                    last_keepalive = time.monotonic()
+        self.connected.clear()
+
+
+class SqliteDataVersionPoller(_Watcher):
+    """`ChangeWatcher` by polling `PRAGMA data_version`.
+
+    Args:
+        path: the database file.
+        interval: seconds between polls.
+    """
+
+    name = "flagpilot-poll"
+
+    def __init__(self, path: str | Path, interval: float = POLL_SECONDS) -> None:
+        super().__init__()
+        self._path = str(path)
+        self._interval = interval
+
+    def _watch(self) -> None:
+        connection: sqlite3.Connection | None = None
+        last: int | None = None
+        while not self._stop.wait(self._interval):
+            try:
+                if connection is None:
+                    connection = sqlite3.connect(
+                        f"file:{self._path}?mode=rw", uri=True, check_same_thread=False
+                    )
+                current = int(connection.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error as exc:
+                log.warning("change poller cannot read %s: %s", self._path, exc)
+                if connection is not None:
+                    connection.close()
+                connection, last = None, None
+                self._notify(None)
+                continue
+            if last is not None and current != last:
+                self._notify(None)
+            last = current
+        if connection is not None:
+            connection.close()
+
+
+def change_watcher(engine: Engine) -> ChangeWatcher | None:
+    """The watcher for `engine`'s database, or None for an in-memory SQLite database."""
+    url = make_url(engine.url)
+    if url.get_backend_name() == "postgresql":
+        return PostgresChangeListener(url.render_as_string(hide_password=False))
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return None
+    return SqliteDataVersionPoller(database)
