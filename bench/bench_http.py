@@ -20,6 +20,7 @@ under 5 ms at concurrency 16. Needs `wrk` (apt-get install -y wrk).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -37,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from flagpilot.cli import serve
 
 SHARED_BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 VENV_BIN = Path(sys.executable).parent
@@ -57,12 +60,44 @@ end
 
 @dataclass(frozen=True)
 class Result:
-    """One wrk run."""
+    """One wrk run, and the server's CPU time per request during it."""
 
     requests_per_second: float
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_us_per_request: float = 0.0
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of process `root` and all its descendants (from /proc).
+
+    CPU time per request hardly changes when other work shares the machine, unlike requests
+    per second, so it is the steadier figure on a busy host.
+    """
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK)
+    family, total = {root}, 0.0
+    changed = True
+    while changed:
+        changed = False
+        for pid, (parent, _) in stats.items():
+            if parent in family and pid not in family:
+                family.add(pid)
+                changed = True
+    for pid in family:
+        total += stats.get(pid, (0, 0.0))[1]
+    return total
 
 
 def free_port() -> int:
@@ -86,11 +121,12 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serving(command: list[str], env: dict[str, str], probe: str) -> Iterator[None]:
+def serving(command: list[str], env: dict[str, str], probe: str) -> Iterator[int]:
+    """Run a server until the block ends; yields its process id."""
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_healthy(probe, process)
-        yield
+        yield process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -100,13 +136,17 @@ def serving(command: list[str], env: dict[str, str], probe: str) -> Iterator[Non
             process.wait()
 
 
-def flagpilot_command(server: str, port: int) -> list[str]:
+def flagpilot_command(server: str, port: int, scratch: Path) -> list[str]:
+    """flagpilot as it is run in production: JSON access log on (written to /dev/null here)."""
     if server == "granian":
+        log_config = scratch / "logging.json"
+        log_config.write_text(json.dumps(serve.log_config("info")))
         return [
             str(VENV_BIN / "granian"), "--interface", "asgi", "--factory", "--loop", "uvloop",
-            "--no-access-log", "--port", str(port), "flagpilot.server.asgi:create_asgi_app",
+            "--no-access-log", "--log-config", str(log_config), "--port", str(port),
+            "flagpilot.server.asgi:create_asgi_app",
         ]  # fmt: skip
-    return [str(VENV_BIN / "flagpilot"), "serve", "--port", str(port), "--log-level", "warning"]
+    return [str(VENV_BIN / "flagpilot"), "serve", "--port", str(port)]
 
 
 def floor_command(server: str, port: int) -> list[str]:
@@ -129,9 +169,12 @@ def _milliseconds(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def run_wrk(url: str, connections: int, seconds: float, script: Path, env: dict[str, str]) -> Result:
-    """Run wrk (2 threads) and read requests/s and the 50th/99th percentile latencies."""
+def run_wrk(
+    url: str, connections: int, seconds: float, script: Path, env: dict[str, str], pid: int
+) -> Result:
+    """Run wrk (2 threads) and read requests/s, the 50th/99th percentile latencies, CPU per request."""
     threads = min(2, connections)
+    cpu_before = cpu_seconds(pid)
     output = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script), url],
         env={**os.environ, **env},
@@ -146,7 +189,9 @@ def run_wrk(url: str, connections: int, seconds: float, script: Path, env: dict[
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     errors = int(non_2xx.group(1)) if non_2xx else 0
     errors += sum(int(n) for n in socket_errors.groups()) if socket_errors else 0
-    return Result(rps, p50, p99, errors)
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    cpu_us = (cpu_seconds(pid) - cpu_before) / max(requests, 1) * 1e6
+    return Result(rps, p50, p99, errors, cpu_us)
 
 
 def issue(base: str, kind: str) -> str:
@@ -184,8 +229,8 @@ def main() -> None:
     results: dict[tuple[str, int], list[Result]] = defaultdict(list)
     with (
         tempfile.TemporaryDirectory() as scratch,
-        serving(floor_command(args.server, floor_port), env, f"{floor}/api/widget/config"),
-        serving(flagpilot_command(args.server, port), env, f"{base}/healthz"),
+        serving(floor_command(args.server, floor_port), env, f"{floor}/api/widget/config") as floor_pid,
+        serving(flagpilot_command(args.server, port, Path(scratch)), env, f"{base}/healthz") as pid,
     ):
         client_key, server_key = issue(base, "client-sdk"), issue(base, "server-sdk")
         widget_script = SHARED_BENCH / "vary_customer.lua"
@@ -200,12 +245,12 @@ def main() -> None:
         for round_number in range(1, args.rounds + 1):
             for connections in args.connections:
                 results["floor", connections].append(
-                    run_wrk(floor, connections, args.duration, widget_script, {})
+                    run_wrk(floor, connections, args.duration, widget_script, {}, floor_pid)
                 )
                 for case in args.cases:
                     env_case = widget_env if case == "widget" else {}
                     results[case, connections].append(
-                        run_wrk(base, connections, args.duration, scripts[case], env_case)
+                        run_wrk(base, connections, args.duration, scripts[case], env_case, pid)
                     )
             print(f"round {round_number}/{args.rounds} done", file=sys.stderr)
     report(results, args)
@@ -213,17 +258,25 @@ def main() -> None:
 
 def report(results: dict[tuple[str, int], list[Result]], args: argparse.Namespace) -> None:
     print(f"server: {args.server}, {args.duration:g} s per run, {args.rounds} round(s), wrk -t2")
-    print(f"{'case':<12}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'vs floor':>10}")
+    print(
+        f"{'case':<12}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'vs floor':>10}"
+        f"{'cpu us/req':>12}{'cpu x floor':>12}"
+    )
     for connections in args.connections:
         floor_rps = statistics.median(r.requests_per_second for r in results["floor", connections])
+        floor_cpu = statistics.median(r.cpu_us_per_request for r in results["floor", connections])
         for case in ("floor", *args.cases):
             runs = results[case, connections]
             rps = statistics.median(r.requests_per_second for r in runs)
             p50 = statistics.median(r.p50_ms for r in runs)
             p99 = statistics.median(r.p99_ms for r in runs)
             errors = sum(r.errors for r in runs)
+            cpu = statistics.median(r.cpu_us_per_request for r in runs)
             ratio = rps / floor_rps
-            print(f"{case:<12}{connections:>6}{rps:>10.0f}{p50:>9.2f}{p99:>9.2f}{errors:>8}{ratio:>10.2f}")
+            print(
+                f"{case:<12}{connections:>6}{rps:>10.0f}{p50:>9.2f}{p99:>9.2f}{errors:>8}{ratio:>10.2f}"
+                f"{cpu:>12.1f}{cpu / floor_cpu:>12.2f}"
+            )
     if ("widget", 16) in results:
         widget_p99 = statistics.median(r.p99_ms for r in results["widget", 16])
         verdict = "met" if widget_p99 < TARGET_P99_MS else "MISSED"

@@ -15,9 +15,20 @@ import orjson
 class JsonFormatter(logging.Formatter):
     """Formats a record as `{"ts", "level", "logger", "message", ...fields}`."""
 
+    _second: int = -1
+    _prefix: str = ""
+
+    def _timestamp(self, created: float) -> str:
+        """ISO 8601 UTC with milliseconds; the date-time part is formatted once per second."""
+        second = int(created)
+        if second != self._second:
+            self._second = second
+            self._prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{self._prefix}.{min(999, round((created - second) * 1000)):03d}Z"
+
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": self._timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

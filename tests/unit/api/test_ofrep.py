@@ -189,3 +189,34 @@ async def test_configuration__describes_the_server(client: httpx.AsyncClient, ke
     response = await client.get("/ofrep/v1/configuration", headers=bearer(keys.client))
 
     assert response.json()["name"] == "flagpilot"
+
+
+async def test_single__key_with_a_slash__is_an_unknown_route(client: httpx.AsyncClient, keys: Keys) -> None:
+    response = await evaluate(client, "a/b", {"context": {}}, keys.server)
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_single__overlong_key__is_404_flag_not_found(client: httpx.AsyncClient, keys: Keys) -> None:
+    response = await evaluate(client, "k" * 300, {"context": {}}, keys.server)
+
+    assert response.status_code == 404
+    assert response.json()["errorCode"] == "FLAG_NOT_FOUND"
+
+
+async def test_single__without_a_token__is_401_problem(client: httpx.AsyncClient) -> None:
+    response = await client.post(SINGLE.format(ROLLOUT_FLAG), json={})
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_single__counts_in_metrics_under_the_route_template(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    await evaluate(client, ROLLOUT_FLAG, {"context": {"targetingKey": "vip"}}, keys.server)
+
+    metrics = (await client.get("/metrics")).text
+
+    assert 'route="/ofrep/v1/evaluate/flags/{key}",status="200"' in metrics
