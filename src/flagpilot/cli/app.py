@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from flagpilot.cli import evaluate, serve
+from flagpilot.cli import audit, database, evaluate, flags, overrides, serve, transfer
 
 app = typer.Typer(
     name="flagpilot",
@@ -15,6 +15,11 @@ app = typer.Typer(
 )
 evaluate.register(app)
 serve.register(app)
+database.register(app)
+flags.register(app)
+overrides.register(app)
+audit.register(app)
+transfer.register(app)
 
 
 def main() -> None:

@@ -1,7 +1,18 @@
-"""Where CLI evaluation reads flags from: the preset with the configured environment overrides."""
+"""Where CLI evaluation reads flags from: the database if there is one, else the preset.
+
+The database is used when `FLAGPILOT_DATABASE_URL` names a server database, or when the SQLite
+file it names (by default `./flagpilot.db`) exists. Otherwise the preset with the operator's
+overrides (config file, then `FLAGPILOT_PRESET__…` variables) is evaluated, at version 0.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from flagpilot.cli.output import fail
 from flagpilot.core import InvalidConfiguration, Snapshot
 from flagpilot.presets import (
     merge,
@@ -10,7 +21,10 @@ from flagpilot.presets import (
     preset_states,
     validate_overrides,
 )
+from flagpilot.services.errors import EnvironmentNotFound, StorageUnavailable
 from flagpilot.settings import Settings
+from flagpilot.storage import build_engine, is_sqlite
+from flagpilot.storage.snapshot_store import SqlSnapshotStore
 
 
 def preset_overrides(settings: Settings) -> dict[str, dict[str, object]]:
@@ -24,8 +38,35 @@ def preset_overrides(settings: Settings) -> dict[str, dict[str, object]]:
     return overrides
 
 
+def uses_database(settings: Settings) -> bool:
+    """Whether flags come from the database named by the settings (see the module docstring)."""
+    if not is_sqlite(settings.database_url):
+        return True
+    database = make_url(settings.database_url).database
+    return bool(database) and database != ":memory:" and Path(str(database)).is_file()
+
+
+def database_snapshot(settings: Settings, environment: str) -> Snapshot:
+    """A snapshot of `environment` as stored in the database."""
+    engine = build_engine(settings.database_url, poolclass=NullPool)
+    shown = engine.url.render_as_string(hide_password=True)
+    try:
+        state = SqlSnapshotStore(engine).load(environment)
+    except EnvironmentNotFound:
+        fail(f"--env: environment {environment!r} does not exist in the database at {shown}")
+    except StorageUnavailable as exc:
+        fail(f"cannot read flags from the database at {shown} ({exc.detail}); has `flagpilot init` run?", 1)
+    finally:
+        engine.dispose()
+    return Snapshot(
+        state.states, environment=environment, version=state.version, flags_enabled=settings.flags_enabled
+    )
+
+
 def load_snapshot(settings: Settings, environment: str) -> Snapshot:
-    """A snapshot of `environment` built from the preset and the operator's overrides."""
+    """A snapshot of `environment` from the database, or else from the preset and overrides."""
+    if uses_database(settings):
+        return database_snapshot(settings, environment)
     try:
         states = preset_states(environment, preset_overrides(settings))
     except OSError as exc:

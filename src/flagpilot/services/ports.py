@@ -102,8 +102,12 @@ class OverrideRepository(Protocol):
         *,
         reason: str,
         organization_id: str | None = None,
+        created_by: str | None = None,
     ) -> None:
-        """Create or replace overrides: subject id → value (customer rows get `organization_id`)."""
+        """Create or replace overrides: subject id → value (customer rows get `organization_id`).
+
+        `created_by` defaults to the unit of work's actor (an import keeps the original one).
+        """
         ...
 
     def delete_many(

@@ -91,6 +91,7 @@ class SqlOverrideRepository:
         *,
         reason: str,
         organization_id: str | None = None,
+        created_by: str | None = None,
     ) -> None:
         """Create or replace overrides, subject id → value."""
         shape = SHAPES[scope]
@@ -99,7 +100,7 @@ class SqlOverrideRepository:
             "feature_name": flag_key,
             "environment": environment,
             "reason": reason,
-            "created_by": self._actor,
+            "created_by": self._actor if created_by is None else created_by,
             "created_at": now,
             "updated_at": now,
         }

@@ -1,0 +1,189 @@
+"""`flagpilot flags list|get|set|clear|kill|unkill`: flags and their environment settings."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from flagpilot.cli.output import print_json, print_table
+from flagpilot.cli.runtime import (
+    ActorOption,
+    JsonOption,
+    ReasonOption,
+    open_container,
+    parse_value,
+    resolve_actor,
+)
+from flagpilot.services.flags import EnvironmentState, FlagView
+
+flags_app = typer.Typer(help="List, inspect and change flags.", no_args_is_help=True)
+
+FlagArgument = Annotated[str, typer.Argument(help="Flag key, e.g. phase2_enhanced_storage.")]
+EnvOption = Annotated[str, typer.Option("--env", help="Environment, e.g. production.")]
+VersionOption = Annotated[
+    int | None,
+    typer.Option("--expected-version", help="Refuse the change if the flag's version is no longer this."),
+]
+
+
+def _state(state: EnvironmentState) -> str:
+    parts = []
+    if state.killed:
+        parts.append("KILLED")
+    if state.setting is not None and state.setting.has_value:
+        parts.append("=" + json.dumps(state.setting.value))
+    if state.rollout is not None:
+        rollout = state.rollout
+        parts.append(f"{rollout.status.value}@{rollout.percentage:g}%")
+    overrides = state.customer_overrides + state.organization_overrides
+    if overrides:
+        parts.append(f"{overrides} overrides")
+    return " ".join(parts) or "-"
+
+
+def _print_view(view: FlagView) -> None:
+    definition = view.record.definition
+    typer.echo(f"{definition.key}  (version {view.version}{', archived' if view.record.archived else ''})")
+    default = json.dumps(definition.default)
+    typer.echo(f"  type: {definition.type.value}  default: {default}  phase: {definition.phase}")
+    if definition.description:
+        typer.echo(f"  {definition.description}")
+    if definition.prerequisites:
+        typer.echo(f"  requires: {', '.join(definition.prerequisites)}")
+    print_table(
+        ["ENVIRONMENT", "KILLED", "VALUE", "ROLLOUT", "CUSTOMERS", "ORGANIZATIONS"],
+        [
+            [
+                name,
+                "yes" if state.killed else "no",
+                json.dumps(state.setting.value)
+                if state.setting is not None and state.setting.has_value
+                else "-",
+                "-"
+                if state.rollout is None
+                else f"{state.rollout.status.value} {state.rollout.current_tier.value} "
+                f"{state.rollout.percentage:g}%",
+                state.customer_overrides,
+                state.organization_overrides,
+            ]
+            for name, state in view.environments.items()
+        ],
+    )
+
+
+@flags_app.command("list")
+def list_command(
+    as_json: JsonOption = False,
+    archived: Annotated[bool, typer.Option("--archived", help="Include archived flags.")] = False,
+) -> None:
+    """List flags with their state in every environment."""
+    with open_container() as container:
+        views = container.flag_manager.list_flags(include_archived=archived)
+    if as_json:
+        print_json([view.to_dict() for view in views])
+        return
+    environments = list(views[0].environments) if views else []
+    print_table(
+        ["KEY", "PHASE", "TYPE", "DEFAULT", *(env.upper() for env in environments), "VERSION"],
+        [
+            [
+                view.key,
+                view.record.definition.phase or "-",
+                view.record.definition.type.value,
+                json.dumps(view.record.definition.default),
+                *(_state(view.environments[env]) for env in environments),
+                view.version,
+            ]
+            for view in views
+        ],
+    )
+
+
+@flags_app.command("get")
+def get_command(flag: FlagArgument, as_json: JsonOption = False) -> None:
+    """Show one flag: definition, and per environment kill switch, value, rollout and overrides."""
+    with open_container() as container:
+        view = container.flag_manager.get_flag(flag)
+    if as_json:
+        print_json(view.to_dict())
+    else:
+        _print_view(view)
+
+
+@flags_app.command("set")
+def set_command(
+    flag: FlagArgument,
+    env: EnvOption,
+    value: Annotated[
+        str, typer.Option("--value", help='JSON value: true, 3, "text", {"a": 1} (bare text is a string).')
+    ],
+    reason: ReasonOption = "",
+    expected_version: VersionOption = None,
+    actor: ActorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set a flag's value in an environment."""
+    parsed = parse_value(value)
+    with open_container() as container:
+        view = container.flag_manager.set_value(
+            flag, env, parsed, actor=resolve_actor(actor), expected_version=expected_version, reason=reason
+        )
+    _done(view, as_json, f"{flag} = {json.dumps(parsed)} in {env}")
+
+
+@flags_app.command("clear")
+def clear_command(
+    flag: FlagArgument,
+    env: EnvOption,
+    reason: ReasonOption = "",
+    expected_version: VersionOption = None,
+    actor: ActorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove a flag's value in an environment (it falls back to the default)."""
+    with open_container() as container:
+        view = container.flag_manager.clear_value(
+            flag, env, actor=resolve_actor(actor), expected_version=expected_version, reason=reason
+        )
+    _done(view, as_json, f"{flag} has no value in {env}")
+
+
+def _switch_command(killed: bool) -> None:
+    """Register `kill` (killed=True) or `unkill`: the two differ only in the direction."""
+
+    def command(
+        flag: FlagArgument,
+        env: EnvOption,
+        reason: ReasonOption = "",
+        actor: ActorOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        with open_container() as container:
+            flip = container.flag_manager.kill if killed else container.flag_manager.unkill
+            view = flip(flag, env, actor=resolve_actor(actor), reason=reason)
+        _done(view, as_json, f"{flag} {'killed' if killed else 'no longer killed'} in {env}")
+
+    command.__doc__ = (
+        "Turn the kill switch on: the flag is off for everyone in the environment."
+        if killed
+        else "Turn the kill switch off again."
+    )
+    flags_app.command("kill" if killed else "unkill")(command)
+
+
+_switch_command(killed=True)
+_switch_command(killed=False)
+
+
+def _done(view: FlagView, as_json: bool, message: str) -> None:
+    if as_json:
+        print_json(view.to_dict())
+    else:
+        typer.echo(f"{message} (version {view.version})")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `flags` group to the root command."""
+    app.add_typer(flags_app, name="flags")
