@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from operator import attrgetter
 
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client import Counter as PromCounter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from flagpilot.core import ErrorCode, EvaluationResult
+from flagpilot.core import ErrorCode, EvaluationResult, Reason
 from flagpilot.services.snapshots import SnapshotProvider
 
 UNKNOWN_FLAG = "(unknown)"
@@ -26,6 +27,9 @@ labelling them by key would let anyone grow the metric without bound."""
 
 UNMATCHED_ROUTE = "(unmatched)"
 
+# (key, reason); the reason stays a StrEnum member here and becomes its text at scrape time.
+_flag_and_reason = attrgetter("key", "reason")
+
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -33,7 +37,7 @@ class _ServingCollector:
     """Samples computed at scrape time from the evaluation counts and the snapshot cache."""
 
     def __init__(
-        self, snapshots: SnapshotProvider, flags_enabled: bool, evaluations: Counter[tuple[str, str]]
+        self, snapshots: SnapshotProvider, flags_enabled: bool, evaluations: Counter[tuple[str, Reason]]
     ):
         self._snapshots = snapshots
         self._flags_enabled = flags_enabled
@@ -84,7 +88,7 @@ class ApiMetrics:
         self, snapshots: SnapshotProvider, flags_enabled: bool, collectors: Sequence[Collector] = ()
     ) -> None:
         self.registry = CollectorRegistry()
-        self.evaluations: Counter[tuple[str, str]] = Counter()
+        self.evaluations: Counter[tuple[str, Reason]] = Counter()
         self._latency = Histogram(
             "flagpilot_http_request_duration_seconds",
             "Time to answer an HTTP request, by route template.",
@@ -104,11 +108,14 @@ class ApiMetrics:
             self.registry.register(collector)
 
     def count(self, results: Iterable[EvaluationResult]) -> None:
-        """Count evaluations by flag and reason."""
-        evaluations = self.evaluations
-        for result in results:
-            key = UNKNOWN_FLAG if result.error_code is ErrorCode.FLAG_NOT_FOUND else result.key
-            evaluations[key, result.reason] += 1  # a StrEnum member: its `.value` costs a lookup
+        """Count evaluations of flags that exist (a bulk evaluation's), by flag and reason."""
+        # Counter.update over a C-level map: a whole bulk evaluation for about one microsecond.
+        self.evaluations.update(map(_flag_and_reason, results))
+
+    def count_one(self, result: EvaluationResult) -> None:
+        """Count one evaluation of a flag the caller named, which may not exist."""
+        key = UNKNOWN_FLAG if result.error_code is ErrorCode.FLAG_NOT_FOUND else result.key
+        self.evaluations[key, result.reason] += 1
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Record one answered request (labelled children are cached: `labels()` is not free)."""

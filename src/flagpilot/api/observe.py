@@ -8,6 +8,7 @@ client's complaint can be matched to the server's record. Latency is labelled by
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -36,13 +37,17 @@ class RequestObserver:
         self.app = app
         self.metrics = metrics
         self.access_log = access_log
+        # Made ids: a random per-process prefix and a sequence number: unique across replicas
+        # without a system call per request.
+        self._id_prefix = os.urandom(6).hex().encode()
+        self._sequence = itertools.count(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = perf_counter()
-        request_id = _incoming_id(scope) or os.urandom(12).hex().encode()
+        request_id = _incoming_id(scope) or b"%s%012x" % (self._id_prefix, next(self._sequence))
         id_header = (b"x-request-id", request_id)
         status = 500
 

@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope
 from flagpilot.api.caching import digest, matches, not_modified
 from flagpilot.api.deps import ApiDependencies
 from flagpilot.api.fastpath import HotRoute
-from flagpilot.api.jsonio import canonical_dumps, dumps, json_response
+from flagpilot.api.jsonio import JsonBytes, canonical_dumps, dumps, json_response
 from flagpilot.api.metrics import ApiMetrics
 from flagpilot.api.ofrep_request import OfrepContext, OfrepError, error_body, parse_context
 from flagpilot.api.params import MAX_ID_LENGTH
@@ -67,6 +67,7 @@ class _Evaluation:
         self.default_environment = deps.default_environment
         self.max_body_bytes = deps.max_body_bytes
         self.count = metrics.count
+        self.count_one = metrics.count_one
 
     async def prepare(self, scope: Scope, receive: Receive) -> tuple[Snapshot, EvaluationContext, str]:
         """The snapshot, context and environment of a request.
@@ -117,11 +118,11 @@ class SingleHandler(_Evaluation):
         except OfrepError as error:
             return json_response(error_body(error.code, error.details, key), error.status)
         result = snapshot.evaluate(key, context)
-        self.count((result,))
+        self.count_one(result)
         if result.error_code is not None:
             status = 404 if result.error_code is ErrorCode.FLAG_NOT_FOUND else 400
             return json_response(error_body(result.error_code, result.error_message or "", key), status)
-        return json_response(success_body(result, environment))
+        return JsonBytes(dumps(success_body(result, environment)))
 
 
 class BulkHandler(_Evaluation):

@@ -15,11 +15,23 @@ from flagpilot.api.problems import PayloadTooLarge
 
 
 def query_params(scope: Scope) -> dict[str, str]:
-    """The query parameters (the last value of a repeated name wins)."""
+    """The query parameters (the last value of a repeated name wins), decoded as `parse_qsl` does.
+
+    Most widget requests carry plain `key=…&customerId=…`: those are split without decoding;
+    only a query with escapes (`%`, `+`) goes through the standard parser.
+    """
     raw: bytes = scope["query_string"]
     if not raw:
         return {}
-    return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+    text = raw.decode("latin-1")
+    if "%" in text or "+" in text:
+        return dict(parse_qsl(text, keep_blank_values=True))
+    params: dict[str, str] = {}
+    for pair in text.split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            params[name] = value
+    return params
 
 
 def headers(scope: Scope, *names: bytes) -> list[str | None]:

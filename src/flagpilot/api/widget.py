@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope
 from flagpilot.api.caching import body_etag, matches, not_modified
 from flagpilot.api.deps import ApiDependencies
 from flagpilot.api.fastpath import HotRoute
+from flagpilot.api.jsonio import JsonBytes
 from flagpilot.api.metrics import ApiMetrics
 from flagpilot.api.params import MAX_ID_LENGTH, check_lengths, query_parameter
 from flagpilot.api.problems import ANSWERABLE, response_for
@@ -35,26 +36,32 @@ PATH = "/api/widget/config"
 
 # The flags the document reads, in a fixed order: its bytes are a function of their values.
 _WIDGET_KEYS = tuple(key for fields in WIDGET_FIELDS.values() for key in fields.values())
-_HEADERS = {"Cache-Control": "private, no-cache"}
+_CACHE_CONTROL = "private, no-cache"
+_HEADERS = {"Cache-Control": _CACHE_CONTROL}
 _ANY_TOKEN = frozenset(TokenKind)
 _PARAMETERS = ("customerId", "organizationId", "environment", "key")
+
+
+Rendered = tuple[bytes, str, tuple[tuple[bytes, bytes], ...]]
 
 
 class WidgetRenderer:
     """Widget documents as bytes with their entity tags, cached by the flag values they show."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[bool, ...], tuple[bytes, str]] = {}
+        self._cache: dict[tuple[bool, ...], Rendered] = {}
 
-    def render(self, results: Mapping[str, EvaluationResult]) -> tuple[bytes, str]:
-        """The document's bytes and strong ETag for one bulk evaluation."""
+    def render(self, results: Mapping[str, EvaluationResult]) -> Rendered:
+        """The document's bytes, its strong ETag, and the response headers for one bulk evaluation."""
         shown = tuple(
             (result := results.get(key)) is not None and result.value is True for key in _WIDGET_KEYS
         )
         cached = self._cache.get(shown)
         if cached is None:
             body = orjson.dumps(widget_document({key: result.value for key, result in results.items()}))
-            cached = self._cache[shown] = (body, body_etag(body))
+            etag = body_etag(body)
+            headers = ((b"cache-control", _CACHE_CONTROL.encode()), (b"etag", etag.encode()))
+            cached = self._cache[shown] = (body, etag, headers)
         return cached
 
 
@@ -87,10 +94,10 @@ class WidgetHandler:
         )
         results = snapshot.evaluate_all(context)
         self.count(results.values())
-        body, etag = self.renderer.render(results)
+        body, etag, response_headers = self.renderer.render(results)
         if matches(if_none_match, etag):
             return not_modified(etag, _HEADERS)
-        return Response(body, media_type="application/json", headers={**_HEADERS, "ETag": etag})
+        return JsonBytes(body, response_headers)
 
 
 def widget_routes(deps: ApiDependencies, metrics: ApiMetrics) -> tuple[APIRouter, list[HotRoute]]:
