@@ -1,9 +1,10 @@
 """The composition root of the database-backed services: settings in, wired services out.
 
 `build_container(settings)` builds the engine, the unit-of-work factory, the flag manager, the
-audit log and the snapshot cache, and wires the cache to every committed write (read-your-writes)
-and to the change watcher of the database (LISTEN/NOTIFY or `PRAGMA data_version`). Nothing
-starts until `start()`: building a container opens no connection and starts no thread.
+audit log, the token service and the snapshot cache, and wires the cache to every committed
+write (read-your-writes) and to the change watcher of the database (LISTEN/NOTIFY or
+`PRAGMA data_version`). Nothing starts until `start()`: building a container opens no
+connection and starts no thread.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from sqlalchemy import Engine
 from flagpilot.services.audit import AuditLog
 from flagpilot.services.flags import FlagManager
 from flagpilot.services.snapshot_cache import SnapshotCache
+from flagpilot.services.tokens import TokenService
 from flagpilot.settings import Settings
 from flagpilot.storage import SqlUnitOfWorkFactory, build_engine
 from flagpilot.storage.snapshot_store import SqlSnapshotStore
+from flagpilot.storage.tokens import SqlTokenStore
 from flagpilot.storage.watchers import change_watcher
 
 
@@ -35,6 +38,7 @@ class Container:
         audit_log: the audit trail's queries and verification.
         snapshots: the snapshot cache (a `SnapshotProvider`).
         store: what the cache reads snapshots from.
+        tokens: API tokens, stored hashed in `api_tokens`, creation and revocation audited.
     """
 
     settings: Settings
@@ -44,6 +48,7 @@ class Container:
     audit_log: AuditLog
     snapshots: SnapshotCache
     store: SqlSnapshotStore
+    tokens: TokenService
 
     def start(self) -> None:
         """Start the snapshot cache's refresher and the change listener."""
@@ -86,4 +91,5 @@ def build_container(settings: Settings) -> Container:
         audit_log=AuditLog(uow_factory),
         snapshots=snapshots,
         store=store,
+        tokens=TokenService(SqlTokenStore(uow_factory)),
     )

@@ -352,6 +352,12 @@ class ApiToken(Base):
     organization_id: Mapped[str | None] = mapped_column(String(128), comment="Scope, if any.")
     environment: Mapped[str | None] = mapped_column(String(64), comment="SDK tokens: environment.")
     created_by: Mapped[str] = mapped_column(String(128), default="", comment="Actor.")
+    hint: Mapped[str] = mapped_column(
+        String(32),
+        default="",
+        server_default="",
+        comment="The first characters of the secret, to tell tokens apart.",
+    )
     created_at: Mapped[datetime] = _created_at()
     last_used_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), comment="When the token was last presented."

@@ -1,0 +1,169 @@
+"""API tokens in `api_tokens`: the token service's store, audited, with a short lookup cache.
+
+Every request presents a token, so `find_by_hash` must not cost a database round trip each
+time: found tokens are remembered for a few seconds (a revocation in this process clears the
+cache at once; one in another process takes effect within `cache_seconds`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Row, Table, select, update
+
+from flagpilot.services.audit_entry import AuditEntry
+from flagpilot.services.auth import TokenKind
+from flagpilot.services.ports import UnitOfWorkFactory
+from flagpilot.services.records import utc
+from flagpilot.services.tokens import TokenInfo
+from flagpilot.storage.models import ApiToken
+from flagpilot.storage.uow import SqlUnitOfWork
+
+TOKENS = cast(Table, ApiToken.__table__)
+READER = "token-lookup"
+CACHE_SIZE = 10_000
+
+
+def _info(row: Row[Any]) -> TokenInfo:
+    return TokenInfo(
+        token_id=row.id,
+        kind=TokenKind(row.kind),
+        name=row.name,
+        organization_id=row.organization_id,
+        environment=row.environment,
+        created_at=utc(row.created_at),
+        created_by=row.created_by,
+        revoked_at=None if row.revoked_at is None else utc(row.revoked_at),
+        hint=row.hint,
+    )
+
+
+def _public(token: TokenInfo) -> dict[str, Any]:
+    return {
+        "tokenId": token.token_id,
+        "kind": token.kind.value,
+        "name": token.name,
+        "organizationId": token.organization_id,
+        "environment": token.environment,
+        "revoked": token.revoked_at is not None,
+    }
+
+
+class SqlTokenStore:
+    """`TokenStore` over `api_tokens`, through units of work (the audit row is in the same one).
+
+    Args:
+        uow_factory: a factory of `SqlUnitOfWork`s.
+        cache_seconds: how long a found token is served from memory.
+        clock: monotonic seconds.
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        cache_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._cache: OrderedDict[str, tuple[float, TokenInfo]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _unit(self, actor: str, *, read_only: bool = False) -> SqlUnitOfWork:
+        unit = self._uow_factory(actor, read_only=read_only)
+        assert isinstance(unit, SqlUnitOfWork), "SqlTokenStore needs SQL units of work"
+        return unit
+
+    def _stored_time(self, uow: SqlUnitOfWork, moment: datetime) -> datetime:
+        return utc(moment).replace(tzinfo=None) if uow.connection.dialect.name == "sqlite" else utc(moment)
+
+    def add(self, token: TokenInfo, secret_hash: str, actor: str) -> None:
+        """Store a new token under the hash of its secret, with its audit row."""
+        with self._unit(actor) as uow:
+            uow.connection.execute(
+                TOKENS.insert().values(
+                    id=token.token_id,
+                    token_hash=secret_hash,
+                    kind=token.kind.value,
+                    name=token.name,
+                    organization_id=token.organization_id,
+                    environment=token.environment,
+                    created_by=token.created_by,
+                    created_at=self._stored_time(uow, token.created_at),
+                    hint=token.hint,
+                )
+            )
+            uow.audit.record(
+                AuditEntry(
+                    action="token.create", scope="token", subject_id=token.token_id, after=_public(token)
+                )
+            )
+            uow.commit()
+
+    def find_by_hash(self, secret_hash: str) -> TokenInfo | None:
+        """The token whose secret hashes to `secret_hash` (served from memory for a few seconds)."""
+        now = self._clock()
+        with self._lock:
+            cached = self._cache.get(secret_hash)
+            if cached is not None and now - cached[0] < self._cache_seconds:
+                return cached[1]
+        with self._unit(READER, read_only=True) as uow:
+            row = uow.connection.execute(select(TOKENS).where(TOKENS.c.token_hash == secret_hash)).first()
+        if row is None:
+            return None
+        token = _info(row)
+        with self._lock:
+            self._cache[secret_hash] = (now, token)
+            self._cache.move_to_end(secret_hash)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return token
+
+    def get(self, token_id: str) -> TokenInfo | None:
+        """The token with this id."""
+        with self._unit(READER, read_only=True) as uow:
+            row = uow.connection.execute(select(TOKENS).where(TOKENS.c.id == token_id)).first()
+        return None if row is None else _info(row)
+
+    def all(self, organization_id: str | None = None) -> list[TokenInfo]:
+        """Every token (of one organization, if given), oldest first."""
+        statement = select(TOKENS).order_by(TOKENS.c.created_at, TOKENS.c.id)
+        if organization_id is not None:
+            statement = statement.where(TOKENS.c.organization_id == organization_id)
+        with self._unit(READER, read_only=True) as uow:
+            return [_info(row) for row in uow.connection.execute(statement)]
+
+    def revoke(self, token_id: str, at: datetime, actor: str) -> TokenInfo | None:
+        """Mark a token revoked (the first revocation time is kept), with its audit row."""
+        with self._unit(actor) as uow:
+            row = uow.connection.execute(select(TOKENS).where(TOKENS.c.id == token_id)).first()
+            if row is None:
+                return None
+            before = _info(row)
+            if before.revoked_at is None:
+                uow.connection.execute(
+                    update(TOKENS)
+                    .where(TOKENS.c.id == token_id)
+                    .values(revoked_at=self._stored_time(uow, at))
+                )
+                uow.audit.record(
+                    AuditEntry(
+                        action="token.revoke",
+                        scope="token",
+                        subject_id=token_id,
+                        before=_public(before),
+                        after={**_public(before), "revoked": True},
+                    )
+                )
+            row = uow.connection.execute(select(TOKENS).where(TOKENS.c.id == token_id)).first()
+            uow.commit()
+        with self._lock:
+            self._cache.clear()
+        assert row is not None
+        return _info(row)
