@@ -51,23 +51,25 @@ def configure_json_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
 
 
+_PLACEHOLDERS: dict[str, Any] = (
+    dict.fromkeys(("pathname", "filename", "module", "funcName", "threadName", "processName", "taskName"), "")
+    | dict.fromkeys(("thread", "process", "exc_info", "exc_text", "stack_info"))
+    | {"lineno": 0, "args": ()}
+)
+
+
 class FieldsRecord(logging.LogRecord):
     """A log record of structured fields, made in about a microsecond.
 
     `LogRecord.__init__` looks up the thread, process and source file of every record, which
-    costs more than serving a widget request; a per-request access log needs none of them. They
-    are class-level placeholders here, so any formatter still finds every standard attribute.
+    costs about as much as serving a widget request; a per-request access log needs none of
+    them. They are empty placeholders here (copied in one step), so any formatter still finds
+    every standard attribute.
     """
-
-    pathname = filename = module = ""
-    funcName = threadName = processName = taskName = ""  # noqa: N815 - the standard names
-    lineno = 0
-    thread = process = None
-    exc_info = exc_text = stack_info = None
-    args = ()
 
     def __init__(self, name: str, level: int, message: str, fields: dict[str, Any]) -> None:
         # LogRecord.__init__ is deliberately not called: it is the cost this class avoids.
+        self.__dict__.update(_PLACEHOLDERS)
         self.name = name
         self.levelno = level
         self.levelname = logging.getLevelName(level)

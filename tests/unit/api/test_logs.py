@@ -40,3 +40,14 @@ def test_format__reuses_the_second_but_not_the_milliseconds() -> None:
         "2026-01-01T00:00:00.999Z",
         "2026-01-01T00:00:01.500Z",
     )
+
+
+def test_fields_record__works_with_a_standard_formatter() -> None:
+    from flagpilot.api.logs import FieldsRecord
+
+    entry = FieldsRecord("flagpilot.access", logging.INFO, "request", {"status": 200})
+    line = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(module)s:%(lineno)d %(message)s").format(
+        entry
+    )
+
+    assert line.endswith("INFO flagpilot.access :0 request")
