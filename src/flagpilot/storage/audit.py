@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Row, Table, select, update
 from flagpilot.services.audit_chain import DATABASE_ACTOR, row_hash, state_json
 from flagpilot.services.audit_entry import AuditEntry
 from flagpilot.services.records import AuditQuery, AuditRecord, utc
+from flagpilot.storage.dialect import stored_time
 from flagpilot.storage.models import FeatureFlagChange
 
 _TABLE: Table = FeatureFlagChange.__table__  # type: ignore[assignment]
@@ -48,10 +49,6 @@ def _record(row: Row[Any]) -> AuditRecord:
     return AuditRecord(**values)
 
 
-def _naive_utc(moment: datetime) -> datetime:
-    return utc(moment).replace(tzinfo=None)
-
-
 class SqlAuditTrail:
     """`AuditTrail` on one connection, inside its unit of work's transaction.
 
@@ -73,11 +70,9 @@ class SqlAuditTrail:
         self._privileged = privileged
         self._head: str | None = None
         self._sealed = False
-        self._sqlite = connection.dialect.name == "sqlite"
 
     def _stored_time(self, moment: datetime) -> datetime:
-        # SQLite keeps no time zone: store naive UTC so what is read back hashes the same.
-        return _naive_utc(moment) if self._sqlite else utc(moment)
+        return stored_time(self._connection, moment)
 
     def record(self, entry: AuditEntry) -> None:
         """Append `entry`, sealed onto the chain, by this unit of work's actor."""

@@ -1,8 +1,9 @@
-"""What differs between SQLite and PostgreSQL, in one place: upserts and error translation."""
+"""What differs between SQLite and PostgreSQL, in one place: upserts, times, error translation."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -11,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.sql.dml import Insert
 
 from flagpilot.services.errors import Conflict, PermissionDenied, ServiceError, StorageUnavailable
+from flagpilot.services.records import utc
 
 _PERMISSION_STATES = {"42501"}  # insufficient_privilege, incl. row-level security violations
 
@@ -38,6 +40,15 @@ def upsert(
     return statement.on_conflict_do_update(  # type: ignore[no-any-return]
         index_elements=list(keys), set_=assignments
     )
+
+
+def stored_time(connection: Connection, moment: datetime) -> datetime:
+    """`moment` as a bind value: aware UTC, or naive UTC on SQLite, which keeps no time zone.
+
+    Everything the application writes is UTC, so what is read back compares and hashes the same.
+    """
+    moment = utc(moment)
+    return moment.replace(tzinfo=None) if connection.dialect.name == "sqlite" else moment
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

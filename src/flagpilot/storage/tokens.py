@@ -21,6 +21,7 @@ from flagpilot.services.auth import TokenKind
 from flagpilot.services.ports import UnitOfWorkFactory
 from flagpilot.services.records import utc
 from flagpilot.services.tokens import TokenInfo
+from flagpilot.storage.dialect import stored_time
 from flagpilot.storage.models import ApiToken
 from flagpilot.storage.uow import SqlUnitOfWork
 
@@ -80,9 +81,6 @@ class SqlTokenStore:
         assert isinstance(unit, SqlUnitOfWork), "SqlTokenStore needs SQL units of work"
         return unit
 
-    def _stored_time(self, uow: SqlUnitOfWork, moment: datetime) -> datetime:
-        return utc(moment).replace(tzinfo=None) if uow.connection.dialect.name == "sqlite" else utc(moment)
-
     def add(self, token: TokenInfo, secret_hash: str, actor: str) -> None:
         """Store a new token under the hash of its secret, with its audit row."""
         with self._unit(actor) as uow:
@@ -95,7 +93,7 @@ class SqlTokenStore:
                     organization_id=token.organization_id,
                     environment=token.environment,
                     created_by=token.created_by,
-                    created_at=self._stored_time(uow, token.created_at),
+                    created_at=stored_time(uow.connection, token.created_at),
                     hint=token.hint,
                 )
             )
@@ -150,7 +148,7 @@ class SqlTokenStore:
                 uow.connection.execute(
                     update(TOKENS)
                     .where(TOKENS.c.id == token_id)
-                    .values(revoked_at=self._stored_time(uow, at))
+                    .values(revoked_at=stored_time(uow.connection, at))
                 )
                 uow.audit.record(
                     AuditEntry(

@@ -20,6 +20,7 @@ from flagpilot.core import RolloutStatus, Tier
 from flagpilot.services.errors import AlreadyExists, RolloutNotFound, VersionConflict
 from flagpilot.services.records import utc
 from flagpilot.services.rollouts.records import Cohort, MetricRow, RolloutEventRecord, RolloutRecord
+from flagpilot.storage.dialect import stored_time
 from flagpilot.storage.models import RolloutEvent, RolloutMetric
 from flagpilot.storage.repositories.rollouts import ROLLOUTS, rollout_record, rollout_values
 
@@ -28,10 +29,7 @@ METRICS = cast(Table, RolloutMetric.__table__)
 
 
 def _stored_time(connection: Connection, moment: datetime | None) -> datetime | None:
-    """SQLite keeps no time zone: store naive UTC, as everything else in the database."""
-    if moment is None:
-        return None
-    return utc(moment).replace(tzinfo=None) if connection.dialect.name == "sqlite" else utc(moment)
+    return None if moment is None else stored_time(connection, moment)
 
 
 def _read_time(moment: datetime | None) -> datetime | None:
