@@ -73,5 +73,11 @@ def create_app(deps: ApiDependencies, lifespan: Lifespan[FastAPI] | None = None)
     app.add_middleware(BodySizeLimit, max_bytes=deps.max_body_bytes)
     if deps.cors_origins:
         app.add_middleware(BrowserCors, origins=deps.cors_origins)
-    app.add_middleware(RequestObserver, metrics=metrics, access_log=deps.access_log)
+    docs_pages = (app.docs_url, app.openapi_url, app.swagger_ui_oauth2_redirect_url)
+    app.add_middleware(
+        RequestObserver,
+        metrics=metrics,
+        access_log=deps.access_log,
+        fixed_paths=[path for path in docs_pages if path],
+    )
     return app

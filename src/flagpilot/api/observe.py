@@ -12,6 +12,7 @@ import itertools
 import logging
 import os
 import re
+from collections.abc import Iterable
 from time import perf_counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,8 +35,12 @@ def _incoming_id(scope: Scope) -> bytes | None:
 class RequestObserver:
     """ASGI middleware recording every HTTP request in the metrics and the access log."""
 
-    def __init__(self, app: ASGIApp, metrics: ApiMetrics, access_log: bool = True) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: ApiMetrics, access_log: bool = True, fixed_paths: Iterable[str] = ()
+    ) -> None:
+        """`fixed_paths` are routes the framework serves without a route object (the docs pages)."""
         self.app = app
+        self.fixed_paths = frozenset(fixed_paths)
         self.metrics = metrics
         self.access_log = access_log
         # Made ids: a random per-process prefix and a sequence number: unique across replicas
@@ -64,7 +69,8 @@ class RequestObserver:
         finally:
             elapsed = perf_counter() - started
             route = scope.get("route")
-            template = getattr(route, "path", UNMATCHED_ROUTE)
+            path: str = scope["path"]
+            template: str = getattr(route, "path", path if path in self.fixed_paths else UNMATCHED_ROUTE)
             self.metrics.observe_request(scope["method"], template, status, elapsed)
             if self.access_log and access_logger.isEnabledFor(logging.INFO):  # skip the dict when off
                 state = scope.get("state") or {}

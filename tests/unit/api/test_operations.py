@@ -97,3 +97,14 @@ async def test_metrics__extra_collectors__are_exposed(make_app: AppFactory) -> N
     response = await get(make_app, "/metrics", collectors=(QueryTime(),))
 
     assert "flagpilot_database_query_seconds_max 0.004" in response.text
+
+
+async def test_metrics__docs_pages_by_path_and_unknown_paths_as_one_label(client: httpx.AsyncClient) -> None:
+    await client.get("/openapi.json")
+    await client.get("/no/such/page-1")
+    await client.get("/no/such/page-2")
+
+    text = (await client.get("/metrics")).text
+
+    assert 'flagpilot_http_requests_total{method="GET",route="/openapi.json",status="200"} 1.0' in text
+    assert 'flagpilot_http_requests_total{method="GET",route="(unmatched)",status="404"} 2.0' in text
