@@ -32,7 +32,7 @@ def _overrides(
     table = shape.table
     rows = connection.execute(
         select(table.c.feature_name, shape.subject, table.c.value).where(table.c.environment == environment)
-    )
+    ).all()
     grouped: dict[str, dict[str, FlagValue]] = defaultdict(dict)
     for flag_key, subject, value in rows:
         grouped[flag_key][subject] = value
