@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from flagpilot.services.audit import AuditLog
 from flagpilot.services.flags import FlagManager
+from flagpilot.services.rollouts import RolloutManager
 from flagpilot.services.snapshot_cache import SnapshotCache
 from flagpilot.services.tokens import TokenService
 from flagpilot.settings import Settings
@@ -39,6 +40,7 @@ class Container:
         snapshots: the snapshot cache (a `SnapshotProvider`).
         store: what the cache reads snapshots from.
         tokens: API tokens, stored hashed in `api_tokens`, creation and revocation audited.
+        rollout_manager: the rollout lifecycle over the same units of work.
     """
 
     settings: Settings
@@ -49,6 +51,7 @@ class Container:
     snapshots: SnapshotCache
     store: SqlSnapshotStore
     tokens: TokenService
+    rollout_manager: RolloutManager
 
     def start(self) -> None:
         """Start the snapshot cache's refresher and the change listener."""
@@ -92,4 +95,5 @@ def build_container(settings: Settings) -> Container:
         snapshots=snapshots,
         store=store,
         tokens=TokenService(SqlTokenStore(uow_factory)),
+        rollout_manager=RolloutManager(uow_factory.for_rollouts()),
     )

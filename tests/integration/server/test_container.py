@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 
 from flagpilot.core import EvaluationContext, FlagDefinition, Reason
 from flagpilot.server import build_container
@@ -30,6 +31,9 @@ def test_container__a_write_through_its_manager__is_served_by_its_snapshots(data
         assert snapshot.version > before
         assert snapshot.evaluate("checkout", EvaluationContext(customer_id="c")).reason is Reason.DISABLED
         assert container.audit_log.verify().ok
+        rollout = container.rollout_manager.create("checkout", "production", actor="a", now=datetime.now(UTC))
+        assert container.snapshots.get("production").states["checkout"].config.rollout is not None
+        assert rollout.id is not None
 
 
 def test_container__start_and_close__start_and_stop_the_background_threads(database_url: str) -> None:

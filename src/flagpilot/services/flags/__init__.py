@@ -1,6 +1,7 @@
 """Flags: definitions, environment values, the kill switch, overrides, and the reads behind them."""
 
 from flagpilot.services.flags.manager import FlagManager
+from flagpilot.services.flags.preset import PresetReport, install_preset
 from flagpilot.services.flags.views import (
     EnvironmentState,
     FlagView,
@@ -17,7 +18,9 @@ __all__ = [
     "FlagView",
     "OverridePage",
     "OverrideValues",
+    "PresetReport",
     "definition_dict",
+    "install_preset",
     "override_dict",
     "setting_dict",
 ]
