@@ -220,3 +220,38 @@ def test_database_unreachable__serves_the_last_good_snapshot_and_reports_stale(
     assert stats.last_error
     if backend == "sqlite":
         shutil.rmtree(path)
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_listener__after_its_connection_is_killed__reconnects_and_still_propagates(
+    cache: SnapshotCache, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    # Given: a started cache whose LISTEN connection the server terminates
+    cache.start()
+    old = cache.get("production")
+    listener = cache._watcher
+    assert isinstance(listener, PostgresChangeListener)
+    assert listener.connected.wait(5)
+    with uow_factory.engine.begin() as connection:
+        killed = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+            )
+        ).scalar()
+    assert killed == 1
+    _wait_for(lambda: not listener.connected.is_set(), 5.0)
+    assert listener.connected.wait(5)
+
+    # When: a change by hand-written SQL after the reconnection
+    with uow_factory.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO flag_environments (flag_key, environment, killed, has_value) "
+                "VALUES ('checkout', 'production', true, false)"
+            )
+        )
+
+    # Then
+    _wait_for(lambda: cache.get("production").version > old.version, 1.0)
+    assert cache.get("production").evaluate("checkout", ANYONE).reason is Reason.DISABLED
