@@ -165,7 +165,7 @@ class SqlUnitOfWork:
         connection = self.connection
         self.flags = SqlFlagRepository(connection)
         self.environments = SqlEnvironmentRepository(connection)
-        self.overrides = SqlOverrideRepository(connection, self._actor)
+        self.overrides = SqlOverrideRepository(connection, self._actor, self._organization_id)
         self.rollouts = SqlRolloutRepository(connection, self._actor)
         self.audit = SqlAuditTrail(connection, self._actor, self.privileged)
         self.rollout_lifecycle = SqlRolloutLifecycleRepository(connection)

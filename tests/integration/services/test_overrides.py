@@ -126,3 +126,31 @@ def test_organization_scoped_call__sets_customer_overrides_of_its_own_organizati
     page = manager.list_overrides("checkout", CUSTOMER, organization_id="mine")
 
     assert [(o.subject_id, o.organization_id) for o in page.items] == [("c-1", "mine")]
+
+
+def test_organization_scoped_calls__never_see_or_take_over_another_organizations_overrides(
+    manager: FlagManager,
+) -> None:
+    # Given: customer overrides of two organizations and one of none
+    manager.set_override(
+        "checkout", "production", CUSTOMER, "theirs", True, actor="t", organization_id="other"
+    )
+    manager.set_override("checkout", "production", CUSTOMER, "mine", True, actor="t", organization_id="mine")
+    manager.set_override("checkout", "production", CUSTOMER, "nobody", True, actor="admin")
+
+    # When
+    visible = manager.list_overrides("checkout", CUSTOMER, organization_id="mine")
+    cleared = manager.clear_overrides(
+        "checkout", "production", CUSTOMER, None, actor="t", organization_id="mine"
+    )
+
+    # Then
+    assert [o.subject_id for o in visible.items] == ["mine"]
+    assert cleared == 1
+    for subject in ("theirs", "nobody"):
+        with pytest.raises(PermissionDenied):
+            manager.set_override(
+                "checkout", "production", CUSTOMER, subject, False, actor="t", organization_id="mine"
+            )
+    remaining = manager.list_overrides("checkout", CUSTOMER)
+    assert [(o.subject_id, o.value) for o in remaining.items] == [("nobody", True), ("theirs", True)]

@@ -16,6 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Column, Connection, Row, Table, delete, func, select, text, tuple_
 
 from flagpilot.core import FlagValue
+from flagpilot.services.errors import PermissionDenied
 from flagpilot.services.records import OverrideRecord, OverrideScope
 from flagpilot.storage.dialect import upsert
 from flagpilot.storage.engine import json_text
@@ -62,24 +63,61 @@ def _record(scope: OverrideScope, row: Row[Any]) -> OverrideRecord:
 
 
 class SqlOverrideRepository:
-    """`OverrideRepository` over `customer_feature_flags` and `organization_feature_flags`."""
+    """`OverrideRepository` over `customer_feature_flags` and `organization_feature_flags`.
 
-    def __init__(self, connection: Connection, actor: str) -> None:
+    Args:
+        connection: the unit of work's connection.
+        actor: recorded as `created_by` of new overrides.
+        organization_id: confine every query to this organization's rows. PostgreSQL enforces
+            the same with row-level security; this is the application's own check, and the only
+            one on SQLite.
+    """
+
+    def __init__(self, connection: Connection, actor: str, organization_id: str | None = None) -> None:
         self._connection = connection
         self._actor = actor
+        self._organization_id = organization_id
+
+    def _confined(self, statement: Any, table: Table) -> Any:
+        if self._organization_id is None:
+            return statement
+        return statement.where(table.c.organization_id == self._organization_id)
+
+    def _check_ownership(self, shape: _Shape, flag_key: str, environment: str, subjects: list[str]) -> None:
+        """Refuse to touch subjects of another organization when confined to one."""
+        organization = self._organization_id
+        if organization is None:
+            return
+        if shape.subject_name == "organization_id":
+            foreign = sorted(s for s in subjects if s != organization)
+        else:
+            foreign = []
+            for batch in _batches(subjects):
+                foreign += self._connection.execute(
+                    select(shape.subject).where(
+                        shape.table.c.feature_name == flag_key,
+                        shape.table.c.environment == environment,
+                        shape.subject.in_(batch),
+                        (shape.table.c.organization_id != organization)
+                        | shape.table.c.organization_id.is_(None),
+                    )
+                ).scalars()
+        if foreign:
+            raise PermissionDenied(
+                f"organization {organization!r} cannot change the override of {foreign[0]!r}"
+            )
 
     def get(
         self, scope: OverrideScope, flag_key: str, environment: str, subject_id: str
     ) -> OverrideRecord | None:
         """One override, or None."""
         shape = SHAPES[scope]
-        row = self._connection.execute(
-            select(shape.table).where(
-                shape.table.c.feature_name == flag_key,
-                shape.table.c.environment == environment,
-                shape.subject == subject_id,
-            )
-        ).first()
+        statement = select(shape.table).where(
+            shape.table.c.feature_name == flag_key,
+            shape.table.c.environment == environment,
+            shape.subject == subject_id,
+        )
+        row = self._connection.execute(self._confined(statement, shape.table)).first()
         return None if row is None else _record(scope, row)
 
     def put_many(
@@ -95,6 +133,9 @@ class SqlOverrideRepository:
     ) -> None:
         """Create or replace overrides, subject id → value."""
         shape = SHAPES[scope]
+        self._check_ownership(shape, flag_key, environment, list(values))
+        if self._organization_id is not None and scope is OverrideScope.CUSTOMER:
+            organization_id = self._organization_id
         now = datetime.now(UTC)
         common = {
             "feature_name": flag_key,
@@ -150,8 +191,11 @@ class SqlOverrideRepository:
     ) -> int:
         """Delete overrides; all of the flag in the environment when `subject_ids` is None."""
         shape = SHAPES[scope]
-        base = delete(shape.table).where(
-            shape.table.c.feature_name == flag_key, shape.table.c.environment == environment
+        base = self._confined(
+            delete(shape.table).where(
+                shape.table.c.feature_name == flag_key, shape.table.c.environment == environment
+            ),
+            shape.table,
         )
         if subject_ids is None:
             return self._connection.execute(base).rowcount
@@ -181,7 +225,7 @@ class SqlOverrideRepository:
             statement = statement.where(
                 tuple_(table.c.feature_name, table.c.environment, shape.subject) > after
             )
-        rows = self._connection.execute(statement.limit(max(1, limit)))
+        rows = self._connection.execute(self._confined(statement, table).limit(max(1, limit)))
         return [_record(scope, row) for row in rows]
 
     def counts(self, flag_key: str | None = None) -> dict[tuple[str, str, OverrideScope], int]:
@@ -194,7 +238,7 @@ class SqlOverrideRepository:
             )
             if flag_key is not None:
                 statement = statement.where(table.c.feature_name == flag_key)
-            rows = self._connection.execute(statement)
+            rows = self._connection.execute(self._confined(statement, table))
             for key, environment, count in rows:
                 counts[(key, environment, scope)] = int(count)
         return counts
