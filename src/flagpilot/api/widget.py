@@ -39,6 +39,7 @@ _WIDGET_KEYS = tuple(key for fields in WIDGET_FIELDS.values() for key in fields.
 _CACHE_CONTROL = "private, no-cache"
 _HEADERS = {"Cache-Control": _CACHE_CONTROL}
 _ANY_TOKEN = frozenset(TokenKind)
+_CLIENT_KEY = frozenset({TokenKind.CLIENT_SDK})
 _PARAMETERS = ("customerId", "organizationId", "environment", "key")
 
 
@@ -80,9 +81,11 @@ class WidgetHandler:
         authorization, if_none_match = headers(scope, b"authorization", b"if-none-match")
         try:
             check_lengths(params, _PARAMETERS)
-            principal = admit(
-                self.authenticator, scope, bearer_secret(authorization) or params.get("key"), _ANY_TOKEN
-            )
+            header_secret = bearer_secret(authorization)
+            if header_secret:
+                principal = admit(self.authenticator, scope, header_secret, _ANY_TOKEN)
+            else:  # a secret in a URL ends up in logs and referrers: only public keys may go there
+                principal = admit(self.authenticator, scope, params.get("key"), _CLIENT_KEY)
             snapshot = self.snapshots.get(
                 scoped_environment(principal, params.get("environment"), self.default_environment)
             )
@@ -128,7 +131,7 @@ def widget_routes(deps: ApiDependencies, metrics: ApiMetrics) -> tuple[APIRouter
     async def widget_config(request: Request) -> Response:
         """The widget's `sessionPersistence` phases resolved for one customer (or an anonymous visitor).
 
-        Accepts any token; client-SDK keys may also come as `?key=`.
+        Accepts any token as a bearer token; client-SDK keys (and only they) may also come as `?key=`.
         """
         return await handler(request.scope, request.receive)
 

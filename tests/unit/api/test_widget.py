@@ -156,3 +156,13 @@ async def test_widget_config__without_a_valid_key__is_unauthenticated(
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
     assert response.json()["status"] == 401
+
+
+async def test_widget_config__secret_token_in_the_url__is_forbidden(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    in_url = await client.get(PATH, params={"key": keys.server})
+    in_header = await client.get(PATH, headers=bearer(keys.server))
+
+    assert in_url.status_code == 403
+    assert in_header.status_code == 200
