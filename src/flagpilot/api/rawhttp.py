@@ -23,7 +23,8 @@ def query_params(scope: Scope) -> dict[str, str]:
     raw: bytes = scope["query_string"]
     if not raw:
         return {}
-    text = raw.decode("latin-1")
+    # UTF-8, as browsers send it: `customerId=é` and `customerId=%C3%A9` are the same customer.
+    text = raw.decode("utf-8", "replace")
     if "%" in text or "+" in text:
         return dict(parse_qsl(text, keep_blank_values=True))
     params: dict[str, str] = {}
