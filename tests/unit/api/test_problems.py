@@ -167,3 +167,15 @@ async def test_streamed_body_over_the_limit__to_a_model_route__is_413(
         )
 
     assert response.status_code == 413
+
+
+async def test_unreadable_content_length__is_413(make_app: AppFactory, keys: Keys) -> None:
+    transport = httpx.ASGITransport(app=make_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://flagpilot.test") as http:
+        response = await http.post(
+            "/ofrep/v1/evaluate/flags",
+            content=b"{}",
+            headers={**bearer(keys.client), "content-length": "lots"},
+        )
+
+    assert response.status_code == 413
