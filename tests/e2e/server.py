@@ -1,6 +1,6 @@
 """A real `flagpilot serve` process on a free loopback port, for end-to-end tests.
 
-    with running_server({"FLAGPILOT_ENVIRONMENT": "staging"}) as server:
+    with running_server({"FLAGPILOT_ENVIRONMENT": "staging"}, setup=[["init"]]) as server:
         httpx.get(server.url("/healthz"))
 
 The process gets the bootstrap admin token `server.admin_token`; `server.issue(kind)` issues
@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,8 +97,19 @@ def _wait_until_healthy(server: ServerProcess) -> None:
 
 
 @contextmanager
-def running_server(environ: Mapping[str, str] | None = None, *args: str) -> Iterator[ServerProcess]:
-    """Start `flagpilot serve` with extra environment variables and arguments; stop it after."""
+def running_server(
+    environ: Mapping[str, str] | None = None,
+    *args: str,
+    setup: Sequence[Sequence[str]] = (),
+) -> Iterator[ServerProcess]:
+    """Start `flagpilot serve` with extra environment variables and arguments; stop it after.
+
+    Args:
+        environ: variables over the test process's own (its `FLAGPILOT_*` ones are dropped).
+        args: further `flagpilot serve` arguments.
+        setup: `flagpilot` commands to run first in the same directory and environment, e.g.
+            `[["init"]]` to create and migrate the server's own SQLite database.
+    """
     admin_token = "e2e-admin-" + os.urandom(8).hex()
     with TemporaryDirectory(prefix="flagpilot-e2e-") as workdir:
         env = {
@@ -107,6 +118,8 @@ def running_server(environ: Mapping[str, str] | None = None, *args: str) -> Iter
             "FLAGPILOT_DATABASE_URL": f"sqlite:///{workdir}/flagpilot.db",
             **(environ or {}),
         }
+        for command in setup:
+            subprocess.run([str(FLAGPILOT), *command], cwd=workdir, env=env, check=True, capture_output=True)
         log_path = Path(workdir) / "server.log"
         port = free_port()
         with log_path.open("wb") as log:

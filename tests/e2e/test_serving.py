@@ -106,7 +106,7 @@ def test_docs__are_served(server: ServerProcess) -> None:
 
 @pytest.mark.slow
 def test_shutdown__with_an_open_stream__exits_promptly() -> None:
-    with running_server() as server:
+    with running_server({"FLAGPILOT_ENVIRONMENT": "staging"}, setup=[["init"]]) as server:
         key = server.issue("server-sdk")
         with httpx.stream(
             "GET", server.url("/api/sdk/stream"), headers={"Authorization": f"Bearer {key}"}, timeout=5
