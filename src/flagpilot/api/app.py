@@ -20,6 +20,7 @@ from flagpilot.api.limits import BodySizeLimit
 from flagpilot.api.metrics import ApiMetrics
 from flagpilot.api.observe import RequestObserver
 from flagpilot.api.ofrep import ofrep_routes
+from flagpilot.api.openapi import problem_aware_openapi
 from flagpilot.api.operations import operations_router
 from flagpilot.api.sdk import sdk_router
 from flagpilot.api.tokens import tokens_router
@@ -57,6 +58,7 @@ def create_app(deps: ApiDependencies, lifespan: Lifespan[FastAPI] | None = None)
         # look up the global providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    app.openapi = problem_aware_openapi(app)  # type: ignore[method-assign]
     metrics = ApiMetrics(deps.snapshots, deps.flags_enabled, deps.collectors)
     app.state.deps = deps
     app.state.metrics = metrics

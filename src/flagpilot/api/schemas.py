@@ -115,8 +115,17 @@ class Readiness(Camel):
 BEARER: list[dict[str, list[str]]] = [{"HTTPBearer": []}]
 """The OpenAPI security requirement of routes that check tokens themselves."""
 
+
+def problem_doc(description: str, model: type[Problem] = Problem) -> dict[str, Any]:
+    """An OpenAPI response of `application/problem+json` (the schema inline, with its `$defs`)."""
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": model.model_json_schema()}},
+    }
+
+
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem, "description": "No token, or an unknown or revoked one."},
-    403: {"model": Problem, "description": "The token may not call this endpoint or reach this scope."},
+    401: problem_doc("No token, or an unknown or revoked one."),
+    403: problem_doc("The token may not call this endpoint or reach this scope."),
 }
 """The error responses every authenticated route can give."""

@@ -18,7 +18,7 @@ from starlette.responses import Response, StreamingResponse
 from flagpilot.api.caching import matches, not_modified
 from flagpilot.api.deps import ApiDependencies
 from flagpilot.api.jsonio import dumps
-from flagpilot.api.schemas import PROBLEM_RESPONSES, Problem
+from flagpilot.api.schemas import PROBLEM_RESPONSES, problem_doc
 from flagpilot.api.security import require, scoped_environment
 from flagpilot.api.stream import parse_last_event_id, snapshot_events
 from flagpilot.core import Snapshot, snapshot_to_dict
@@ -60,7 +60,7 @@ def sdk_router(deps: ApiDependencies) -> APIRouter:
     server_sdk = Depends(require(deps.authenticator, TokenKind.SERVER_SDK, TokenKind.ADMIN))
     bodies = _SnapshotBodies()
     not_found: dict[int | str, dict[str, Any]] = {
-        404: {"model": Problem, "description": "The environment does not exist."},
+        404: problem_doc("The environment does not exist."),
         **PROBLEM_RESPONSES,
     }
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import Field
 
-from flagpilot.api.schemas import PROBLEM_RESPONSES, Camel, Problem, ValidationProblem
+from flagpilot.api.schemas import PROBLEM_RESPONSES, Camel, ValidationProblem, problem_doc
 from flagpilot.api.security import require
 from flagpilot.services.auth import Authenticator, Principal, TokenKind
 from flagpilot.services.errors import PermissionDenied, TokenNotFound
@@ -63,7 +63,7 @@ def tokens_router(tokens: TokenService, authenticator: Authenticator) -> APIRout
         status_code=201,
         summary="Issue a token",
         response_model=IssuedToken,
-        responses={422: {"model": ValidationProblem}, **PROBLEM_RESPONSES},
+        responses={422: problem_doc("A field is missing or wrong.", ValidationProblem), **PROBLEM_RESPONSES},
     )
     async def issue(body: NewToken, principal: Annotated[Principal, admin]) -> dict[str, Any]:
         """Issue a token; its secret is in this response only."""
@@ -86,7 +86,7 @@ def tokens_router(tokens: TokenService, authenticator: Authenticator) -> APIRout
         "/{token_id}",
         summary="Revoke a token",
         response_model=TokenView,
-        responses={404: {"model": Problem}, **PROBLEM_RESPONSES},
+        responses={404: problem_doc("No such token."), **PROBLEM_RESPONSES},
     )
     async def revoke(token_id: str, principal: Annotated[Principal, admin]) -> dict[str, Any]:
         """Stop accepting a token from now on."""

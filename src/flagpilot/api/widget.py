@@ -26,7 +26,7 @@ from flagpilot.api.metrics import ApiMetrics
 from flagpilot.api.params import MAX_ID_LENGTH, check_lengths, query_parameter
 from flagpilot.api.problems import ANSWERABLE, response_for
 from flagpilot.api.rawhttp import headers, query_params
-from flagpilot.api.schemas import BEARER, PROBLEM_RESPONSES, Problem, ValidationProblem, WidgetDocument
+from flagpilot.api.schemas import BEARER, PROBLEM_RESPONSES, ValidationProblem, WidgetDocument, problem_doc
 from flagpilot.api.security import admit, bearer_secret, scoped_environment, scoped_organization
 from flagpilot.core import EvaluationContext, EvaluationResult
 from flagpilot.presets import WIDGET_FIELDS, widget_document
@@ -123,8 +123,8 @@ def widget_routes(deps: ApiDependencies, metrics: ApiMetrics) -> tuple[APIRouter
         responses={
             200: {"model": WidgetDocument, "description": "The document, with a strong `ETag`."},
             304: {"description": "The document has not changed since the `If-None-Match` tag."},
-            404: {"model": Problem, "description": "The environment does not exist."},
-            422: {"model": ValidationProblem, "description": "A parameter is too long."},
+            404: problem_doc("The environment does not exist."),
+            422: problem_doc("A parameter is too long.", ValidationProblem),
             **PROBLEM_RESPONSES,
         },
     )
