@@ -121,3 +121,14 @@ def test_public_api__names_what_it_exports() -> None:
         "scoped_organization",
     }
     assert all(hasattr(flagpilot.api, name) for name in flagpilot.api.__all__)
+
+
+async def test_openapi__documents_errors_as_problem_documents(client: httpx.AsyncClient) -> None:
+    operations = (await client.get("/openapi.json")).json()["paths"]
+
+    issue = operations["/api/admin/tokens"]["post"]["responses"]
+    widget = operations["/api/widget/config"]["get"]["responses"]
+
+    assert set(issue["422"]["content"]) == {"application/problem+json"}
+    assert set(issue["400"]["content"]) == {"application/problem+json"}
+    assert set(widget["401"]["content"]) == {"application/problem+json"}
