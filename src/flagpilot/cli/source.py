@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from flagpilot.cli.output import fail
-from flagpilot.core import InvalidConfiguration, Snapshot
+from flagpilot.core import Snapshot
 from flagpilot.presets import (
     merge,
     overrides_from_env,
@@ -67,8 +67,5 @@ def load_snapshot(settings: Settings, environment: str) -> Snapshot:
     """A snapshot of `environment` from the database, or else from the preset and overrides."""
     if uses_database(settings):
         return database_snapshot(settings, environment)
-    try:
-        states = preset_states(environment, preset_overrides(settings))
-    except OSError as exc:
-        raise InvalidConfiguration([]) from exc
+    states = preset_states(environment, preset_overrides(settings))
     return Snapshot(states, environment=environment, version=0, flags_enabled=settings.flags_enabled)

@@ -122,3 +122,13 @@ def test_eval__with_an_override_of_an_unknown_flag__fails_naming_it(flagpilot: R
     assert code == 2
     assert "invalid configuration" in err
     assert "phase9_teleport" in err
+
+
+def test_eval__with_a_missing_config_file__fails_naming_the_file(flagpilot: Run, workdir: Path) -> None:
+    missing = workdir / "absent.toml"
+
+    code, _, err = flagpilot("eval", "phase1_auto_restore", FLAGPILOT_CONFIG=str(missing))
+
+    assert code == 2
+    assert "cannot read configuration" in err
+    assert "absent.toml" in err
