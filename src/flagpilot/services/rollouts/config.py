@@ -40,6 +40,7 @@ class RolloutConfig:
     def from_wire(cls, body: Mapping[str, Any], subject: str = "rollout") -> RolloutConfig:
         """Parse `{"whitelistedCustomers", "rollbackThreshold": {"errorRate", "timeWindow"}, ...}`.
 
+        The dwell time is `minDwellSeconds` or, as people say it, `minDwellHours` (not both).
         Missing keys take the defaults. Raises `InvalidInput` naming every bad field.
         """
         threshold = body.get("rollbackThreshold", {})
@@ -53,7 +54,7 @@ class RolloutConfig:
             whitelisted_customers=tuple(whitelist) if isinstance(whitelist, list | tuple) else whitelist,
             error_rate_threshold=threshold.get("errorRate", DEFAULT_ERROR_RATE_THRESHOLD),
             time_window_ms=threshold.get("timeWindow", DEFAULT_TIME_WINDOW_MS),
-            min_dwell_seconds=body.get("minDwellSeconds", DEFAULT_MIN_DWELL_SECONDS),
+            min_dwell_seconds=_dwell_seconds(body, subject),
             min_events=body.get("minEvents", DEFAULT_MIN_EVENTS),
         )
         config.validate(subject)
@@ -86,6 +87,30 @@ class RolloutConfig:
         found = self.problems(subject)
         if found:
             raise InvalidInput("; ".join(str(p) for p in found), found)
+
+
+def _dwell_seconds(body: Mapping[str, Any], subject: str) -> Any:
+    """`minDwellSeconds` as given, or `minDwellHours` in whole seconds (validated afterwards)."""
+    if "minDwellHours" not in body:
+        return body.get("minDwellSeconds", DEFAULT_MIN_DWELL_SECONDS)
+    hours = body["minDwellHours"]
+    if "minDwellSeconds" in body:
+        raise InvalidInput(
+            "give minDwellHours or minDwellSeconds, not both",
+            [Problem(subject, "minDwellHours", "cannot be combined with minDwellSeconds")],
+        )
+    if not _is_number(hours) or not 0 <= hours <= MAX_DWELL_SECONDS / 3600:
+        raise InvalidInput(
+            "minDwellHours is out of range",
+            [
+                Problem(
+                    subject,
+                    "minDwellHours",
+                    f"must be a number of hours from 0 to {MAX_DWELL_SECONDS // 3600}",
+                )
+            ],
+        )
+    return round(hours * 3600)
 
 
 def _whitelist_problems(whitelist: object, subject: str) -> list[Problem]:

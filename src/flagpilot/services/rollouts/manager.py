@@ -87,10 +87,19 @@ class RolloutManager:
             return load_statistics(uow, record, now)
 
     def start(
-        self, feature_name: str, environment: str, *, actor: str, now: datetime, reason: str = ""
+        self,
+        feature_name: str,
+        environment: str,
+        *,
+        actor: str,
+        now: datetime,
+        reason: str = "",
+        expected_version: int | None = None,
     ) -> RolloutRecord:
         """planned → active at tier 1 (1%)."""
-        return self._step(rules.START, rules.start, feature_name, environment, actor, now, reason)
+        return self._step(
+            rules.START, rules.start, feature_name, environment, actor, now, reason, None, expected_version
+        )
 
     def advance(
         self,
@@ -163,10 +172,19 @@ class RolloutManager:
         )
 
     def resume(
-        self, feature_name: str, environment: str, *, actor: str, now: datetime, reason: str = ""
+        self,
+        feature_name: str,
+        environment: str,
+        *,
+        actor: str,
+        now: datetime,
+        reason: str = "",
+        expected_version: int | None = None,
     ) -> RolloutRecord:
         """paused → active at the same tier."""
-        return self._step(rules.RESUME, rules.resume, feature_name, environment, actor, now, reason)
+        return self._step(
+            rules.RESUME, rules.resume, feature_name, environment, actor, now, reason, None, expected_version
+        )
 
     def rollback(
         self,
@@ -201,16 +219,50 @@ class RolloutManager:
         )
 
     def complete(
-        self, feature_name: str, environment: str, *, actor: str, now: datetime, reason: str = ""
+        self,
+        feature_name: str,
+        environment: str,
+        *,
+        actor: str,
+        now: datetime,
+        reason: str = "",
+        expected_version: int | None = None,
     ) -> RolloutRecord:
         """active at tier 4 → completed."""
-        return self._step(rules.COMPLETE, rules.complete, feature_name, environment, actor, now, reason)
+        return self._step(
+            rules.COMPLETE,
+            rules.complete,
+            feature_name,
+            environment,
+            actor,
+            now,
+            reason,
+            None,
+            expected_version,
+        )
 
     def restart(
-        self, feature_name: str, environment: str, *, actor: str, now: datetime, reason: str = ""
+        self,
+        feature_name: str,
+        environment: str,
+        *,
+        actor: str,
+        now: datetime,
+        reason: str = "",
+        expected_version: int | None = None,
     ) -> RolloutRecord:
         """rolled_back → planned at tier 0."""
-        return self._step(rules.RESTART, rules.restart, feature_name, environment, actor, now, reason)
+        return self._step(
+            rules.RESTART,
+            rules.restart,
+            feature_name,
+            environment,
+            actor,
+            now,
+            reason,
+            None,
+            expected_version,
+        )
 
     def _step(
         self,

@@ -1,0 +1,37 @@
+"""`GET /api/admin/alerts`: the alerts this server raised (automatic rollbacks and pauses).
+
+The list is the in-app one, kept in memory by the replica that runs the checker; the same alerts
+go to the webhook and show as `flagpilot_rollout_auto_rollbacks_total`, and every automatic
+change is in the audit trail with its evidence, which is the durable record.
+"""
+
+# No `from __future__ import annotations` here: FastAPI reads the route's `Annotated`
+# dependencies at definition time, and they name locals of the router factory.
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from flagpilot.api.schemas import PROBLEM_RESPONSES
+from flagpilot.api.security import require
+from flagpilot.services.auth import Authenticator, Principal, TokenKind
+from flagpilot.services.rollouts import InMemoryAlerts
+
+PATH = "/api/admin/alerts"
+
+
+def alerts_router(alerts: InMemoryAlerts, authenticator: Authenticator) -> APIRouter:
+    """The alert list over `alerts` (admin, editor and viewer tokens)."""
+    router = APIRouter(tags=["alerts"])
+    reader = Depends(require(authenticator, TokenKind.ADMIN, TokenKind.EDITOR, TokenKind.VIEWER))
+
+    @router.get(PATH, summary="Recent alerts, newest first", responses=PROBLEM_RESPONSES)
+    async def recent(
+        principal: Annotated[Principal, reader],
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+        environment: Annotated[str | None, Query(description="Only this environment.")] = None,
+    ) -> list[dict[str, Any]]:
+        """Automatic rollbacks and pauses with their evidence."""
+        scope = principal.environment or environment
+        return [alert.to_dict() for alert in alerts.recent(limit, environment=scope)]
+
+    return router

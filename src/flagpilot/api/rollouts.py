@@ -1,0 +1,187 @@
+"""`/api/admin/rollout`: create rollouts and move them through their tiers, over `RolloutManager`.
+
+    POST /api/admin/rollout            create (planned, tier 0)
+    POST /api/admin/rollout/{verb}     start, advance, pause, resume, rollback, complete, restart
+    GET  /api/admin/rollout            list
+    GET  /api/admin/rollout/{feature}  one rollout with its statistics, gates and history
+
+Writes take an admin or editor token, reads a viewer token too. Every answer carries the
+rollout's version as its `ETag`; a write with `version` (or `If-Match`) is refused with 409 if
+the rollout moved since, so an operator acting on a stale page cannot skip a tier. Refusals by
+the rules (a closed gate, an illegal transition) are 409 problems saying which rule and why.
+"""
+
+# No `from __future__ import annotations` here: FastAPI reads the routes' `Annotated`
+# dependencies at definition time, and they name locals of the router factory.
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+
+from flagpilot.api.rollout_bodies import Advance, NewRollout, Rollback, Transition, expected_version
+from flagpilot.api.schemas import PROBLEM_RESPONSES, ValidationProblem, problem_doc
+from flagpilot.api.security import require, scoped_environment
+from flagpilot.core import RolloutStatus
+from flagpilot.services.auth import Authenticator, Principal, TokenKind
+from flagpilot.services.errors import FlagNotFound
+from flagpilot.services.rollouts import RolloutManager, RolloutRecord, closed_gates
+from flagpilot.services.snapshots import SnapshotProvider
+
+PATH = "/api/admin/rollout"
+WRITERS = (TokenKind.ADMIN, TokenKind.EDITOR)
+READERS = (*WRITERS, TokenKind.VIEWER)
+HISTORY_LIMIT = 50
+
+Clock = Callable[[], datetime]
+IfMatch = Annotated[str | None, Header(description='Alternative to `version`: `"3"`.')]
+
+
+TRANSITIONS: tuple[tuple[str, type[Transition], str, str], ...] = (
+    ("start", Transition, "Start a planned rollout (tier 1, 1%)", "planned → active at tier 1 (internal)."),
+    (
+        "advance",
+        Advance,
+        "Advance to the next tier",
+        "The next tier, if dwell time, evidence and error rate allow; `force` with a reason skips them.",
+    ),
+    (
+        "pause",
+        Transition,
+        "Pause an active rollout",
+        "active → paused: the tier keeps serving, progress stops.",
+    ),
+    ("resume", Transition, "Resume a paused rollout", "paused → active at the same tier."),
+    (
+        "rollback",
+        Rollback,
+        "Roll back (tier 0, nobody)",
+        "Any state → rolled_back at 0%, in every server within a second; the reason is required.",
+    ),
+    ("complete", Transition, "Complete a rollout at 100%", "active at tier 4 → completed: on for everyone."),
+    ("restart", Transition, "Plan a rolled-back rollout again", "rolled_back → planned at tier 0."),
+)
+"""The transitions: verb (the `RolloutManager` method and the path), body, summary, description."""
+
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: problem_doc("No such rollout, flag or environment."),
+    409: problem_doc("Stale version, a closed gate, or a transition the state does not allow."),
+    422: problem_doc("A field is missing or wrong; each is named.", ValidationProblem),
+    **PROBLEM_RESPONSES,
+}
+
+
+def utc_now() -> datetime:
+    """The current time, aware UTC."""
+    return datetime.now(UTC)
+
+
+def _actor(principal: Principal) -> str:
+    return f"token:{principal.token_id}"
+
+
+def _tagged(response: Response, record: RolloutRecord) -> dict[str, Any]:
+    response.headers["ETag"] = f'"{record.version}"'
+    return record.to_dict()
+
+
+def rollouts_router(
+    manager: RolloutManager,
+    authenticator: Authenticator,
+    snapshots: SnapshotProvider,
+    default_environment: str,
+    clock: Clock = utc_now,
+) -> APIRouter:
+    """The rollout routes over `manager`; `snapshots` tell which flags and environments exist."""
+    router = APIRouter(prefix=PATH, tags=["rollouts"])
+    writer = Depends(require(authenticator, *WRITERS))
+    reader = Depends(require(authenticator, *READERS))
+
+    def environment_of(principal: Principal, requested: str | None) -> str:
+        return scoped_environment(principal, requested, default_environment)
+
+    @router.post(
+        "",
+        status_code=201,
+        summary="Create a rollout",
+        responses={**WRITE_RESPONSES, 409: problem_doc("The flag already has a rollout there.")},
+    )
+    def create(
+        body: NewRollout, principal: Annotated[Principal, writer], response: Response
+    ) -> dict[str, Any]:
+        """A planned rollout at tier 0 (0%); start it to serve 1%."""
+        config = body.config()
+        environment = environment_of(principal, body.environment)
+        if body.feature_name not in snapshots.get(environment):
+            raise FlagNotFound(f"flag {body.feature_name!r} does not exist in {environment}")
+        record = manager.create(
+            body.feature_name, environment, config, actor=_actor(principal), now=clock(), reason=body.reason
+        )
+        response.headers["Location"] = f"{PATH}/{record.feature_name}?environment={environment}"
+        return _tagged(response, record)
+
+    def transition(verb: str, model: type[Transition]) -> Callable[..., dict[str, Any]]:
+        action = getattr(manager, verb)
+
+        def endpoint(
+            body: Transition,
+            principal: Annotated[Principal, writer],
+            response: Response,
+            if_match: IfMatch = None,
+        ) -> dict[str, Any]:
+            extra = {"force": body.force} if isinstance(body, Advance) else {}
+            record = action(
+                body.feature_name,
+                environment_of(principal, body.environment),
+                actor=_actor(principal),
+                now=clock(),
+                reason=body.reason,
+                expected_version=expected_version(body.version, if_match),
+                **extra,
+            )
+            return _tagged(response, record)
+
+        endpoint.__annotations__["body"] = model  # FastAPI parses the body by this annotation
+        return endpoint
+
+    for verb, model, summary, description in TRANSITIONS:
+        router.post(
+            f"/{verb}", name=verb, summary=summary, description=description, responses=WRITE_RESPONSES
+        )(transition(verb, model))
+
+    @router.get("", summary="List rollouts", responses=PROBLEM_RESPONSES)
+    def list_rollouts(
+        principal: Annotated[Principal, reader],
+        environment: Annotated[str | None, Query(description="Only this environment.")] = None,
+        status: Annotated[list[RolloutStatus] | None, Query(description="Only these statuses.")] = None,
+    ) -> list[dict[str, Any]]:
+        """Rollouts by environment and flag; a token confined to an environment sees only that one."""
+        scope = environment if principal.environment is None else environment_of(principal, environment)
+        return [record.to_dict() for record in manager.list_rollouts(scope, status)]
+
+    @router.get(
+        "/{feature_name}",
+        summary="One rollout with its statistics and history",
+        responses={404: problem_doc("No such rollout."), **PROBLEM_RESPONSES},
+    )
+    def show(
+        feature_name: str,
+        principal: Annotated[Principal, reader],
+        response: Response,
+        environment: Annotated[str | None, Query(description="Default: the server's.")] = None,
+    ) -> dict[str, Any]:
+        """The rollout, its window and tier statistics (treatment vs control, per minute), the gates
+        an advance would meet now, and its recent transitions."""
+        scope = environment_of(principal, environment)
+        now = clock()
+        record = manager.get(feature_name, scope)
+        statistics = manager.statistics(feature_name, scope, now=now)
+        gates = closed_gates(record, statistics, now=now) if record.status is RolloutStatus.ACTIVE else []
+        return {
+            **_tagged(response, record),
+            "statistics": statistics.to_dict(),
+            "closedGates": [gate.to_dict() for gate in gates],
+            "events": [event.to_dict() for event in manager.history(feature_name, scope, HISTORY_LIMIT)],
+        }
+
+    return router
