@@ -16,8 +16,9 @@ from tests.e2e.server import ServerProcess, running_server
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    """A `flagpilot serve` process with the preset and a bootstrap admin token."""
-    with running_server({"FLAGPILOT_STREAM_HEARTBEAT_SECONDS": "0.5"}) as process:
+    """A `flagpilot serve` process on its own SQLite database (`flagpilot init`: the preset), with a
+    bootstrap admin token."""
+    with running_server({"FLAGPILOT_STREAM_HEARTBEAT_SECONDS": "0.5"}, setup=[["init"]]) as process:
         yield process
 
 

@@ -80,10 +80,11 @@ def test_stream__announces_the_current_version_then_keeps_alive(
             if line.startswith(":"):
                 break
 
+    current = httpx.get(server.url("/readyz")).json()["snapshotVersion"]
     assert "event: snapshot" in lines
-    assert "id: 1" in lines
+    assert f"id: {current}" in lines
     assert json.loads(next(line[6:] for line in lines if line.startswith("data: "))) == {
-        "version": 1,
+        "version": current,
         "environment": "production",
     }
 

@@ -10,6 +10,7 @@ import uvicorn
 from flagpilot.cli.output import fail
 from flagpilot.core import InvalidConfiguration
 from flagpilot.server.asgi import create_asgi_app
+from flagpilot.server.startup import DatabaseNotReady, check_database
 from flagpilot.settings import Settings
 
 APP = "flagpilot.server.asgi:create_asgi_app"
@@ -36,8 +37,10 @@ def serve_command(
 ) -> None:
     """Serve the API: widget config, OFREP, SDK snapshot and stream, metrics."""
     try:  # fail here, with one line, rather than in every worker with a traceback
-        create_asgi_app(Settings.from_env())
-    except (ValueError, InvalidConfiguration, OSError) as exc:
+        settings = Settings.from_env()
+        create_asgi_app(settings)
+        check_database(settings)
+    except (ValueError, InvalidConfiguration, OSError, DatabaseNotReady) as exc:
         fail(f"cannot start: {exc}")
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"

@@ -1,72 +1,61 @@
-"""The ASGI application a server process runs: settings → services → `create_app`.
+"""The ASGI application a server process runs: settings → container → `create_app`.
 
     uvicorn --factory flagpilot.server.asgi:create_asgi_app
 
-`build_dependencies` is the one place that decides where the API's snapshots and tokens come
-from. Today: the built-in preset (with the operator's overrides) in memory, and an in-memory
-token store holding the bootstrap admin token. Serving from the database is a different
-`build_dependencies` and a lifespan that starts and closes the container; nothing else changes.
+Building the application opens no connection (so the OpenAPI document can be produced without a
+database). Its lifespan does the rest, in every worker process: refuse a database that is not
+initialised (naming `flagpilot init`), start the container's snapshot cache and change listener,
+register the bootstrap admin token, run the extension hooks; and on shutdown end the change
+streams and close the container.
+
+Parts of the server extend it through three lists, each of functions of the container, so that
+adding a feature is one line here: `ROUTERS` (mounted beside the serving routes), `COLLECTORS`
+(Prometheus, on `/metrics`) and `LIFESPAN_HOOKS` (async context managers entered after the
+container has started and left before it closes: background tasks).
 """
 
 from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from functools import partial
 from types import FrameType
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from prometheus_client.registry import Collector
 
 from flagpilot.api import ApiDependencies, close_streams, create_app
-from flagpilot.core import FlagValue, Snapshot
-from flagpilot.presets import (
-    ENVIRONMENTS,
-    merge,
-    overrides_from_env,
-    overrides_from_toml,
-    preset_states,
-    validate_overrides,
-)
-from flagpilot.services.auth import TokenKind
-from flagpilot.services.snapshots import StaticSnapshotProvider
-from flagpilot.services.tokens import InMemoryTokenStore, TokenService
+from flagpilot.api.admin import AdminServices, admin_routers
+from flagpilot.server.container import Container, build_container
+from flagpilot.server.startup import bootstrap_admin, check_schema
+from flagpilot.services.transfer import export_document, import_document
 from flagpilot.settings import Settings
 
-PRESET_VERSION = 1
+RouterFactory = Callable[[Container], Sequence[APIRouter]]
+CollectorFactory = Callable[[Container], Sequence[Collector]]
+LifespanHook = Callable[[Container], AbstractAsyncContextManager[Any]]
 
 
-def _overrides(settings: Settings) -> dict[str, dict[str, FlagValue]]:
-    layers = [overrides_from_toml(settings.config_file.read_text("utf-8"))] if settings.config_file else []
-    overrides = merge(*layers, overrides_from_env(settings.environ))
-    validate_overrides(overrides)
-    return overrides
-
-
-def preset_snapshots(settings: Settings) -> StaticSnapshotProvider:
-    """Snapshots of the preset in every known environment, with the operator's overrides."""
-    overrides = _overrides(settings)
-    names = dict.fromkeys((*ENVIRONMENTS, settings.environment, *overrides))
-    return StaticSnapshotProvider(
-        {
-            name: Snapshot(
-                preset_states(name, overrides),
-                environment=name,
-                version=PRESET_VERSION,
-                flags_enabled=settings.flags_enabled,
-            )
-            for name in names
-        }
+def admin_routers_of(container: Container) -> Sequence[APIRouter]:
+    """The admin API over the container's flag manager, audit log and transfer."""
+    return admin_routers(
+        AdminServices(
+            flags=container.flag_manager,
+            audit=container.audit_log,
+            authenticator=container.tokens,
+            export=partial(export_document, container.uow_factory),
+            import_document=partial(import_document, container.uow_factory),
+            default_environment=container.settings.environment,
+        )
     )
 
 
-def memory_tokens(settings: Settings) -> TokenService:
-    """An in-memory token service holding the bootstrap admin token, if one is configured."""
-    tokens = TokenService(InMemoryTokenStore())
-    if settings.bootstrap_admin_token:
-        tokens.register(settings.bootstrap_admin_token, TokenKind.ADMIN, "bootstrap admin")
-    return tokens
+ROUTERS: list[RouterFactory] = [admin_routers_of]
+COLLECTORS: list[CollectorFactory] = []
+LIFESPAN_HOOKS: list[LifespanHook] = []
 
 
 def _seconds(settings: Settings, name: str, default: float) -> float:
@@ -74,17 +63,19 @@ def _seconds(settings: Settings, name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
-def build_dependencies(settings: Settings) -> ApiDependencies:
-    """The API's services for a process without a database."""
-    tokens = memory_tokens(settings)
+def build_dependencies(container: Container) -> ApiDependencies:
+    """The API's services over the database: snapshots from the cache, tokens in SQL."""
+    settings = container.settings
     return ApiDependencies(
-        snapshots=preset_snapshots(settings),
-        authenticator=tokens,
+        snapshots=container.snapshots,
+        authenticator=container.tokens,
         default_environment=settings.environment,
         cors_origins=settings.cors_origins,
         flags_enabled=settings.flags_enabled,
-        tokens=tokens,
-        database=False,
+        tokens=container.tokens,
+        database=True,
+        routers=[router for factory in ROUTERS for router in factory(container)],
+        collectors=[collector for factory in COLLECTORS for collector in factory(container)],
         stream_heartbeat_seconds=_seconds(settings, "FLAGPILOT_STREAM_HEARTBEAT_SECONDS", 15.0),
         access_log=settings.environ.get("FLAGPILOT_ACCESS_LOG", "true").lower()
         not in ("0", "false", "no", "off"),
@@ -112,13 +103,31 @@ def _end_streams_on_signals() -> None:
         signal.signal(signum, handler)
 
 
-@asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    _end_streams_on_signals()
-    yield
-    close_streams()
+def _lifespan(container: Container) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _end_streams_on_signals()
+        check_schema(container.engine)
+        container.start()
+        try:
+            bootstrap_admin(container.tokens, container.settings.bootstrap_admin_token)
+            async with AsyncExitStack() as hooks:
+                for hook in LIFESPAN_HOOKS:
+                    await hooks.enter_async_context(hook(container))
+                yield
+        finally:
+            close_streams()
+            container.close()
+
+    return lifespan
 
 
 def create_asgi_app(settings: Settings | None = None) -> FastAPI:
-    """The application for `settings` (read from the environment when not given)."""
-    return create_app(build_dependencies(settings or Settings.from_env()), lifespan=_lifespan)
+    """The application for `settings` (read from the environment when not given).
+
+    The container is on `app.state.container`, for tests and for routers added later.
+    """
+    container = build_container(settings or Settings.from_env())
+    app = create_app(build_dependencies(container), lifespan=_lifespan(container))
+    app.state.container = container
+    return app

@@ -1,0 +1,52 @@
+"""Who may call which admin route: token kinds, organizations and environments.
+
+| kinds | may |
+|---|---|
+| admin | everything, tokens included |
+| editor | environment values, kill switch, overrides (and rollouts) |
+| viewer | read |
+| server-sdk, client-sdk | nothing here (403) |
+
+A token confined to one organization may only read and change that organization's overrides
+(the organization's own, and those of customers in it); its calls run under the organization's
+row-level-security setting on PostgreSQL, so even a missed check here reaches no other tenant's
+rows. Flag definitions, environment values, the audit trail and exports span tenants, so they
+are refused to such a token. A token confined to one environment may not name another.
+"""
+
+from __future__ import annotations
+
+from flagpilot.api.security import scoped_environment, scoped_organization
+from flagpilot.services.auth import Principal, TokenKind
+from flagpilot.services.errors import PermissionDenied
+
+READERS = (TokenKind.ADMIN, TokenKind.EDITOR, TokenKind.VIEWER)
+EDITORS = (TokenKind.ADMIN, TokenKind.EDITOR)
+ADMINS = (TokenKind.ADMIN,)
+
+
+def actor_of(principal: Principal) -> str:
+    """The actor recorded in the audit trail for a change made with this token."""
+    return f"token:{principal.token_id}"
+
+
+def require_all_organizations(principal: Principal) -> None:
+    """Refuse a token confined to one organization (the route spans every tenant).
+
+    Raises:
+        PermissionDenied: the token is confined to an organization.
+    """
+    if principal.organization_id is not None:
+        raise PermissionDenied(
+            "a token confined to one organization may only read and change that organization's overrides"
+        )
+
+
+def environment_for(principal: Principal, requested: str | None, default: str) -> str:
+    """The environment a call acts in: the token's, else the one asked for, else the default."""
+    return scoped_environment(principal, requested, default)
+
+
+def organization_for(principal: Principal, requested: str | None) -> str | None:
+    """The organization a call is confined to: the token's, else the one asked for."""
+    return scoped_organization(principal, requested)

@@ -1,0 +1,39 @@
+"""The seed's flag listing: every flag grouped by phase, with whether it is on per environment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flagpilot.core import FlagType
+from flagpilot.services.flags import FlagView
+
+PHASE_NAMES = ("1", "2", "3", "none")
+
+
+def _enabled(view: FlagView, state: dict[str, Any]) -> bool | None:
+    """On for a customer with no override and outside any rollout; None for non-boolean flags."""
+    definition = view.record.definition
+    if definition.type is not FlagType.BOOL:
+        return None
+    if state["killed"] or view.record.archived:
+        return False
+    return bool(state.get("value", definition.default))
+
+
+def flag_entry(view: FlagView) -> dict[str, Any]:
+    """A flag as the listing shows it: `FlagView.to_dict()` plus `enabled` per environment."""
+    data = view.to_dict()
+    for state in data["environments"].values():
+        state["enabled"] = _enabled(view, state)
+    return data
+
+
+def by_phase(views: Iterable[FlagView], environments: list[str]) -> dict[str, Any]:
+    """`{"phases": {"1": [...], "2": [...], "3": [...], "none": [...]}, "environments": [...]}`."""
+    phases: dict[str, list[dict[str, Any]]] = {name: [] for name in PHASE_NAMES}
+    for view in views:
+        phase = view.record.definition.phase
+        name = str(phase) if str(phase) in phases else "none"
+        phases[name].append(flag_entry(view))
+    return {"phases": phases, "environments": environments}
