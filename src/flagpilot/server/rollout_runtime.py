@@ -1,0 +1,292 @@
+"""The rollouts' moving parts in a server process: outcome counting, the checker, webhook delivery.
+
+Every replica
+  - counts `POST /api/events` in an `OutcomeAggregator` and flushes it to `rollout_metrics`
+    every second (additive upserts: the replicas' counts sum), and once more on shutdown;
+  - keeps the aggregator's view of the serving rollouts current: it polls the state version (one
+    primary-key read) each second and re-reads the rollouts when it moved, so a rollback made
+    anywhere, even by hand-written SQL, stops counting toward the old tier within a second.
+
+The one replica holding the leader lock (see `leader`)
+  - runs the automatic-rollback checker every `FLAGPILOT_ROLLBACK_CHECK_SECONDS` (default 5);
+  - delivers alert webhooks to `FLAGPILOT_ALERT_WEBHOOK_URL` every second, retrying with backoff.
+
+Two daemon threads do this; `stop()` ends them promptly (they wait on an event, never sleep) and
+flushes the last counts. Settings (environment variables):
+
+    FLAGPILOT_ROLLBACK_CHECK_SECONDS     checker interval, seconds (default 5)
+    FLAGPILOT_OUTCOME_FLUSH_SECONDS      flush interval, seconds (default 1)
+    FLAGPILOT_ALERT_WEBHOOK_URL          where alerts are POSTed (none: in-app list and metrics only)
+    FLAGPILOT_ALERT_WEBHOOK_SECRET       HMAC-SHA256 key for `X-Flagpilot-Signature`
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+
+from fastapi import APIRouter
+from prometheus_client.registry import Collector
+
+from flagpilot.api.alerts import alerts_router
+from flagpilot.api.events import events_router
+from flagpilot.api.rollouts import rollouts_router
+from flagpilot.server.container import Container
+from flagpilot.server.db_metrics import query_timer
+from flagpilot.server.leader import Leadership, leadership
+from flagpilot.server.rollout_metrics import AutoRollbackCounter, RolloutCollector
+from flagpilot.server.webhook_http import HttpxPoster
+from flagpilot.services.auth import Authenticator
+from flagpilot.services.errors import ServiceError
+from flagpilot.services.rollouts import (
+    FLUSH_INTERVAL_SECONDS,
+    AlertFanout,
+    AlertSink,
+    InMemoryAlerts,
+    OutcomeAggregator,
+    RollbackChecker,
+    WebhookNotifier,
+)
+from flagpilot.settings import Settings
+from flagpilot.storage.repositories.rollout_metrics import SqlMetricSink
+
+DEFAULT_CHECK_SECONDS = 5.0
+DELIVERY_SECONDS = 1.0
+JOIN_SECONDS = 5.0
+
+Clock = Callable[[], datetime]
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    """The current time, aware UTC."""
+    return datetime.now(UTC)
+
+
+def _positive(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not 0 < value <= 3600:
+        raise ValueError(f"{name} must be above 0 and at most 3600 seconds, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeSettings:
+    """How often the runtime works and where alerts go (see the module docstring)."""
+
+    check_seconds: float = DEFAULT_CHECK_SECONDS
+    flush_seconds: float = FLUSH_INTERVAL_SECONDS
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> RuntimeSettings:
+        """Read the `FLAGPILOT_*` variables; a bad value raises `ValueError` naming it."""
+        url = environ.get("FLAGPILOT_ALERT_WEBHOOK_URL", "").strip() or None
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError(f"FLAGPILOT_ALERT_WEBHOOK_URL must be an http(s) URL, got {url!r}")
+        return cls(
+            check_seconds=_positive(environ, "FLAGPILOT_ROLLBACK_CHECK_SECONDS", DEFAULT_CHECK_SECONDS),
+            flush_seconds=_positive(environ, "FLAGPILOT_OUTCOME_FLUSH_SECONDS", FLUSH_INTERVAL_SECONDS),
+            webhook_url=url,
+            webhook_secret=environ.get("FLAGPILOT_ALERT_WEBHOOK_SECRET") or None,
+        )
+
+
+@dataclass(slots=True)
+class RolloutRuntime:
+    """The rollout services of one server process and the threads that drive them.
+
+    Build it with `build_rollout_runtime`; hand `routers()` and `collectors()` to the API and
+    call `start()` / `stop()` from the application's lifespan.
+    """
+
+    container: Container
+    settings: RuntimeSettings
+    aggregator: OutcomeAggregator
+    alerts: InMemoryAlerts
+    rollbacks: AutoRollbackCounter
+    checker: RollbackChecker
+    leader: Leadership
+    notifier: WebhookNotifier | None = None
+    poster: HttpxPoster | None = None
+    clock: Clock = utc_now
+    _seen_version: int | None = None
+    _environments: set[str] = field(default_factory=set)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def routers(self, authenticator: Authenticator, default_environment: str) -> list[APIRouter]:
+        """The rollout, event and alert routes."""
+        container = self.container
+        return [
+            rollouts_router(
+                container.rollout_manager, authenticator, container.snapshots, default_environment, self.clock
+            ),
+            events_router(self.aggregator, authenticator, default_environment, self.clock),
+            alerts_router(self.alerts, authenticator),
+        ]
+
+    def collectors(self) -> list[Collector]:
+        """The rollout metrics and the database query-time histogram, for `/metrics`."""
+        return [
+            RolloutCollector(self.container.rollout_manager, self.rollbacks, self.clock),
+            query_timer(self.container.engine),
+        ]
+
+    # ------------------------------------------------------------------ one step each
+
+    def refresh_rollouts(self) -> bool:
+        """Re-read the serving rollouts if the state version moved; whether it re-read them."""
+        version = self.container.store.version()
+        if version == self._seen_version:
+            return False
+        records = self.container.rollout_manager.list_rollouts()
+        environments = {record.environment for record in records} | set(self._environments)
+        for environment in environments:
+            self.aggregator.set_rollouts(environment, records)
+        self._environments.update(environments)
+        self._seen_version = version
+        return True
+
+    def flush(self) -> int:
+        """Store the counts gathered since the last flush; the rows written."""
+        return self.aggregator.flush(self.clock())
+
+    def lead(self, *, check: bool) -> bool:
+        """If this replica leads: deliver due webhooks and, when `check`, run the checker."""
+        if not self.leader.held():
+            return False
+        now = self.clock()
+        if check:
+            for result in self.checker.check_all(now):
+                if result.action != "none":
+                    log.warning(
+                        "automatic %s of %s in %s: %s",
+                        result.action,
+                        result.feature_name,
+                        result.environment,
+                        result.decision.reason,
+                    )
+        if self.notifier is not None:
+            for attempt in self.notifier.deliver_due(self.clock()):
+                if not attempt.delivered:
+                    log.warning("alert webhook attempt %d failed: %s", attempt.attempt, attempt.error)
+        return True
+
+    # ------------------------------------------------------------------ threads
+
+    def start(self) -> None:
+        """Start counting, flushing and (when leading) checking and delivering."""
+        self._stopping.clear()
+        self._threads = [
+            threading.Thread(target=self._count_loop, name="flagpilot-outcomes", daemon=True),
+            threading.Thread(target=self._lead_loop, name="flagpilot-leader", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        """Stop the threads, flush the last counts, give up leadership, close the webhook client."""
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(JOIN_SECONDS)
+        self._threads = []
+        try:
+            self.flush()
+        except ServiceError as exc:
+            log.error("could not flush the last outcome counts on shutdown: %s", exc.detail)
+        self.leader.release()
+        if self.poster is not None:
+            self.poster.close()
+
+    def _count_loop(self) -> None:
+        while not self._stopping.wait(self.settings.flush_seconds):
+            self._guarded("refresh the serving rollouts", self.refresh_rollouts)
+            self._guarded("flush outcome counts", self.flush)
+
+    def _lead_loop(self) -> None:
+        tick = min(DELIVERY_SECONDS, self.settings.check_seconds)
+        since_check = self.settings.check_seconds  # check on the first tick
+        while not self._stopping.wait(tick):
+            since_check += tick
+            due = since_check >= self.settings.check_seconds
+            if due:
+                since_check = 0.0
+            self._guarded("run the rollback checker", partial(self.lead, check=due))
+
+    def _guarded(self, what: str, step: Callable[[], object]) -> None:
+        try:
+            step()
+        except ServiceError as exc:
+            log.warning("could not %s: %s", what, exc.detail)
+        except Exception:  # a background thread must survive a bug in one step and say so
+            log.exception("could not %s", what)
+
+
+def build_rollout_runtime(container: Container, settings: Settings, clock: Clock = utc_now) -> RolloutRuntime:
+    """Wire the rollout runtime over `container` (nothing starts until `start()`)."""
+    runtime_settings = RuntimeSettings.from_environ(settings.environ)
+    alerts = InMemoryAlerts()
+    rollbacks = AutoRollbackCounter()
+    sinks: list[AlertSink] = [alerts, rollbacks]
+    poster = notifier = None
+    if runtime_settings.webhook_url is not None:
+        poster = HttpxPoster()
+        notifier = WebhookNotifier(
+            poster, runtime_settings.webhook_url, secret=runtime_settings.webhook_secret
+        )
+        sinks.append(notifier)
+    checker = RollbackChecker(
+        container.rollout_manager, container.uow_factory.for_rollouts(), AlertFanout(sinks)
+    )
+    return RolloutRuntime(
+        container=container,
+        settings=runtime_settings,
+        aggregator=OutcomeAggregator(SqlMetricSink(container.engine)),
+        alerts=alerts,
+        rollbacks=rollbacks,
+        checker=checker,
+        leader=leadership(container.engine),
+        notifier=notifier,
+        poster=poster,
+        clock=clock,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutWiring:
+    """What the ASGI app needs from the rollout runtime: routes, metrics, and start/stop hooks."""
+
+    routers: list[APIRouter]
+    collectors: list[Collector]
+    start: Callable[[], None]
+    stop: Callable[[], None]
+    runtime: RolloutRuntime
+
+
+def rollout_runtime(container: Container, settings: Settings) -> RolloutWiring:
+    """The rollout routes, collectors and background work over `container`'s database.
+
+    Hand `routers` and `collectors` to `ApiDependencies`; call `start` after the container has
+    started and `stop` before it closes.
+    """
+    runtime = build_rollout_runtime(container, settings)
+    return RolloutWiring(
+        routers=runtime.routers(container.tokens, settings.environment),
+        collectors=runtime.collectors(),
+        start=runtime.start,
+        stop=runtime.stop,
+        runtime=runtime,
+    )
