@@ -86,7 +86,7 @@ def feature_flags_router(services: AdminServices) -> APIRouter:
         environment = environment_for(principal, body.environment, services.default_environment)
         actor = actor_of(principal)
         organization = organization_for(principal, body.organization_id)
-        if body.customer_id is None and organization is None:
+        if body.customer_id is None and body.organization_id is None:
             require_all_organizations(principal)
             view = manager.set_value(
                 key,
