@@ -20,7 +20,6 @@ flags.register(app)
 overrides.register(app)
 audit.register(app)
 transfer.register(app)
-rollouts.register(app)
 
 
 def main() -> None:
