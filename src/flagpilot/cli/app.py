@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from flagpilot.cli import audit, database, evaluate, flags, overrides, rollouts, serve, transfer
+from flagpilot.cli import audit, database, evaluate, flags, overrides, rollouts, serve, tokens, transfer
 
 app = typer.Typer(
     name="flagpilot",
@@ -20,6 +20,8 @@ flags.register(app)
 overrides.register(app)
 audit.register(app)
 transfer.register(app)
+rollouts.register(app)
+tokens.register(app)
 
 
 def main() -> None:
