@@ -20,7 +20,7 @@ _WHOLE = (("minDwellSeconds",), ("minEvents",), ("rollbackThreshold", "timeWindo
 def off_grid(percentage: float) -> bool:
     """Whether `percentage` is not a multiple of 0.01 (as `round(p * 100)` would change it)."""
     scaled = percentage * PERCENT_STEPS
-    return not math.isfinite(scaled) or abs(scaled - round(scaled)) > 1e-6
+    return not math.isfinite(scaled) or abs(scaled - round(scaled)) > 1e-9  # float noise of p * 100 is ~1e-13
 
 
 def _number(value: Any) -> bool:
