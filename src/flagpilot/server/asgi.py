@@ -30,6 +30,7 @@ from prometheus_client.registry import Collector
 from flagpilot.api import ApiDependencies, close_streams, create_app
 from flagpilot.api.admin import AdminServices, admin_routers
 from flagpilot.server.container import Container, build_container
+from flagpilot.server.rollout_runtime import rollout_collectors, rollout_lifespan, rollout_routers
 from flagpilot.server.startup import bootstrap_admin, check_schema
 from flagpilot.services.transfer import export_document, import_document
 from flagpilot.settings import Settings
@@ -53,9 +54,9 @@ def admin_routers_of(container: Container) -> Sequence[APIRouter]:
     )
 
 
-ROUTERS: list[RouterFactory] = [admin_routers_of]
-COLLECTORS: list[CollectorFactory] = []
-LIFESPAN_HOOKS: list[LifespanHook] = []
+ROUTERS: list[RouterFactory] = [admin_routers_of, rollout_routers]
+COLLECTORS: list[CollectorFactory] = [rollout_collectors]
+LIFESPAN_HOOKS: list[LifespanHook] = [rollout_lifespan]
 
 
 def _seconds(settings: Settings, name: str, default: float) -> float:
