@@ -12,7 +12,8 @@ from tests.acceptance.checklist import (
 )
 from tests.acceptance.conftest import sql
 
-pytestmark = pytest.mark.postgres
+# One worker runs the whole module, so its database and servers are set up once.
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("acceptance_checklist_sql")]
 
 TENANT_TABLES = ("customer_feature_flags", "organization_feature_flags")
 

@@ -16,7 +16,8 @@ from tests.acceptance.checklist import EMERGENCY_API_BODY, EMERGENCY_API_PATH, E
 from tests.acceptance.conftest import AFTER_STEP4, INTERNAL_CUSTOMER, replica, sql
 from tests.acceptance.operator import FEATURE, ROLLOUT, Operator, seconds_until
 
-pytestmark = pytest.mark.postgres
+# One worker runs the whole module, so its database and servers are set up once.
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("acceptance_emergency_procedures")]
 
 PROPAGATION_SECONDS = 1.0
 REASON = "acceptance: rehearse the emergency procedure"

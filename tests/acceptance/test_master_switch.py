@@ -17,7 +17,8 @@ from tests.acceptance.conftest import replica
 from tests.acceptance.operator import Operator
 from tests.e2e.server import ServerProcess
 
-pytestmark = pytest.mark.postgres
+# One worker runs the whole module, so its database and servers are set up once.
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("acceptance_master_switch")]
 
 VIP = "vip-customer-1"
 OVERRIDDEN = {

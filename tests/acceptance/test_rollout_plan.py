@@ -14,7 +14,8 @@ from flagpilot.core.bucketing import in_rollout
 from tests.acceptance.conftest import AFTER_STEP4, INTERNAL_CUSTOMER
 from tests.acceptance.operator import FEATURE, ROLLOUT, Operator
 
-pytestmark = pytest.mark.postgres
+# One worker runs the whole module, so its database and servers are set up once.
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("acceptance_rollout_plan")]
 
 COHORT = tuple(f"customer-{n:04d}" for n in range(2_000))
 LATER_TIERS = (("tier_2_early_adopters", 10), ("tier_3_general", 50), ("tier_4_full", 100))

@@ -15,7 +15,8 @@ from tests.acceptance.checklist import INTERNAL_CUSTOMER_PLACEHOLDER, STEP4_CREA
 from tests.acceptance.conftest import INTERNAL_CUSTOMER, assert_step4_rollouts, flagpilot, scratch_database
 from tests.acceptance.operator import ROLLOUT, Operator
 
-pytestmark = pytest.mark.postgres
+# One worker runs the whole module, so its database and servers are set up once.
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("acceptance_step4_rollouts")]
 
 
 def substituted(body: dict[str, Any]) -> dict[str, Any]:

@@ -8,11 +8,18 @@ import httpx
 import pytest
 
 from tests.acceptance.checklist import STEP5_EXPECTED_PHASE1, STEP5_WIDGET_PATH
-from tests.acceptance.conftest import INTERNAL_CUSTOMER
+from tests.acceptance.conftest import AFTER_STEP4, INTERNAL_CUSTOMER
 from tests.acceptance.operator import Operator
 from tests.e2e.server import ServerProcess
 
-pytestmark = pytest.mark.postgres
+# One worker runs the whole module, so its database and servers are set up once.
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("acceptance_step5_widget")]
+
+
+@pytest.fixture(scope="module")
+def database_setup() -> list[list[str]]:
+    """Steps 1 and 4: the six rollouts planned, the internal customer on their whitelists."""
+    return AFTER_STEP4
 
 
 def assert_phases_as_shipped(document: dict[str, Any]) -> None:
@@ -25,7 +32,7 @@ def assert_phases_as_shipped(document: dict[str, Any]) -> None:
 def test_step5_plain_widget_request__shows_phase1_on_and_phases_2_and_3_off(
     server: ServerProcess, operator: Operator
 ) -> None:
-    # Given a server after Step 1
+    # Given a server after Steps 1-4
     # When the checklist's plain `curl https://YOUR_DOMAIN/api/widget/config` is made, with
     # the widget's public client key in the URL and no customer
     response = httpx.get(server.url(STEP5_WIDGET_PATH), params={"key": operator.client_key})
@@ -36,8 +43,8 @@ def test_step5_plain_widget_request__shows_phase1_on_and_phases_2_and_3_off(
 
 
 def test_step5_widget_for_a_customer__shows_phase1_on_and_phases_2_and_3_off(operator: Operator) -> None:
-    # Given a server after Step 1
-    # When the widget asks for an ordinary customer and for the internal customer
+    # Given a server after Steps 1-4: the phase 2 and 3 rollouts are planned, not started
+    # When the widget asks for an ordinary customer and for the whitelisted internal customer
     documents = [operator.widget("customer-42"), operator.widget(INTERNAL_CUSTOMER)]
 
     # Then both get phase 1 on and phases 2 and 3 off ("Phase 2 Features (Should Not Work)")
