@@ -27,7 +27,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from prometheus_client.registry import Collector
 
-from flagpilot.api import ApiDependencies, close_streams, create_app
+from flagpilot.api import ApiDependencies, close_streams, create_app, reopen_streams
 from flagpilot.api.admin import AdminServices, admin_routers
 from flagpilot.server.container import Container, build_container
 from flagpilot.server.rollout_runtime import rollout_collectors, rollout_lifespan, rollout_routers
@@ -108,6 +108,7 @@ def _lifespan(container: Container) -> Callable[[FastAPI], AbstractAsyncContextM
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _end_streams_on_signals()
+        reopen_streams()  # a process may serve again after an earlier app in it shut down
         check_schema(container.engine)
         container.start()
         try:

@@ -112,6 +112,7 @@ def test_public_api__names_what_it_exports() -> None:
         "JsonFormatter",
         "PayloadTooLarge",
         "close_streams",
+        "reopen_streams",
         "configure_json_logging",
         "create_app",
         "problem_response",

@@ -21,6 +21,12 @@ from tests.unit.api.conftest import production
 pytestmark = pytest.mark.anyio
 
 
+@pytest.fixture(autouse=True)
+def open_streams() -> None:
+    """Streams are closed process-wide when an app shuts down; start each test with them open."""
+    reopen_streams()
+
+
 async def next_message(events: AsyncIterator[bytes]) -> bytes:
     return await asyncio.wait_for(anext(events), timeout=2)
 
