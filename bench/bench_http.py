@@ -227,8 +227,12 @@ def main() -> None:
     floor = f"http://127.0.0.1:{floor_port}"
     base = f"http://127.0.0.1:{port}"
     results: dict[tuple[str, int], list[Result]] = defaultdict(list)
+    scratch_dir = tempfile.TemporaryDirectory()
+    scratch = scratch_dir.name
+    env["FLAGPILOT_DATABASE_URL"] = f"sqlite:///{Path(scratch) / 'flagpilot.db'}"
+    subprocess.run([str(VENV_BIN / "flagpilot"), "init"], env=env, check=True, capture_output=True)
     with (
-        tempfile.TemporaryDirectory() as scratch,
+        scratch_dir,
         serving(floor_command(args.server, floor_port), env, f"{floor}/api/widget/config") as floor_pid,
         serving(flagpilot_command(args.server, port, Path(scratch)), env, f"{base}/healthz") as pid,
     ):
