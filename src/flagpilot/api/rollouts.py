@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 
 from flagpilot.api.rollout_bodies import Advance, NewRollout, Rollback, Transition, expected_version
 from flagpilot.api.schemas import PROBLEM_RESPONSES, ValidationProblem, problem_doc
-from flagpilot.api.security import require, scoped_environment
+from flagpilot.api.security import require, require_all_organizations, scoped_environment
 from flagpilot.core import RolloutStatus
 from flagpilot.services.auth import Authenticator, Principal, TokenKind
 from flagpilot.services.errors import FlagNotFound
@@ -110,6 +110,7 @@ def rollouts_router(
         body: NewRollout, principal: Annotated[Principal, writer], response: Response
     ) -> dict[str, Any]:
         """A planned rollout at tier 0 (0%); start it to serve 1%."""
+        require_all_organizations(principal)
         config = body.config()
         environment = environment_of(principal, body.environment)
         if body.feature_name not in snapshots.get(environment):
@@ -129,6 +130,7 @@ def rollouts_router(
             response: Response,
             if_match: IfMatch = None,
         ) -> dict[str, Any]:
+            require_all_organizations(principal)  # a rollout reaches every tenant
             extra = {"force": body.force} if isinstance(body, Advance) else {}
             record = action(
                 body.feature_name,

@@ -69,6 +69,33 @@ def require(authenticator: Authenticator, *kinds: TokenKind) -> PrincipalDepende
     return from_header
 
 
+def require_unconfined(principal: Principal) -> None:
+    """Refuse a token confined to an organization or an environment: the route spans them all.
+
+    Flag definitions, imports, exports, the audit trail and token management reach every tenant
+    and every environment, so a confined token could otherwise step outside its confinement.
+
+    Raises:
+        PermissionDenied: the token is confined to an organization or an environment.
+    """
+    if principal.organization_id is not None:
+        raise PermissionDenied("a token confined to one organization cannot call this endpoint")
+    if principal.environment is not None:
+        raise PermissionDenied("a token confined to one environment cannot call this endpoint")
+
+
+def require_all_organizations(principal: Principal) -> None:
+    """Refuse a token confined to one organization (the route spans every tenant).
+
+    Raises:
+        PermissionDenied: the token is confined to an organization.
+    """
+    if principal.organization_id is not None:
+        raise PermissionDenied(
+            "a token confined to one organization may only read and change that organization's overrides"
+        )
+
+
 def scoped_environment(principal: Principal, requested: str | None, default: str) -> str:
     """The environment a request evaluates in: the token's, else the one asked for, else the default.
 

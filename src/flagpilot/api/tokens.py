@@ -72,15 +72,24 @@ def tokens_router(tokens: TokenService, authenticator: Authenticator) -> APIRout
             if organization not in (None, principal.organization_id):
                 raise PermissionDenied("this token is confined to another organization")
             organization = principal.organization_id
+        environment = body.environment
+        if principal.environment is not None:
+            if environment not in (None, principal.environment):
+                raise PermissionDenied("this token is confined to another environment")
+            environment = principal.environment
         token, secret = tokens.create(
-            body.kind, organization, body.environment, body.name, actor(principal.token_id)
+            body.kind, organization, environment, body.name, actor(principal.token_id)
         )
         return {**_view(token), "secret": secret}
 
     @router.get("", summary="List tokens", response_model=list[TokenView], responses=PROBLEM_RESPONSES)
     async def list_tokens(principal: Annotated[Principal, admin]) -> list[dict[str, Any]]:
         """Every token the caller may see, without secrets."""
-        return [_view(token) for token in tokens.list(principal.organization_id)]
+        return [
+            _view(token)
+            for token in tokens.list(principal.organization_id)
+            if principal.environment is None or token.environment == principal.environment
+        ]
 
     @router.delete(
         "/{token_id}",
@@ -91,10 +100,12 @@ def tokens_router(tokens: TokenService, authenticator: Authenticator) -> APIRout
     async def revoke(token_id: str, principal: Annotated[Principal, admin]) -> dict[str, Any]:
         """Stop accepting a token from now on."""
         token = tokens.get(token_id)
-        if principal.organization_id is not None and token.organization_id != principal.organization_id:
+        if (principal.organization_id is not None and token.organization_id != principal.organization_id) or (
+            principal.environment is not None and token.environment != principal.environment
+        ):
             raise TokenNotFound(
                 f"token {token_id!r} does not exist"
-            )  # another tenant's: not even its existence
+            )  # outside the caller's confinement: not even its existence
         return _view(tokens.revoke(token_id, actor(principal.token_id)))
 
     return router

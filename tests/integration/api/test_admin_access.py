@@ -109,3 +109,25 @@ async def test_organization_token__manages_its_own_overrides_but_nothing_that_sp
     assert [(o["subjectId"], o["organizationId"]) for o in listed.json()["items"]] == [("cust-a", "org-a")]
     assert environment_value.status_code == 403
     assert audit.status_code == 403
+
+
+async def test_environment_confined_admin__cannot_reach_routes_that_span_environments(
+    client: httpx.AsyncClient, issue: Issue
+) -> None:
+    # Given an admin token confined to staging
+    staging_admin = issue("admin", env="staging")
+
+    # When it defines a flag, exports, imports or reads the audit trail (all environments)
+    created = await client.post("/api/admin/flags", json={"key": "x_flag"}, headers=staging_admin)
+    exported = await client.get("/api/admin/export", headers=staging_admin)
+    imported = await client.post("/api/admin/import?dryRun=true", json={}, headers=staging_admin)
+    audit = await client.get("/api/admin/audit", headers=staging_admin)
+
+    # Then each is refused, while its own environment's kill switch still works
+    assert [r.status_code for r in (created, exported, imported, audit)] == [403, 403, 403, 403]
+    own = await client.post(
+        f"/api/admin/flags/{FLAG}/kill",
+        json={"environment": "staging", "reason": "drill"},
+        headers=staging_admin,
+    )
+    assert own.status_code == 200

@@ -357,3 +357,37 @@ async def test_alerts__list_the_newest_first_for_readers_only(rig: Rig, keys: Ke
     assert [alert["version"] for alert in listed.json()] == [3, 2]
     assert listed.json()[0]["id"] == f"production/{FLAG}/v3/rollout.auto_rollback"
     assert refused.status_code == 403
+
+
+@pytest.mark.parametrize("verb", ["create", "start"])
+async def test_rollout_writes__by_an_organization_confined_editor__are_403(
+    rig: Rig, tokens: TokenService, verb: str
+) -> None:
+    # Given a rollout created with an unconfined editor, and an editor confined to one tenant
+    await rig.create()
+    tenant_editor = tokens.create(TokenKind.EDITOR, "org-a", None, "tenant editor", "tests")[1]
+
+    # When the tenant's editor tries to change what every tenant is served
+    if verb == "create":
+        response = await rig.create({"featureName": "phase3_analytics"}, key=tenant_editor)
+    else:
+        response = await rig.act(verb, {"featureName": FLAG}, key=tenant_editor)
+
+    # Then it is refused and nothing changed
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert rig.manager.get(FLAG, "production").status.value == "planned"
+
+
+async def test_alerts__of_another_environment__are_403_for_an_environment_confined_token(
+    rig: Rig, tokens: TokenService
+) -> None:
+    staging_viewer = tokens.create(TokenKind.VIEWER, None, "staging", "staging viewer", "tests")[1]
+
+    own = await rig.http.get("/api/admin/alerts", headers=bearer(staging_viewer))
+    other = await rig.http.get(
+        "/api/admin/alerts", params={"environment": "production"}, headers=bearer(staging_viewer)
+    )
+
+    assert own.status_code == 200
+    assert other.status_code == 403

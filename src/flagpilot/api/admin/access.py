@@ -11,14 +11,31 @@ A token confined to one organization may only read and change that organization'
 (the organization's own, and those of customers in it); its calls run under the organization's
 row-level-security setting on PostgreSQL, so even a missed check here reaches no other tenant's
 rows. Flag definitions, environment values, the audit trail and exports span tenants, so they
-are refused to such a token. A token confined to one environment may not name another.
+are refused to such a token. A token confined to one environment may not name another, and
+may not call the routes that span environments (flag definitions, imports, exports, the audit
+trail, tokens).
 """
 
 from __future__ import annotations
 
-from flagpilot.api.security import scoped_environment, scoped_organization
+from flagpilot.api.security import (
+    require_all_organizations,
+    require_unconfined,
+    scoped_environment,
+    scoped_organization,
+)
 from flagpilot.services.auth import Principal, TokenKind
-from flagpilot.services.errors import PermissionDenied
+
+__all__ = [
+    "ADMINS",
+    "EDITORS",
+    "READERS",
+    "actor_of",
+    "environment_for",
+    "organization_for",
+    "require_all_organizations",
+    "require_unconfined",
+]
 
 READERS = (TokenKind.ADMIN, TokenKind.EDITOR, TokenKind.VIEWER)
 EDITORS = (TokenKind.ADMIN, TokenKind.EDITOR)
@@ -28,18 +45,6 @@ ADMINS = (TokenKind.ADMIN,)
 def actor_of(principal: Principal) -> str:
     """The actor recorded in the audit trail for a change made with this token."""
     return f"token:{principal.token_id}"
-
-
-def require_all_organizations(principal: Principal) -> None:
-    """Refuse a token confined to one organization (the route spans every tenant).
-
-    Raises:
-        PermissionDenied: the token is confined to an organization.
-    """
-    if principal.organization_id is not None:
-        raise PermissionDenied(
-            "a token confined to one organization may only read and change that organization's overrides"
-        )
 
 
 def environment_for(principal: Principal, requested: str | None, default: str) -> str:

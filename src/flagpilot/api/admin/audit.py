@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from flagpilot.api.admin.access import READERS, require_all_organizations
+from flagpilot.api.admin.access import READERS, require_unconfined
 from flagpilot.api.admin.bodies import ID
 from flagpilot.api.admin.docs import READ, AuditPageDoc, ChainDoc
 from flagpilot.api.admin.services import AdminServices
@@ -43,7 +43,7 @@ def audit_router(services: AdminServices) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> Response:
         """Changes, newest first, filtered by flag, actor and time; page with `before`."""
-        require_all_organizations(principal)
+        require_unconfined(principal)
         records = services.audit.query(
             feature_name=flag,
             actor=actor,
@@ -58,7 +58,7 @@ def audit_router(services: AdminServices) -> APIRouter:
     @router.get("/verify", summary="Verify the audit trail", response_model=ChainDoc, responses=READ)
     def verify(principal: Annotated[Principal, readers]) -> Response:
         """Check every link of the hash chain; `brokenId` names the first broken row."""
-        require_all_organizations(principal)
+        require_unconfined(principal)
         return json_response(services.audit.verify().to_dict())
 
     return router

@@ -10,7 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path
 from starlette.responses import Response
 
-from flagpilot.api.admin.access import ADMINS, READERS, actor_of, require_all_organizations
+from flagpilot.api.admin.access import (
+    ADMINS,
+    READERS,
+    actor_of,
+    require_all_organizations,
+    require_unconfined,
+)
 from flagpilot.api.admin.bodies import ID, Change, FlagChanges, NewFlag
 from flagpilot.api.admin.docs import ETAG_HEADER, NOT_FOUND, READ, WRITE, FlagDoc
 from flagpilot.api.admin.services import AdminServices
@@ -45,7 +51,7 @@ def flags_router(services: AdminServices) -> APIRouter:
     @router.post("", status_code=201, summary="Create a flag", response_model=FlagDoc, responses=WRITE)
     def create(body: NewFlag, principal: Annotated[Principal, admins]) -> Response:
         """Create a flag; it starts with no environment values, overrides or rollouts."""
-        require_all_organizations(principal)
+        require_unconfined(principal)
         definition = FlagDefinition(
             key=body.key,
             type=body.type,
@@ -75,7 +81,7 @@ def flags_router(services: AdminServices) -> APIRouter:
         key: FlagKey, body: FlagChanges, principal: Annotated[Principal, admins], if_match: IfMatch = None
     ) -> Response:
         """Change the description, default value, phase or prerequisites."""
-        require_all_organizations(principal)
+        require_unconfined(principal)
         view = manager.update_flag(
             key,
             definition_changes(body),
@@ -88,7 +94,7 @@ def flags_router(services: AdminServices) -> APIRouter:
     def set_archived(
         key: str, principal: Principal, body: Change | None, if_match: str | None, archived: bool
     ) -> Response:
-        require_all_organizations(principal)
+        require_unconfined(principal)
         change = body or Change()
         view = (manager.archive_flag if archived else manager.restore_flag)(
             key,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Depends, Query
 from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
 
-from flagpilot.api.admin.access import ADMINS, READERS, actor_of, require_all_organizations
+from flagpilot.api.admin.access import ADMINS, READERS, actor_of, require_unconfined
 from flagpilot.api.admin.docs import READ, WRITE, ImportDoc
 from flagpilot.api.admin.grid import rounding_problems
 from flagpilot.api.admin.services import AdminServices
@@ -29,7 +29,7 @@ def transfer_router(services: AdminServices) -> APIRouter:
     @router.get("/export", summary="Export every flag", response_model=dict[str, Any], responses=READ)
     def export(principal: Annotated[Principal, readers]) -> Response:
         """Flags, settings, overrides and rollouts as one document, for `POST /api/admin/import`."""
-        require_all_organizations(principal)
+        require_unconfined(principal)
         return json_response(services.export())
 
     @router.post("/import", summary="Import an export", response_model=ImportDoc, responses=WRITE)
@@ -39,7 +39,7 @@ def transfer_router(services: AdminServices) -> APIRouter:
         dry_run: Annotated[bool, Query(alias="dryRun")] = False,
     ) -> Response:
         """Check the whole document, then write it in one transaction (unless `dryRun`)."""
-        require_all_organizations(principal)
+        require_unconfined(principal)
         problems = rounding_problems(document)
         if problems:
             raise RequestValidationError(
