@@ -9,7 +9,7 @@ from flagpilot.services.rollouts.checker import AUTO_ACTOR, CheckResult, Rollbac
 from flagpilot.services.rollouts.config import RolloutConfig
 from flagpilot.services.rollouts.decision import Decision, Evidence, Verdict, decide
 from flagpilot.services.rollouts.gates import ERROR_RATE, MIN_DWELL, MIN_EVENTS, ClosedGate, closed_gates
-from flagpilot.services.rollouts.manager import RolloutManager, load_statistics
+from flagpilot.services.rollouts.manager import RolloutManager
 from flagpilot.services.rollouts.memory import AuditRow, InMemoryRolloutStore, InMemoryUnitOfWork
 from flagpilot.services.rollouts.outcomes import FLUSH_INTERVAL_SECONDS, IngestResult, OutcomeAggregator
 from flagpilot.services.rollouts.ports import (
@@ -20,6 +20,7 @@ from flagpilot.services.rollouts.ports import (
     RolloutUnitOfWork,
     RolloutUnitOfWorkFactory,
 )
+from flagpilot.services.rollouts.reads import load_statistics
 from flagpilot.services.rollouts.records import (
     DEFAULT_ERROR_RATE_THRESHOLD,
     DEFAULT_MIN_DWELL_SECONDS,

@@ -17,8 +17,9 @@ from flagpilot.core import RolloutStatus
 from flagpilot.services.errors import Conflict
 from flagpilot.services.rollouts.alerts import Alert, AlertSink, Severity
 from flagpilot.services.rollouts.decision import Decision, Verdict, decide
-from flagpilot.services.rollouts.manager import RolloutManager, load_statistics
+from flagpilot.services.rollouts.manager import RolloutManager
 from flagpilot.services.rollouts.ports import RolloutUnitOfWorkFactory
+from flagpilot.services.rollouts.reads import load_statistics
 from flagpilot.services.rollouts.records import RolloutRecord
 from flagpilot.services.rollouts.sequential import SequentialTest
 from flagpilot.services.rollouts.statistics import RolloutStatistics

@@ -7,30 +7,25 @@ concurrent advances exactly one moves the tier; the other gets `VersionConflict`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from flagpilot.core import Problem, RolloutStatus
+from flagpilot.core import Problem
 from flagpilot.services.audit_entry import AuditEntry
-from flagpilot.services.errors import AlreadyExists, InvalidInput, RolloutNotFound, VersionConflict
+from flagpilot.services.errors import AlreadyExists, InvalidInput, VersionConflict
 from flagpilot.services.rollouts import transitions as rules
 from flagpilot.services.rollouts.config import RolloutConfig
 from flagpilot.services.rollouts.gates import closed_gates
-from flagpilot.services.rollouts.ports import RolloutUnitOfWork, RolloutUnitOfWorkFactory
+from flagpilot.services.rollouts.ports import RolloutUnitOfWork
+from flagpilot.services.rollouts.reads import RolloutReads, load_rollout, load_statistics, stored_id
 from flagpilot.services.rollouts.records import RolloutEventRecord, RolloutRecord
-from flagpilot.services.rollouts.statistics import RolloutStatistics, read_since, rollout_statistics
 
 Transform = Callable[[RolloutUnitOfWork, RolloutRecord], tuple[RolloutRecord, dict[str, Any]]]
 
-READER = "flagpilot"
 
-
-class RolloutManager:
+class RolloutManager(RolloutReads):
     """Creates rollouts and moves them through their lifecycle, audited and version-guarded."""
-
-    def __init__(self, uow_factory: RolloutUnitOfWorkFactory) -> None:
-        self._uow_factory = uow_factory
 
     def create(
         self,
@@ -62,30 +57,6 @@ class RolloutManager:
             uow.commit()
         return created
 
-    def get(self, feature_name: str, environment: str) -> RolloutRecord:
-        """The rollout of `feature_name` in `environment`; `RolloutNotFound` if there is none."""
-        with self._uow_factory(actor=READER) as uow:
-            return _load(uow, feature_name, environment)
-
-    def list_rollouts(
-        self, environment: str | None = None, statuses: Collection[RolloutStatus] | None = None
-    ) -> list[RolloutRecord]:
-        """Rollouts, optionally of one environment and in some statuses."""
-        with self._uow_factory(actor=READER) as uow:
-            return uow.rollout_lifecycle.list(environment, statuses)
-
-    def history(self, feature_name: str, environment: str, limit: int = 100) -> list[RolloutEventRecord]:
-        """The rollout's transitions, newest first."""
-        with self._uow_factory(actor=READER) as uow:
-            record = _load(uow, feature_name, environment)
-            return uow.rollout_events.list(_id(record), limit)
-
-    def statistics(self, feature_name: str, environment: str, *, now: datetime) -> RolloutStatistics:
-        """The rollout's window, tier and per-minute statistics at `now`."""
-        with self._uow_factory(actor=READER) as uow:
-            record = _load(uow, feature_name, environment)
-            return load_statistics(uow, record, now)
-
     def start(
         self,
         feature_name: str,
@@ -98,7 +69,7 @@ class RolloutManager:
     ) -> RolloutRecord:
         """planned → active at tier 1 (1%)."""
         return self._step(
-            rules.START, rules.start, feature_name, environment, actor, now, reason, None, expected_version
+            rules.START, rules.start, feature_name, environment, actor, now, reason, expected_version
         )
 
     def advance(
@@ -168,7 +139,7 @@ class RolloutManager:
         """active → paused. With `evidence`, an automatic pause (`rollout.auto_pause`)."""
         verb = rules.PAUSE if evidence is None else rules.AUTO_PAUSE
         return self._step(
-            verb, rules.pause, feature_name, environment, actor, now, reason, evidence, expected_version
+            verb, rules.pause, feature_name, environment, actor, now, reason, expected_version, evidence
         )
 
     def resume(
@@ -183,7 +154,7 @@ class RolloutManager:
     ) -> RolloutRecord:
         """paused → active at the same tier."""
         return self._step(
-            rules.RESUME, rules.resume, feature_name, environment, actor, now, reason, None, expected_version
+            rules.RESUME, rules.resume, feature_name, environment, actor, now, reason, expected_version
         )
 
     def rollback(
@@ -215,7 +186,7 @@ class RolloutManager:
             return rules.rollback(record, reason=reason, now=now)
 
         return self._step(
-            verb, rule, feature_name, environment, actor, now, reason, evidence, expected_version
+            verb, rule, feature_name, environment, actor, now, reason, expected_version, evidence
         )
 
     def complete(
@@ -230,15 +201,7 @@ class RolloutManager:
     ) -> RolloutRecord:
         """active at tier 4 → completed."""
         return self._step(
-            rules.COMPLETE,
-            rules.complete,
-            feature_name,
-            environment,
-            actor,
-            now,
-            reason,
-            None,
-            expected_version,
+            rules.COMPLETE, rules.complete, feature_name, environment, actor, now, reason, expected_version
         )
 
     def restart(
@@ -253,15 +216,7 @@ class RolloutManager:
     ) -> RolloutRecord:
         """rolled_back → planned at tier 0."""
         return self._step(
-            rules.RESTART,
-            rules.restart,
-            feature_name,
-            environment,
-            actor,
-            now,
-            reason,
-            None,
-            expected_version,
+            rules.RESTART, rules.restart, feature_name, environment, actor, now, reason, expected_version
         )
 
     def _step(
@@ -273,9 +228,11 @@ class RolloutManager:
         actor: str,
         now: datetime,
         reason: str,
+        expected_version: int | None,
         evidence: Mapping[str, Any] | None = None,
-        expected_version: int | None = None,
     ) -> RolloutRecord:
+        """Apply a transition that needs nothing but the record and `now`; `evidence` marks it automatic."""
+
         def transform(_: RolloutUnitOfWork, record: RolloutRecord) -> tuple[RolloutRecord, dict[str, Any]]:
             return rule(record, now=now), _evidence(evidence)
 
@@ -305,7 +262,7 @@ class RolloutManager:
         evidence: Mapping[str, Any] | None = None,
     ) -> RolloutRecord:
         with self._uow_factory(actor=actor) as uow:
-            record = _load(uow, feature_name, environment)
+            record = load_rollout(uow, feature_name, environment)
             if expected_version is not None and record.version != expected_version:
                 raise VersionConflict(
                     f"rollout {feature_name!r} in {environment} is at version {record.version}, "
@@ -329,11 +286,6 @@ class RolloutManager:
         return after
 
 
-def load_statistics(uow: RolloutUnitOfWork, record: RolloutRecord, now: datetime) -> RolloutStatistics:
-    """Read the metric rows `record`'s statistics need and compute them at `now`."""
-    return rollout_statistics(record, uow.metrics.read(_id(record), read_since(record, now)), now=now)
-
-
 def _evidence(evidence: Mapping[str, Any] | None) -> dict[str, Any]:
     return {} if evidence is None else {"automatic": True, "evidence": dict(evidence)}
 
@@ -352,7 +304,7 @@ def _record(
 ) -> None:
     uow.rollout_events.add(
         RolloutEventRecord(
-            rollout_id=_id(after),
+            rollout_id=stored_id(after),
             feature_name=after.feature_name,
             event_type=verb.event_type,
             from_tier=None if before is None else before.current_tier,
@@ -381,19 +333,6 @@ def _record(
             reason=reason,
         )
     )
-
-
-def _load(uow: RolloutUnitOfWork, feature_name: str, environment: str) -> RolloutRecord:
-    record = uow.rollout_lifecycle.get(feature_name, environment)
-    if record is None:
-        raise RolloutNotFound(f"no rollout of {feature_name!r} in {environment}")
-    return record
-
-
-def _id(record: RolloutRecord) -> int:
-    if record.id is None:
-        raise ValueError(f"rollout {record.feature_name!r} has not been stored")
-    return record.id
 
 
 def _require_name(value: str, field: str) -> None:
