@@ -70,3 +70,34 @@ async def test_token_revocation__through_the_api_is_audited_and_stops_the_token(
 
     assert used.status_code == 401
     assert actions[:2] == ["token.revoke", "token.create"]
+
+
+async def test_audit__last_page__has_no_next_page_even_when_exactly_full(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    # Given a few changes to the flag, all read in one page
+    for path in ("kill", "unkill"):
+        await client.post(
+            f"/api/admin/flags/{FLAG}/{path}",
+            json={"environment": "staging", "reason": "drill"},
+            headers=admin,
+        )
+    everything = await client.get("/api/admin/audit", params={"flag": FLAG, "limit": 1000}, headers=admin)
+    count = len(everything.json()["items"])
+
+    # When a page holds exactly that many rows, and one fewer
+    exact = await client.get("/api/admin/audit", params={"flag": FLAG, "limit": count}, headers=admin)
+    short = await client.get("/api/admin/audit", params={"flag": FLAG, "limit": count - 1}, headers=admin)
+
+    # Then only the shorter page points to a next one, and that one holds the last row
+    assert everything.status_code == 200, everything.text
+    assert count >= 2
+    assert exact.json()["nextBefore"] is None
+    assert len(exact.json()["items"]) == count
+    rest = await client.get(
+        "/api/admin/audit",
+        params={"flag": FLAG, "limit": count, "before": short.json()["nextBefore"]},
+        headers=admin,
+    )
+    assert rest.status_code == 200, rest.text
+    assert [r["id"] for r in rest.json()["items"]] == [everything.json()["items"][-1]["id"]]

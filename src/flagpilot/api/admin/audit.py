@@ -15,6 +15,7 @@ from flagpilot.api.jsonio import json_response
 from flagpilot.api.security import require
 from flagpilot.services.audit import audit_record_dict
 from flagpilot.services.auth import Principal
+from flagpilot.services.records import AuditRecord
 
 Moment = Annotated[datetime | None, Query(description="ISO 8601; without a zone it is UTC.")]
 
@@ -44,15 +45,21 @@ def audit_router(services: AdminServices) -> APIRouter:
     ) -> Response:
         """Changes, newest first, filtered by flag, actor and time; page with `before`."""
         require_unconfined(principal)
-        records = services.audit.query(
-            feature_name=flag,
-            actor=actor,
-            since=_utc(since),
-            until=_utc(until),
-            before_id=before,
-            limit=limit,
-        )
-        next_before = records[-1].id if len(records) == limit else None
+
+        def read(before_id: int | None, count: int) -> list[AuditRecord]:
+            return services.audit.query(
+                feature_name=flag,
+                actor=actor,
+                since=_utc(since),
+                until=_utc(until),
+                before_id=before_id,
+                limit=count,
+            )
+
+        records = read(before, limit)
+        # A full page has a next one only if an older row exists: look for one, not for a page.
+        more = len(records) == limit and bool(read(records[-1].id, 1))
+        next_before = records[-1].id if more else None
         return json_response({"items": [audit_record_dict(r) for r in records], "nextBefore": next_before})
 
     @router.get("/verify", summary="Verify the audit trail", response_model=ChainDoc, responses=READ)
