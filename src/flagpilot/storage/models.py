@@ -143,21 +143,9 @@ class Customer(Base):
     created_at: Mapped[datetime] = _created_at()
 
 
-class CustomerFeatureFlag(Base):
-    __tablename__ = "customer_feature_flags"
-    __table_args__ = (
-        UniqueConstraint("feature_name", "environment", "customer_id"),
-        Index("ix_customer_feature_flags_customer_id", "customer_id"),
-        Index("ix_customer_feature_flags_environment", "environment"),
-        Index("ix_customer_feature_flags_organization_id", "organization_id"),
-        {"comment": "Per-customer flag overrides (most specific after the kill switch)."},
-    )
+class _OverrideColumns:
+    """What both override tables hold after their subject columns, in the same order."""
 
-    id: Mapped[int] = _surrogate_id()
-    customer_id: Mapped[str] = mapped_column(String(128), comment="Customer id (targeting key).")
-    organization_id: Mapped[str | None] = mapped_column(
-        String(128), comment="The customer's organization, for row-level security."
-    )
     feature_name: Mapped[str] = mapped_column(
         ForeignKey("flags.key", ondelete="CASCADE"), comment="Flag key."
     )
@@ -172,7 +160,24 @@ class CustomerFeatureFlag(Base):
     updated_at: Mapped[datetime] = _updated_at()
 
 
-class OrganizationFeatureFlag(Base):
+class CustomerFeatureFlag(_OverrideColumns, Base):
+    __tablename__ = "customer_feature_flags"
+    __table_args__ = (
+        UniqueConstraint("feature_name", "environment", "customer_id"),
+        Index("ix_customer_feature_flags_customer_id", "customer_id"),
+        Index("ix_customer_feature_flags_environment", "environment"),
+        Index("ix_customer_feature_flags_organization_id", "organization_id"),
+        {"comment": "Per-customer flag overrides (most specific after the kill switch)."},
+    )
+
+    id: Mapped[int] = _surrogate_id()
+    customer_id: Mapped[str] = mapped_column(String(128), comment="Customer id (targeting key).")
+    organization_id: Mapped[str | None] = mapped_column(
+        String(128), comment="The customer's organization, for row-level security."
+    )
+
+
+class OrganizationFeatureFlag(_OverrideColumns, Base):
     __tablename__ = "organization_feature_flags"
     __table_args__ = (
         UniqueConstraint(
@@ -188,18 +193,6 @@ class OrganizationFeatureFlag(Base):
 
     id: Mapped[int] = _surrogate_id()
     organization_id: Mapped[str] = mapped_column(String(128), comment="Organization id.")
-    feature_name: Mapped[str] = mapped_column(
-        ForeignKey("flags.key", ondelete="CASCADE"), comment="Flag key."
-    )
-    environment: Mapped[str] = mapped_column(
-        ForeignKey("environments.name", ondelete="CASCADE"), comment="Environment."
-    )
-    enabled: Mapped[bool] = mapped_column(Boolean, comment="Boolean view of the value.")
-    value: Mapped[Any] = mapped_column(JSON, comment="The override value (any flag type).")
-    reason: Mapped[str] = mapped_column(Text, default="", comment="Why the override exists.")
-    created_by: Mapped[str] = mapped_column(String(128), default="", comment="Actor.")
-    created_at: Mapped[datetime] = _created_at()
-    updated_at: Mapped[datetime] = _updated_at()
 
 
 class FeatureRollout(Base):
