@@ -30,8 +30,9 @@ DESCRIPTION = """\
 Feature flags and progressive rollouts.
 
 Authenticate with an API token: `Authorization: Bearer fp_<kind>_…`. Errors are
-`application/problem+json` (RFC 9457). Conditional requests (`If-None-Match`) are answered
-with 304 where a route returns an `ETag`.
+`application/problem+json` (RFC 9457). On the serving routes (widget config, OFREP bulk
+evaluation, SDK snapshot) a matching `If-None-Match` is answered with 304. On admin routes the
+`ETag` is the object's version, for `If-Match` on the next write (409 when it is stale).
 """
 
 
