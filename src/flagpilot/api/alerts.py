@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from flagpilot.api.schemas import PROBLEM_RESPONSES
-from flagpilot.api.security import require, scoped_environment
+from flagpilot.api.security import confined_environment, require
 from flagpilot.services.auth import Authenticator, Principal, TokenKind
 from flagpilot.services.rollouts import InMemoryAlerts
 
@@ -31,11 +31,7 @@ def alerts_router(alerts: InMemoryAlerts, authenticator: Authenticator) -> APIRo
         environment: Annotated[str | None, Query(description="Only this environment.")] = None,
     ) -> list[dict[str, Any]]:
         """Automatic rollbacks and pauses with their evidence."""
-        scope = (
-            environment
-            if principal.environment is None
-            else scoped_environment(principal, environment, principal.environment)
-        )
+        scope = confined_environment(principal, environment)
         return [alert.to_dict() for alert in alerts.recent(limit, environment=scope)]
 
     return router

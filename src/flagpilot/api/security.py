@@ -96,8 +96,8 @@ def require_all_organizations(principal: Principal) -> None:
         )
 
 
-def scoped_environment(principal: Principal, requested: str | None, default: str) -> str:
-    """The environment a request evaluates in: the token's, else the one asked for, else the default.
+def confined_environment(principal: Principal, requested: str | None) -> str | None:
+    """The token's environment, else the one asked for (None when neither names one).
 
     Raises:
         PermissionDenied: the token is confined to another environment than the one asked for.
@@ -106,7 +106,16 @@ def scoped_environment(principal: Principal, requested: str | None, default: str
         if requested and requested != principal.environment:
             raise PermissionDenied(f"this token is confined to environment {principal.environment!r}")
         return principal.environment
-    return requested or default
+    return requested or None
+
+
+def scoped_environment(principal: Principal, requested: str | None, default: str) -> str:
+    """The environment a request evaluates in: the token's, else the one asked for, else the default.
+
+    Raises:
+        PermissionDenied: the token is confined to another environment than the one asked for.
+    """
+    return confined_environment(principal, requested) or default
 
 
 def scoped_organization(principal: Principal, requested: str | None) -> str | None:

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends
 from pydantic import Field
 
 from flagpilot.api.schemas import PROBLEM_RESPONSES, Camel, ValidationProblem, problem_doc
-from flagpilot.api.security import require
+from flagpilot.api.security import confined_environment, require, scoped_organization
 from flagpilot.services.auth import Authenticator, Principal, TokenKind
-from flagpilot.services.errors import PermissionDenied, TokenNotFound
+from flagpilot.services.errors import TokenNotFound
 from flagpilot.services.tokens import TokenInfo, TokenService
 
 
@@ -52,6 +52,14 @@ def _view(token: TokenInfo) -> dict[str, Any]:
     return TokenView.model_validate(token, from_attributes=True).model_dump(mode="json", by_alias=True)
 
 
+def _within_confinement(principal: Principal, token: TokenInfo) -> bool:
+    """Whether `token` lies inside the organization and environment `principal` is confined to."""
+    return principal.organization_id in (None, token.organization_id) and principal.environment in (
+        None,
+        token.environment,
+    )
+
+
 def tokens_router(tokens: TokenService, authenticator: Authenticator) -> APIRouter:
     """`/api/admin/tokens` over `tokens`."""
     router = APIRouter(prefix="/api/admin/tokens", tags=["tokens"])
@@ -67,16 +75,9 @@ def tokens_router(tokens: TokenService, authenticator: Authenticator) -> APIRout
     )
     async def issue(body: NewToken, principal: Annotated[Principal, admin]) -> dict[str, Any]:
         """Issue a token; its secret is in this response only."""
-        organization = body.organization_id
-        if principal.organization_id is not None:
-            if organization not in (None, principal.organization_id):
-                raise PermissionDenied("this token is confined to another organization")
-            organization = principal.organization_id
-        environment = body.environment
-        if principal.environment is not None:
-            if environment not in (None, principal.environment):
-                raise PermissionDenied("this token is confined to another environment")
-            environment = principal.environment
+        # A confined admin issues tokens inside its own confinement only.
+        organization = scoped_organization(principal, body.organization_id)
+        environment = confined_environment(principal, body.environment)
         token, secret = tokens.create(
             body.kind, organization, environment, body.name, actor(principal.token_id)
         )
@@ -88,7 +89,7 @@ def tokens_router(tokens: TokenService, authenticator: Authenticator) -> APIRout
         return [
             _view(token)
             for token in tokens.list(principal.organization_id)
-            if principal.environment is None or token.environment == principal.environment
+            if _within_confinement(principal, token)
         ]
 
     @router.delete(
@@ -100,9 +101,7 @@ def tokens_router(tokens: TokenService, authenticator: Authenticator) -> APIRout
     async def revoke(token_id: str, principal: Annotated[Principal, admin]) -> dict[str, Any]:
         """Stop accepting a token from now on."""
         token = tokens.get(token_id)
-        if (principal.organization_id is not None and token.organization_id != principal.organization_id) or (
-            principal.environment is not None and token.environment != principal.environment
-        ):
+        if not _within_confinement(principal, token):
             raise TokenNotFound(
                 f"token {token_id!r} does not exist"
             )  # outside the caller's confinement: not even its existence
