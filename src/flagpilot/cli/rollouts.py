@@ -87,7 +87,6 @@ def _config(wire: dict[str, Any]) -> RolloutConfig:
 def _create(
     container: Container, feature: str, environment: str, config: RolloutConfig, actor: str, reason: str
 ) -> RolloutRecord:
-    container.flag_manager.get_flag(feature)  # FlagNotFound names the flag, not a foreign key
     return container.rollout_manager.create(
         feature, environment, config, actor=actor, now=_now(), reason=reason
     )

@@ -95,5 +95,5 @@ def build_container(settings: Settings) -> Container:
         snapshots=snapshots,
         store=store,
         tokens=TokenService(SqlTokenStore(uow_factory)),
-        rollout_manager=RolloutManager(uow_factory.for_rollouts()),
+        rollout_manager=RolloutManager(uow_factory),
     )

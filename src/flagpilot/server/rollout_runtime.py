@@ -133,9 +133,7 @@ class RolloutRuntime:
         """The rollout, event and alert routes."""
         container = self.container
         return [
-            rollouts_router(
-                container.rollout_manager, authenticator, container.snapshots, default_environment, self.clock
-            ),
+            rollouts_router(container.rollout_manager, authenticator, default_environment, self.clock),
             events_router(self.aggregator, authenticator, default_environment, self.clock),
             alerts_router(self.alerts, authenticator),
         ]
@@ -250,9 +248,7 @@ def build_rollout_runtime(container: Container, settings: Settings, clock: Clock
             poster, runtime_settings.webhook_url, secret=runtime_settings.webhook_secret
         )
         sinks.append(notifier)
-    checker = RollbackChecker(
-        container.rollout_manager, container.uow_factory.for_rollouts(), AlertFanout(sinks)
-    )
+    checker = RollbackChecker(container.rollout_manager, container.uow_factory, AlertFanout(sinks))
     return RolloutRuntime(
         container=container,
         settings=runtime_settings,

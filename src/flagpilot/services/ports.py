@@ -7,11 +7,12 @@ audit rows, commits together on `commit()` or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
-from flagpilot.core import FlagDefinition, FlagValue
+from flagpilot.core import FlagDefinition, FlagValue, RolloutStatus
 from flagpilot.services.audit_entry import AuditWriter
 from flagpilot.services.records import (
     AuditQuery,
@@ -23,7 +24,9 @@ from flagpilot.services.records import (
     OverrideScope,
     StoredState,
 )
-from flagpilot.services.rollouts.records import RolloutRecord
+
+if TYPE_CHECKING:  # the rollout package's services import this module
+    from flagpilot.services.rollouts.records import MetricRow, RolloutEventRecord, RolloutRecord
 
 
 class FlagRepository(Protocol):
@@ -134,18 +137,74 @@ class OverrideRepository(Protocol):
 
 
 class RolloutRepository(Protocol):
-    """Rollouts as snapshots and exports need them (the lifecycle lives with the rollout service)."""
+    """The `feature_rollouts` table: the lifecycle's reads and guarded writes, and imports.
 
-    def get(self, flag_key: str, environment: str) -> RolloutRecord | None:
+    Transitions change a row only through `update(record, expected_version)`, which runs
+    `UPDATE ... WHERE ... AND version = :expected`: of two concurrent transitions exactly one
+    matches and the other raises `VersionConflict`.
+    """
+
+    def get(self, feature_name: str, environment: str) -> RolloutRecord | None:
         """The rollout of a flag in an environment, or None."""
         ...
 
-    def list(self, *, flag_key: str | None = None, environment: str | None = None) -> list[RolloutRecord]:
-        """Rollouts, ordered by flag and environment, optionally of one flag or environment."""
+    def list(
+        self,
+        environment: str | None = None,
+        statuses: Collection[RolloutStatus] | None = None,
+        *,
+        flag_key: str | None = None,
+    ) -> list[RolloutRecord]:
+        """Rollouts ordered by environment and flag, optionally of one environment, statuses or flag."""
+        ...
+
+    def add(self, record: RolloutRecord) -> RolloutRecord:
+        """Insert `record` and return it with its id; `AlreadyExists` if one exists for the pair."""
+        ...
+
+    def update(self, record: RolloutRecord, expected_version: int) -> None:
+        """Replace the stored row if its version is still `expected_version`.
+
+        Raises:
+            VersionConflict: the row changed since it was read (another writer won).
+            RolloutNotFound: there is no such row.
+        """
         ...
 
     def put(self, record: RolloutRecord) -> None:
-        """Create or replace the rollout of `record.feature_name` in `record.environment`."""
+        """Create or replace the rollout of `record.feature_name` in `record.environment` (imports)."""
+        ...
+
+
+class RolloutEventLog(Protocol):
+    """The `rollout_events` table."""
+
+    def add(self, event: RolloutEventRecord) -> None:
+        """Append one transition."""
+        ...
+
+    def list(self, rollout_id: int, limit: int = 100) -> list[RolloutEventRecord]:
+        """The rollout's most recent transitions, newest first."""
+        ...
+
+
+class MetricSink(Protocol):
+    """Where flushed outcome counts go: additive upserts, so replicas' counts sum."""
+
+    def add(self, rows: Sequence[MetricRow]) -> None:
+        """Add each row's counts to the stored row with the same key (insert if absent).
+
+        A SQL implementation runs `INSERT ... ON CONFLICT (rollout_id, minute, tier, cohort)
+        DO UPDATE SET successes = successes + excluded.successes, errors = ...`.
+        """
+        ...
+
+
+class MetricStore(MetricSink, Protocol):
+    """The `rollout_metrics` table: per-minute aggregates, added to and read by window."""
+
+    def read(self, rollout_id: int, since: datetime, until: datetime | None = None) -> list[MetricRow]:
+        """Rows of `rollout_id` with `since <= minute < until` (no upper bound if None), by minute."""
         ...
 
 
@@ -193,6 +252,12 @@ class UnitOfWork(Protocol):
 
     @property
     def rollouts(self) -> RolloutRepository: ...
+
+    @property
+    def rollout_events(self) -> RolloutEventLog: ...
+
+    @property
+    def metrics(self) -> MetricStore: ...
 
     @property
     def audit(self) -> AuditTrail: ...

@@ -31,18 +31,14 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from flagpilot.services.rollouts.ports import RolloutUnitOfWorkFactory
 from flagpilot.storage.audit import SqlAuditTrail
 from flagpilot.storage.dialect import translate
 from flagpilot.storage.engine import WRITE_OPTION
 from flagpilot.storage.models import AppTransaction
 from flagpilot.storage.repositories.flags import SqlEnvironmentRepository, SqlFlagRepository
 from flagpilot.storage.repositories.overrides import SqlOverrideRepository
-from flagpilot.storage.repositories.rollout_lifecycle import (
-    SqlMetricStore,
-    SqlRolloutEventLog,
-    SqlRolloutLifecycleRepository,
-)
+from flagpilot.storage.repositories.rollout_events import SqlRolloutEventLog
+from flagpilot.storage.repositories.rollout_metrics import SqlMetricStore
 from flagpilot.storage.repositories.rollouts import SqlRolloutRepository
 
 TENANT_ROLE = "flagpilot_tenant"
@@ -52,7 +48,7 @@ log = logging.getLogger(__name__)
 
 
 class SqlUnitOfWork:
-    """A `UnitOfWork` (and the rollout service's `RolloutUnitOfWork`) on one connection.
+    """A `UnitOfWork` on one connection.
 
     See the module docstring for its rules.
 
@@ -168,7 +164,6 @@ class SqlUnitOfWork:
         self.overrides = SqlOverrideRepository(connection, self._actor, self._organization_id)
         self.rollouts = SqlRolloutRepository(connection, self._actor)
         self.audit = SqlAuditTrail(connection, self._actor, self.privileged)
-        self.rollout_lifecycle = SqlRolloutLifecycleRepository(connection)
         self.rollout_events = SqlRolloutEventLog(connection)
         self.metrics = SqlMetricStore(connection)
 
@@ -231,10 +226,6 @@ class SqlUnitOfWorkFactory:
         self.engine = engine
         self._unit_class = unit_class
         self._listeners: list[Callable[[], None]] = []
-
-    def for_rollouts(self) -> RolloutUnitOfWorkFactory:
-        """This factory, typed as the rollout service's port (its units provide both)."""
-        return self
 
     def add_commit_listener(self, listener: Callable[[], None]) -> None:
         """Call `listener` after every committed write unit of work (e.g. to drop caches)."""

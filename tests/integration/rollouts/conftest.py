@@ -22,7 +22,7 @@ NOW = datetime(2025, 11, 3, 9, 0, tzinfo=UTC)
 def rollouts(uow_factory: SqlUnitOfWorkFactory) -> RolloutManager:
     """The rollout manager over the SQL units of work, with the six rollout flags stored."""
     add_flags(uow_factory, ROLLOUT_FLAGS)
-    return RolloutManager(uow_factory.for_rollouts())
+    return RolloutManager(uow_factory)
 
 
 @pytest.fixture

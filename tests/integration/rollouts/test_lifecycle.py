@@ -7,8 +7,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from flagpilot.core import RolloutStatus, Tier
-from flagpilot.services.errors import GateClosed, RolloutStateError, VersionConflict
+from flagpilot.core import FlagDefinition, FlagType, RolloutStatus, Tier
+from flagpilot.services.errors import (
+    EnvironmentNotFound,
+    FlagNotFound,
+    GateClosed,
+    InvalidInput,
+    RolloutStateError,
+    VersionConflict,
+)
 from flagpilot.services.rollouts import (
     MIN_DWELL,
     MIN_EVENTS,
@@ -111,3 +118,43 @@ def test_full_rollout__advanced_to_tier_4__completes_and_stays_on(rollouts: Roll
         Tier.TIER_4_FULL,
         100.0,
     )
+
+
+def test_create__of_a_missing_flag__is_flag_not_found_not_a_constraint_error(
+    rollouts: RolloutManager, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    with pytest.raises(FlagNotFound) as refused:
+        rollouts.create("no_such_flag", "production", actor="a", now=NOW)
+
+    assert "constraint" not in refused.value.detail.lower()
+    with uow_factory.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM feature_rollouts")).scalar_one() == 0
+
+
+def test_create__of_a_string_flag_or_in_a_missing_environment__is_refused_and_stores_nothing(
+    rollouts: RolloutManager, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    with uow_factory(actor="test-setup") as uow:
+        uow.flags.add(FlagDefinition(key="banner_text", type=FlagType.STRING, default="hi"))
+        uow.commit()
+
+    with pytest.raises(InvalidInput, match="boolean"):
+        rollouts.create("banner_text", "production", actor="a", now=NOW)
+    with pytest.raises(EnvironmentNotFound):
+        rollouts.create(FLAG, "nowhere", actor="a", now=NOW)
+
+    with uow_factory.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM feature_rollouts")).scalar_one() == 0
+
+
+def test_stored_times__read_back_aware_utc_through_every_reader(
+    rollouts: RolloutManager, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    rollouts.create(FLAG, "production", CONFIG, actor="a", now=NOW)
+    started = rollouts.start(FLAG, "production", actor="a", now=NOW)
+
+    with uow_factory(actor="reader", read_only=True) as uow:
+        [listed] = uow.rollouts.list(flag_key=FLAG)
+    assert listed.tier_started_at == NOW == started.tier_started_at
+    assert listed.tier_started_at is not None
+    assert listed.tier_started_at.utcoffset() == timedelta(0)

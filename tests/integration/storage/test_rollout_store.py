@@ -22,7 +22,7 @@ NOW = datetime(2025, 11, 3, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def rollouts(uow_factory: SqlUnitOfWorkFactory) -> RolloutManager:
     add_flags(uow_factory)
-    return RolloutManager(uow_factory.for_rollouts())
+    return RolloutManager(uow_factory)
 
 
 def test_lifecycle__create_start_force_advance_rollback__is_stored_with_events_and_audit(

@@ -17,6 +17,7 @@ import pytest
 from flagpilot.api.alerts import alerts_router
 from flagpilot.api.events import events_router
 from flagpilot.api.rollouts import rollouts_router
+from flagpilot.core import FlagDefinition, FlagType
 from flagpilot.services.auth import TokenKind
 from flagpilot.services.rollouts import (
     Alert,
@@ -98,7 +99,7 @@ async def rig(
     alerts = InMemoryAlerts()
     clock = Clock()
     routers = [
-        rollouts_router(manager, tokens, snapshots, "production", clock),
+        rollouts_router(manager, tokens, "production", clock),
         events_router(aggregator, tokens, "production", clock),
         alerts_router(alerts, tokens),
     ]
@@ -159,6 +160,22 @@ async def test_create__for_an_unknown_flag_or_environment__is_404(rig: Rig) -> N
 
     assert (flag.status_code, environment.status_code) == (404, 404)
     assert flag.json()["type"] == "urn:flagpilot:problem:flag-not-found"
+
+
+async def test_create__of_a_flag_that_is_not_boolean__is_422_naming_feature_name(
+    make_app: AppFactory, tokens: TokenService
+) -> None:
+    banner = FlagDefinition(key="banner_text", type=FlagType.STRING, default="hi")
+    store = InMemoryRolloutStore(flags=[banner], environments=["production"])
+    editor = tokens.create(TokenKind.EDITOR, None, None, "test editor", "tests")[1]
+    app = make_app(routers=[rollouts_router(RolloutManager(store), tokens, "production", Clock())])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        response = await http.post(PATH, json={"featureName": "banner_text"}, headers=bearer(editor))
+
+    assert response.status_code == 422
+    assert _fields(response) == ["banner_text.featureName"]
+    assert "boolean" in response.json()["detail"]
+    assert store.rollouts == {}
 
 
 async def test_create__twice__is_409_already_exists(rig: Rig) -> None:

@@ -1,6 +1,7 @@
 """Progressive rollouts: the lifecycle, its gates, outcome events, statistics, automatic rollback.
 
-Ports (`ports`) say what storage provides; `memory` implements them in memory. Everything here
+The ports they use are the one unit of work of `flagpilot.services.ports`; `memory` implements
+them in memory. Everything here
 takes time as a `now=` parameter.
 """
 
@@ -12,14 +13,6 @@ from flagpilot.services.rollouts.gates import ERROR_RATE, MIN_DWELL, MIN_EVENTS,
 from flagpilot.services.rollouts.manager import RolloutManager
 from flagpilot.services.rollouts.memory import AuditRow, InMemoryRolloutStore, InMemoryUnitOfWork
 from flagpilot.services.rollouts.outcomes import FLUSH_INTERVAL_SECONDS, IngestResult, OutcomeAggregator
-from flagpilot.services.rollouts.ports import (
-    MetricSink,
-    MetricStore,
-    RolloutEventLog,
-    RolloutLifecycleRepository,
-    RolloutUnitOfWork,
-    RolloutUnitOfWorkFactory,
-)
 from flagpilot.services.rollouts.reads import load_statistics
 from flagpilot.services.rollouts.records import (
     DEFAULT_ERROR_RATE_THRESHOLD,
@@ -73,21 +66,15 @@ __all__ = [
     "InMemoryUnitOfWork",
     "IngestResult",
     "MetricRow",
-    "MetricSink",
-    "MetricStore",
     "MinutePoint",
     "OutcomeAggregator",
     "PostFailed",
     "RollbackChecker",
     "RolloutConfig",
-    "RolloutEventLog",
     "RolloutEventRecord",
-    "RolloutLifecycleRepository",
     "RolloutManager",
     "RolloutRecord",
     "RolloutStatistics",
-    "RolloutUnitOfWork",
-    "RolloutUnitOfWorkFactory",
     "SequentialTest",
     "Severity",
     "Verdict",

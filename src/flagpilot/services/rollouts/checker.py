@@ -15,10 +15,10 @@ from datetime import datetime
 
 from flagpilot.core import RolloutStatus
 from flagpilot.services.errors import Conflict
+from flagpilot.services.ports import UnitOfWorkFactory
 from flagpilot.services.rollouts.alerts import Alert, AlertSink, Severity
 from flagpilot.services.rollouts.decision import Decision, Verdict, decide
 from flagpilot.services.rollouts.manager import RolloutManager
-from flagpilot.services.rollouts.ports import RolloutUnitOfWorkFactory
 from flagpilot.services.rollouts.reads import load_statistics
 from flagpilot.services.rollouts.records import RolloutRecord
 from flagpilot.services.rollouts.sequential import SequentialTest
@@ -51,7 +51,7 @@ class RollbackChecker:
     def __init__(
         self,
         manager: RolloutManager,
-        uow_factory: RolloutUnitOfWorkFactory,
+        uow_factory: UnitOfWorkFactory,
         alerts: AlertSink,
         *,
         test: SequentialTest | None = None,
@@ -63,10 +63,10 @@ class RollbackChecker:
 
     def check_all(self, now: datetime) -> list[CheckResult]:
         """Judge every active or paused rollout at `now`, act, and report what was done."""
-        with self._uow_factory(actor=AUTO_ACTOR) as uow:
+        with self._uow_factory(AUTO_ACTOR, read_only=True) as uow:
             judged = [
                 (record, self.judge(record, load_statistics(uow, record, now)))
-                for record in uow.rollout_lifecycle.list(statuses=MONITORED)
+                for record in uow.rollouts.list(statuses=MONITORED)
             ]
         return [self.apply(record, decision, now) for record, decision in judged]
 

@@ -11,17 +11,23 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from flagpilot.core import Problem
+from flagpilot.core import FlagType, Problem
 from flagpilot.services.audit_entry import AuditEntry
-from flagpilot.services.errors import AlreadyExists, InvalidInput, VersionConflict
+from flagpilot.services.errors import (
+    AlreadyExists,
+    EnvironmentNotFound,
+    FlagNotFound,
+    InvalidInput,
+    VersionConflict,
+)
+from flagpilot.services.ports import UnitOfWork
 from flagpilot.services.rollouts import transitions as rules
 from flagpilot.services.rollouts.config import RolloutConfig
 from flagpilot.services.rollouts.gates import closed_gates
-from flagpilot.services.rollouts.ports import RolloutUnitOfWork
 from flagpilot.services.rollouts.reads import RolloutReads, load_rollout, load_statistics, stored_id
 from flagpilot.services.rollouts.records import RolloutEventRecord, RolloutRecord
 
-Transform = Callable[[RolloutUnitOfWork, RolloutRecord], tuple[RolloutRecord, dict[str, Any]]]
+Transform = Callable[[UnitOfWork, RolloutRecord], tuple[RolloutRecord, dict[str, Any]]]
 
 
 class RolloutManager(RolloutReads):
@@ -39,8 +45,13 @@ class RolloutManager(RolloutReads):
     ) -> RolloutRecord:
         """A new planned rollout at tier 0 (0%).
 
+        Only a boolean flag that exists and is not archived can roll out, and only in an
+        environment that exists: a rollout serves `true` to its share and `false` to the rest.
+
         Raises:
-            InvalidInput: a bad setting, naming the field.
+            InvalidInput: a bad setting, naming the field, or a flag that is not boolean.
+            FlagNotFound: no such flag, or it is archived.
+            EnvironmentNotFound: no such environment.
             AlreadyExists: the flag already has a rollout in `environment`.
         """
         config = config or RolloutConfig()
@@ -48,9 +59,10 @@ class RolloutManager(RolloutReads):
         _require_name(feature_name, "featureName")
         _require_name(environment, "environment")
         with self._uow_factory(actor=actor) as uow:
-            if uow.rollout_lifecycle.get(feature_name, environment) is not None:
+            _require_target(uow, feature_name, environment)
+            if uow.rollouts.get(feature_name, environment) is not None:
                 raise AlreadyExists(f"{feature_name!r} already has a rollout in {environment}")
-            created = uow.rollout_lifecycle.add(
+            created = uow.rollouts.add(
                 rules.new_rollout(feature_name, environment, config, actor=actor, now=now)
             )
             _record(uow, rules.CREATE, None, created, actor=actor, now=now, reason=reason, details={})
@@ -105,7 +117,7 @@ class RolloutManager(RolloutReads):
                 "a forced advance needs a reason", [Problem(feature_name, "reason", "is required to force")]
             )
 
-        def transform(uow: RolloutUnitOfWork, record: RolloutRecord) -> tuple[RolloutRecord, dict[str, Any]]:
+        def transform(uow: UnitOfWork, record: RolloutRecord) -> tuple[RolloutRecord, dict[str, Any]]:
             moved = rules.advance(record, now=now)
             closed = closed_gates(record, load_statistics(uow, record, now), now=now)
             if closed and not force:
@@ -233,7 +245,7 @@ class RolloutManager(RolloutReads):
     ) -> RolloutRecord:
         """Apply a transition that needs nothing but the record and `now`; `evidence` marks it automatic."""
 
-        def transform(_: RolloutUnitOfWork, record: RolloutRecord) -> tuple[RolloutRecord, dict[str, Any]]:
+        def transform(_: UnitOfWork, record: RolloutRecord) -> tuple[RolloutRecord, dict[str, Any]]:
             return rule(record, now=now), _evidence(evidence)
 
         return self._apply(
@@ -270,7 +282,7 @@ class RolloutManager(RolloutReads):
                     current_version=record.version,
                 )
             after, details = transform(uow, record)
-            uow.rollout_lifecycle.update(after, expected_version=record.version)
+            uow.rollouts.update(after, expected_version=record.version)
             _record(
                 uow,
                 verb,
@@ -291,7 +303,7 @@ def _evidence(evidence: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def _record(
-    uow: RolloutUnitOfWork,
+    uow: UnitOfWork,
     verb: rules.Verb,
     before: RolloutRecord | None,
     after: RolloutRecord,
@@ -333,6 +345,22 @@ def _record(
             reason=reason,
         )
     )
+
+
+def _require_target(uow: UnitOfWork, feature_name: str, environment: str) -> None:
+    """Refuse a rollout of anything but an existing, served boolean flag in an existing environment."""
+    flag = uow.flags.get(feature_name)
+    if flag is None:
+        raise FlagNotFound(f"flag {feature_name!r} does not exist")
+    if flag.archived:
+        raise FlagNotFound(f"flag {feature_name!r} is archived: restore it before rolling it out")
+    if flag.definition.type is not FlagType.BOOL:
+        raise InvalidInput(
+            f"only a boolean flag can roll out; {feature_name!r} is a {flag.definition.type.value} flag",
+            [Problem(feature_name, "featureName", "must name a boolean flag")],
+        )
+    if uow.environments.get(environment) is None:
+        raise EnvironmentNotFound(f"environment {environment!r} does not exist")
 
 
 def _require_name(value: str, field: str) -> None:

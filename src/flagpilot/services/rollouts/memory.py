@@ -1,22 +1,26 @@
-"""In-memory implementations of the rollout ports: for unit tests, demos and the simulation.
+"""The rollout side of the unit of work in memory: for unit tests, demos and the simulation.
 
-`InMemoryRolloutStore` behaves like the SQL tables where it matters to the services: a unit of
-work sees its own staged changes, commits them at once or not at all, and an update whose
-expected version is stale raises `VersionConflict` (checked again at commit, as a concurrent
-transaction would find the row changed).
+`InMemoryRolloutStore` behaves like the SQL tables where it matters to the rollout services: a
+unit of work sees its own staged changes, commits them at once or not at all, and an update
+whose expected version is stale raises `VersionConflict` (checked again at commit, as a
+concurrent transaction would find the row changed). The flags and environments the rollout
+preconditions read are a fixed catalogue (the preset's, unless given).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from types import TracebackType
+from typing import Any
 
-from flagpilot.core import RolloutStatus, Tier
+from flagpilot.core import FlagDefinition, RolloutStatus, Tier
+from flagpilot.presets import DEFINITIONS, ENVIRONMENTS
 from flagpilot.services.audit_entry import AuditEntry
 from flagpilot.services.errors import AlreadyExists, RolloutNotFound, VersionConflict
+from flagpilot.services.records import EnvironmentRecord, FlagRecord
 from flagpilot.services.rollouts.records import Cohort, MetricRow, RolloutEventRecord, RolloutRecord
 
 MetricKey = tuple[int, datetime, Tier, Cohort]
@@ -31,9 +35,28 @@ class AuditRow:
 
 
 class InMemoryRolloutStore:
-    """The rollout tables and the audit trail in memory, shared by the units of work it opens."""
+    """The rollout tables and the audit trail in memory, shared by the units of work it opens.
 
-    def __init__(self) -> None:
+    Args:
+        flags: the flags that exist (default: the preset's); archived ones as `FlagRecord`s.
+        environments: the environments that exist (default: the preset's).
+    """
+
+    def __init__(
+        self,
+        flags: Iterable[FlagDefinition | FlagRecord] | None = None,
+        environments: Iterable[str] | None = None,
+    ) -> None:
+        self.flags = {
+            record.key: record
+            for record in (
+                item if isinstance(item, FlagRecord) else FlagRecord(item)
+                for item in (DEFINITIONS if flags is None else flags)
+            )
+        }
+        self.environments = {
+            name: EnvironmentRecord(name) for name in (ENVIRONMENTS if environments is None else environments)
+        }
         self.lock = threading.RLock()
         self.rollouts: dict[tuple[str, str], RolloutRecord] = {}
         self.events: list[RolloutEventRecord] = []
@@ -41,9 +64,11 @@ class InMemoryRolloutStore:
         self.metric_counts: dict[MetricKey, tuple[int, int]] = {}
         self.next_id = 1
 
-    def __call__(self, *, actor: str) -> InMemoryUnitOfWork:
-        """A unit of work over this store, acting as `actor` (a `RolloutUnitOfWorkFactory`)."""
-        return InMemoryUnitOfWork(self, actor)
+    def __call__(
+        self, actor: str, organization_id: str | None = None, *, read_only: bool = False
+    ) -> InMemoryUnitOfWork:
+        """A unit of work over this store, acting as `actor` (a `UnitOfWorkFactory`)."""
+        return InMemoryUnitOfWork(self, actor, organization_id)
 
     def add_metrics(self, rows: Sequence[MetricRow]) -> None:
         """Add counts directly (the `MetricSink` the outcome aggregator flushes to)."""
@@ -71,15 +96,18 @@ class InMemoryRolloutStore:
 class InMemoryUnitOfWork:
     """One transaction over an `InMemoryRolloutStore`; nothing is visible to others until commit."""
 
-    def __init__(self, store: InMemoryRolloutStore, actor: str) -> None:
+    def __init__(self, store: InMemoryRolloutStore, actor: str, organization_id: str | None = None) -> None:
         self.store = store
         self.actor = actor
+        self.organization_id = organization_id
         self.staged: dict[tuple[str, str], tuple[RolloutRecord, int | None]] = {}
         self.staged_events: list[RolloutEventRecord] = []
         self.staged_audit: list[AuditEntry] = []
         self.staged_metrics: list[MetricRow] = []
         self.committed = False
-        self.rollout_lifecycle = _Rollouts(self)
+        self.flags = _Catalogue(store.flags)
+        self.environments = _Catalogue(store.environments)
+        self.rollouts = _Rollouts(self)
         self.rollout_events = _Events(self)
         self.metrics = _Metrics(self)
         self.audit = _Audit(self)
@@ -123,6 +151,16 @@ class InMemoryUnitOfWork:
         self.committed = True
 
 
+class _Catalogue:
+    """The read side of the flag or environment repository, over a fixed mapping."""
+
+    def __init__(self, records: dict[str, Any]) -> None:
+        self._records = records
+
+    def get(self, key: str) -> Any:
+        return self._records.get(key)
+
+
 class _Rollouts:
     def __init__(self, uow: InMemoryUnitOfWork) -> None:
         self._uow = uow
@@ -136,7 +174,11 @@ class _Rollouts:
             return self._uow.store.rollouts.get(key)
 
     def list(
-        self, environment: str | None = None, statuses: Collection[RolloutStatus] | None = None
+        self,
+        environment: str | None = None,
+        statuses: Collection[RolloutStatus] | None = None,
+        *,
+        flag_key: str | None = None,
     ) -> list[RolloutRecord]:
         with self._uow.store.lock:
             merged = dict(self._uow.store.rollouts)
@@ -146,6 +188,7 @@ class _Rollouts:
             for key, record in sorted(merged.items(), key=lambda item: (item[0][1], item[0][0]))
             if (environment is None or key[1] == environment)
             and (statuses is None or record.status in statuses)
+            and (flag_key is None or key[0] == flag_key)
         ]
 
     def add(self, record: RolloutRecord) -> RolloutRecord:

@@ -23,7 +23,7 @@ from typing import Any
 import mmh3
 
 from flagpilot.core import SERVING_STATUSES, Tier, threshold
-from flagpilot.services.rollouts.ports import MetricSink
+from flagpilot.services.ports import MetricSink
 from flagpilot.services.rollouts.records import Cohort, MetricRow, RolloutRecord
 
 FLUSH_INTERVAL_SECONDS = 1.0

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flagpilot.core import RolloutStatus
 from flagpilot.services.errors import RolloutNotFound
-from flagpilot.services.rollouts.ports import RolloutUnitOfWork, RolloutUnitOfWorkFactory
+from flagpilot.services.ports import UnitOfWork, UnitOfWorkFactory
 from flagpilot.services.rollouts.records import RolloutEventRecord, RolloutRecord
 from flagpilot.services.rollouts.statistics import RolloutStatistics, read_since, rollout_statistics
 
@@ -15,44 +15,44 @@ READER = "flagpilot"
 
 
 class RolloutReads:
-    """The read side of `RolloutManager`: each read opens its own unit of work as `READER`."""
+    """The read side of `RolloutManager`: each read opens its own read-only unit of work as `READER`."""
 
-    def __init__(self, uow_factory: RolloutUnitOfWorkFactory) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self._uow_factory = uow_factory
 
     def get(self, feature_name: str, environment: str) -> RolloutRecord:
         """The rollout of `feature_name` in `environment`; `RolloutNotFound` if there is none."""
-        with self._uow_factory(actor=READER) as uow:
+        with self._uow_factory(READER, read_only=True) as uow:
             return load_rollout(uow, feature_name, environment)
 
     def list_rollouts(
         self, environment: str | None = None, statuses: Collection[RolloutStatus] | None = None
     ) -> list[RolloutRecord]:
         """Rollouts, optionally of one environment and in some statuses."""
-        with self._uow_factory(actor=READER) as uow:
-            return uow.rollout_lifecycle.list(environment, statuses)
+        with self._uow_factory(READER, read_only=True) as uow:
+            return uow.rollouts.list(environment, statuses)
 
     def history(self, feature_name: str, environment: str, limit: int = 100) -> list[RolloutEventRecord]:
         """The rollout's transitions, newest first."""
-        with self._uow_factory(actor=READER) as uow:
+        with self._uow_factory(READER, read_only=True) as uow:
             record = load_rollout(uow, feature_name, environment)
             return uow.rollout_events.list(stored_id(record), limit)
 
     def statistics(self, feature_name: str, environment: str, *, now: datetime) -> RolloutStatistics:
         """The rollout's window, tier and per-minute statistics at `now`."""
-        with self._uow_factory(actor=READER) as uow:
+        with self._uow_factory(READER, read_only=True) as uow:
             record = load_rollout(uow, feature_name, environment)
             return load_statistics(uow, record, now)
 
 
-def load_statistics(uow: RolloutUnitOfWork, record: RolloutRecord, now: datetime) -> RolloutStatistics:
+def load_statistics(uow: UnitOfWork, record: RolloutRecord, now: datetime) -> RolloutStatistics:
     """Read the metric rows `record`'s statistics need and compute them at `now`."""
     return rollout_statistics(record, uow.metrics.read(stored_id(record), read_since(record, now)), now=now)
 
 
-def load_rollout(uow: RolloutUnitOfWork, feature_name: str, environment: str) -> RolloutRecord:
+def load_rollout(uow: UnitOfWork, feature_name: str, environment: str) -> RolloutRecord:
     """The rollout of `feature_name` in `environment` within `uow`; `RolloutNotFound` if none."""
-    record = uow.rollout_lifecycle.get(feature_name, environment)
+    record = uow.rollouts.get(feature_name, environment)
     if record is None:
         raise RolloutNotFound(f"no rollout of {feature_name!r} in {environment}")
     return record

@@ -71,7 +71,7 @@ def export_document(uow_factory: UnitOfWorkFactory) -> dict[str, Any]:
                 if setting.killed or setting.has_value
             ],
             overrides=[o for scope in OverrideScope for o in _all_overrides(uow, scope)],
-            rollouts=uow.rollouts.list(),
+            rollouts=sorted(uow.rollouts.list(), key=lambda r: (r.feature_name, r.environment)),
         )
     contents.settings.sort(key=lambda s: (s.flag_key, s.environment))
     return write_document(contents)

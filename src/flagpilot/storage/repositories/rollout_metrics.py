@@ -1,4 +1,7 @@
-"""The outcome aggregator's `MetricSink` on its own short transactions.
+"""`rollout_metrics`: per-minute outcome counts, in a unit of work and on their own transactions.
+
+`SqlMetricStore` reads and adds counts inside a unit of work. `SqlMetricSink` is the outcome
+aggregator's sink, on its own short transactions.
 
 Flushes come every second from every replica. They go through neither the unit of work's
 state-version lock nor its commit listeners: outcome counts are not flag state, so they must
@@ -12,15 +15,80 @@ could never be stored, and retrying them would block every later flush.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from flagpilot.services.rollouts.records import MetricRow
-from flagpilot.storage.dialect import translate
+from flagpilot.core import Tier
+from flagpilot.services.records import utc
+from flagpilot.services.rollouts.records import Cohort, MetricRow
+from flagpilot.storage.dialect import stored_time, translate
 from flagpilot.storage.engine import WRITE_OPTION
-from flagpilot.storage.repositories.rollout_lifecycle import SqlMetricStore
+from flagpilot.storage.models import RolloutMetric
 from flagpilot.storage.repositories.rollouts import ROLLOUTS
+
+METRICS = cast(Table, RolloutMetric.__table__)
+
+
+class SqlMetricStore:
+    """`MetricStore` over `rollout_metrics`: additive upserts, reads by time window."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def add(self, rows: Sequence[MetricRow]) -> None:
+        """Add each row's counts to the stored row with the same key."""
+        if not rows:
+            return
+        module: Any = postgresql if self._connection.dialect.name == "postgresql" else sqlite
+        statement = module.insert(METRICS)
+        statement = statement.on_conflict_do_update(
+            index_elements=["rollout_id", "minute", "tier", "cohort"],
+            set_={
+                "successes": METRICS.c.successes + statement.excluded.successes,
+                "errors": METRICS.c.errors + statement.excluded.errors,
+            },
+        )
+        self._connection.execute(
+            statement,
+            [
+                {
+                    "rollout_id": row.rollout_id,
+                    "minute": stored_time(self._connection, row.minute),
+                    "tier": row.tier.value,
+                    "cohort": row.cohort.value,
+                    "successes": row.successes,
+                    "errors": row.errors,
+                }
+                for row in rows
+            ],
+        )
+
+    def read(self, rollout_id: int, since: datetime, until: datetime | None = None) -> list[MetricRow]:
+        """Rows of `rollout_id` with `since <= minute < until`, by minute."""
+        statement = (
+            select(METRICS)
+            .where(
+                METRICS.c.rollout_id == rollout_id, METRICS.c.minute >= stored_time(self._connection, since)
+            )
+            .order_by(METRICS.c.minute, METRICS.c.tier, METRICS.c.cohort)
+        )
+        if until is not None:
+            statement = statement.where(METRICS.c.minute < stored_time(self._connection, until))
+        return [
+            MetricRow(
+                rollout_id=row.rollout_id,
+                minute=utc(row.minute),
+                tier=Tier(row.tier),
+                cohort=Cohort(row.cohort),
+                successes=int(row.successes),
+                errors=int(row.errors),
+            )
+            for row in self._connection.execute(statement)
+        ]
 
 
 class SqlMetricSink:

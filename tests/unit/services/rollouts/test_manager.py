@@ -7,14 +7,17 @@ from datetime import timedelta
 
 import pytest
 
-from flagpilot.core import RolloutStatus, Tier
+from flagpilot.core import FlagDefinition, FlagType, RolloutStatus, Tier
 from flagpilot.services.errors import (
     AlreadyExists,
+    EnvironmentNotFound,
+    FlagNotFound,
     InvalidInput,
     RolloutNotFound,
     RolloutStateError,
     VersionConflict,
 )
+from flagpilot.services.records import FlagRecord
 from flagpilot.services.rollouts import (
     InMemoryRolloutStore,
     InMemoryUnitOfWork,
@@ -248,17 +251,19 @@ class _RacingStore(InMemoryRolloutStore):
         self.barrier = threading.Barrier(racers, timeout=5)
         self.racing = False
 
-    def __call__(self, *, actor: str) -> InMemoryUnitOfWork:
-        uow = super().__call__(actor=actor)
+    def __call__(
+        self, actor: str, organization_id: str | None = None, *, read_only: bool = False
+    ) -> InMemoryUnitOfWork:
+        uow = super().__call__(actor, organization_id, read_only=read_only)
         if self.racing:
-            reader = uow.rollout_lifecycle.get
+            reader = uow.rollouts.get
 
             def get_then_wait(feature_name: str, environment: str):  # type: ignore[no-untyped-def]
                 found = reader(feature_name, environment)
                 self.barrier.wait()
                 return found
 
-            uow.rollout_lifecycle.get = get_then_wait  # type: ignore[method-assign]
+            uow.rollouts.get = get_then_wait  # type: ignore[method-assign]
         return uow
 
 
@@ -303,3 +308,60 @@ def test_statistics__counts_the_current_tiers_outcomes() -> None:
     # Then
     assert (stats.window.treatment.exposures, stats.window.treatment.error_rate) == (100, 0.1)
     assert stats.tier_total.treatment.errors == 10
+
+
+def _store_with(*flags: FlagDefinition | FlagRecord) -> InMemoryRolloutStore:
+    return InMemoryRolloutStore(flags=flags, environments=(ENV,))
+
+
+def test_create__of_a_flag_that_does_not_exist__is_flag_not_found_and_stores_nothing() -> None:
+    store = _store_with()
+
+    with pytest.raises(FlagNotFound, match="does not exist"):
+        RolloutManager(store).create(FLAG, ENV, actor=ACTOR, now=NOW)
+
+    assert (store.rollouts, store.events, store.audit_rows) == ({}, [], [])
+
+
+def test_create__of_an_archived_flag__is_flag_not_found_saying_archived() -> None:
+    store = _store_with(FlagRecord(FlagDefinition(key=FLAG), archived=True))
+
+    with pytest.raises(FlagNotFound, match="archived"):
+        RolloutManager(store).create(FLAG, ENV, actor=ACTOR, now=NOW)
+
+    assert store.rollouts == {}
+
+
+@pytest.mark.parametrize(
+    ("flag_type", "default"), [(FlagType.STRING, "blue"), (FlagType.NUMBER, 3), (FlagType.JSON, {"a": 1})]
+)
+def test_create__of_a_flag_that_is_not_boolean__is_invalid_input_naming_feature_name(
+    flag_type: FlagType, default: object
+) -> None:
+    store = _store_with(FlagDefinition(key=FLAG, type=flag_type, default=default))
+
+    with pytest.raises(InvalidInput, match="only a boolean flag") as refused:
+        RolloutManager(store).create(FLAG, ENV, actor=ACTOR, now=NOW)
+
+    assert [problem.field for problem in refused.value.problems] == ["featureName"]
+    assert store.rollouts == {}
+
+
+def test_create__in_an_environment_that_does_not_exist__is_environment_not_found() -> None:
+    store = _store_with(FlagDefinition(key=FLAG))
+
+    with pytest.raises(EnvironmentNotFound, match="'nowhere'"):
+        RolloutManager(store).create(FLAG, "nowhere", actor=ACTOR, now=NOW)
+
+    assert store.rollouts == {}
+
+
+def test_advance__forced_without_a_reason__is_invalid_input_and_moves_nothing() -> None:
+    manager, _ = manager_with_store()
+    before = started(manager)
+
+    with pytest.raises(InvalidInput) as refused:
+        manager.advance(FLAG, ENV, actor=ACTOR, now=NOW + DAY, force=True, reason="  ")
+
+    assert [problem.field for problem in refused.value.problems] == ["reason"]
+    assert manager.get(FLAG, ENV) == before
