@@ -23,7 +23,7 @@ from tempfile import TemporaryDirectory
 
 import httpx
 
-STARTUP_SECONDS = 20.0
+STARTUP_SECONDS = 60.0  # generous: a loaded machine starts Python and uvicorn slowly
 STOP_SECONDS = 10.0
 FLAGPILOT = Path(sys.executable).with_name("flagpilot")
 
