@@ -8,7 +8,17 @@ takes time as a `now=` parameter.
 from flagpilot.services.rollouts.alerts import Alert, AlertFanout, AlertSink, InMemoryAlerts, Severity
 from flagpilot.services.rollouts.checker import AUTO_ACTOR, CheckResult, RollbackChecker
 from flagpilot.services.rollouts.config import RolloutConfig
-from flagpilot.services.rollouts.decision import Decision, Evidence, Verdict, decide
+from flagpilot.services.rollouts.decision import (
+    DEFAULT_ABSOLUTE,
+    DEFAULT_ATTRIBUTION,
+    Decision,
+    Evidence,
+    Finding,
+    ProcessEvidence,
+    RollbackRule,
+    Verdict,
+    decide,
+)
 from flagpilot.services.rollouts.gates import ERROR_RATE, MIN_DWELL, MIN_EVENTS, ClosedGate, closed_gates
 from flagpilot.services.rollouts.manager import RolloutManager
 from flagpilot.services.rollouts.memory import AuditRow, InMemoryRolloutStore, InMemoryUnitOfWork
@@ -24,7 +34,7 @@ from flagpilot.services.rollouts.records import (
     RolloutEventRecord,
     RolloutRecord,
 )
-from flagpilot.services.rollouts.sequential import SequentialTest, two_proportion_z
+from flagpilot.services.rollouts.sequential import Detector, DetectorState, rate_log_lr, share_log_lr
 from flagpilot.services.rollouts.statistics import (
     CohortPair,
     CohortStats,
@@ -35,11 +45,14 @@ from flagpilot.services.rollouts.statistics import (
     read_since,
     rollout_statistics,
     totals,
+    totals_of,
 )
 from flagpilot.services.rollouts.webhook import DeliveryAttempt, HttpPoster, PostFailed, WebhookNotifier
 
 __all__ = [
     "AUTO_ACTOR",
+    "DEFAULT_ABSOLUTE",
+    "DEFAULT_ATTRIBUTION",
     "DEFAULT_ERROR_RATE_THRESHOLD",
     "DEFAULT_MIN_DWELL_SECONDS",
     "DEFAULT_MIN_EVENTS",
@@ -59,7 +72,10 @@ __all__ = [
     "CohortStats",
     "Decision",
     "DeliveryAttempt",
+    "Detector",
+    "DetectorState",
     "Evidence",
+    "Finding",
     "HttpPoster",
     "InMemoryAlerts",
     "InMemoryRolloutStore",
@@ -69,13 +85,14 @@ __all__ = [
     "MinutePoint",
     "OutcomeAggregator",
     "PostFailed",
+    "ProcessEvidence",
     "RollbackChecker",
+    "RollbackRule",
     "RolloutConfig",
     "RolloutEventRecord",
     "RolloutManager",
     "RolloutRecord",
     "RolloutStatistics",
-    "SequentialTest",
     "Severity",
     "Verdict",
     "WebhookNotifier",
@@ -84,8 +101,10 @@ __all__ = [
     "decide",
     "load_statistics",
     "minute_series",
+    "rate_log_lr",
     "read_since",
     "rollout_statistics",
+    "share_log_lr",
     "totals",
-    "two_proportion_z",
+    "totals_of",
 ]

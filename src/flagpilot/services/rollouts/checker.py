@@ -17,14 +17,15 @@ from flagpilot.core import RolloutStatus
 from flagpilot.services.errors import Conflict
 from flagpilot.services.ports import UnitOfWorkFactory
 from flagpilot.services.rollouts.alerts import Alert, AlertSink, Severity
-from flagpilot.services.rollouts.decision import Decision, Verdict, decide
+from flagpilot.services.rollouts.decision import Decision, RollbackRule, Verdict, decide
+from flagpilot.services.rollouts.detectors import FoldMemo
 from flagpilot.services.rollouts.manager import RolloutManager
 from flagpilot.services.rollouts.reads import load_statistics
 from flagpilot.services.rollouts.records import RolloutRecord
-from flagpilot.services.rollouts.sequential import SequentialTest
 from flagpilot.services.rollouts.statistics import RolloutStatistics
 
 AUTO_ACTOR = "flagpilot-autorollback"
+MemoKey = tuple[int | None, datetime | None, float]
 MONITORED = frozenset({RolloutStatus.ACTIVE, RolloutStatus.PAUSED})
 
 
@@ -54,12 +55,13 @@ class RollbackChecker:
         uow_factory: UnitOfWorkFactory,
         alerts: AlertSink,
         *,
-        test: SequentialTest | None = None,
+        rule: RollbackRule | None = None,
     ) -> None:
         self._manager = manager
         self._uow_factory = uow_factory
         self._alerts = alerts
-        self._test = test or SequentialTest()
+        self._rule = rule or RollbackRule()
+        self._memos: dict[MemoKey, FoldMemo] = {}
 
     def check_all(self, now: datetime) -> list[CheckResult]:
         """Judge every active or paused rollout at `now`, act, and report what was done."""
@@ -68,18 +70,23 @@ class RollbackChecker:
                 (record, self.judge(record, load_statistics(uow, record, now)))
                 for record in uow.rollouts.list(statuses=MONITORED)
             ]
+        watched = {_memo_key(record) for record, _ in judged}
+        self._memos = {key: memo for key, memo in self._memos.items() if key in watched}
         return [self.apply(record, decision, now) for record, decision in judged]
 
     def judge(self, record: RolloutRecord, stats: RolloutStatistics) -> Decision:
         """The verdict for `record` from its statistics (computed at `stats.window_end`)."""
+        memo = self._memos.setdefault(_memo_key(record), FoldMemo())
         return decide(
-            stats.window,
-            stats.tier_total,
+            stats.tier_series,
+            tier_started=stats.tier_started or stats.window_start,
             threshold=record.error_rate_threshold,
             min_events=record.min_events,
+            window=stats.window,
             window_start=stats.window_start,
             window_end=stats.window_end,
-            test=self._test,
+            rule=self._rule,
+            memo=memo,
         )
 
     def apply(self, record: RolloutRecord, decision: Decision, now: datetime) -> CheckResult:
@@ -120,3 +127,8 @@ class RollbackChecker:
         return CheckResult(
             record.feature_name, record.environment, decision, "rolled_back" if rolled else "paused"
         )
+
+
+def _memo_key(record: RolloutRecord) -> MemoKey:
+    """What a tier's fold depends on besides its rows: the rollout, the tier's start, the threshold."""
+    return (record.id, record.tier_started_at, record.error_rate_threshold)

@@ -1,26 +1,47 @@
-"""The automatic-rollback rule: pure, from a tier's counts to a verdict with its evidence.
+"""The automatic-rollback rule: pure, from a tier's per-minute counts to a verdict with evidence.
 
-healthy    the treatment's error rate in the window is within the threshold, or above it
-           without conclusive evidence yet (a handful of early errors never trips it)
-rollback   the tier's treatment events are conclusive (sequential test, anytime-valid), the
-           window's rate is above the threshold, the tier has at least `min_events` events,
-           and, when control has data, the treatment is significantly worse than control
-pause      a degradation that is real but not conclusive for a rollback: strong evidence on
-           fewer than `min_events` events, control failing as much (so the feature may not
-           be the cause), or conclusive errors in the recent window only (the tier's long
-           healthy history outweighs them) — stop progress and call a human
+Two e-detectors (`sequential.Detector`) are folded over the tier's minutes at every check:
+
+absolute     treatment's error rate is above the threshold (all treatment customers)
+attribution  the feature causes the errors: they land in the bucketed treatment more often than
+             its share of the minute's events (whitelisted customers are chosen, not drawn, so
+             they are left out); needs control to report
+
+rollback   absolute evidence, at least `min_events` treatment events, and attribution evidence
+           too once control and the bucketed treatment have `min_events` events each: at most
+           alpha false rollbacks per tier at any true rate within the threshold, and at most the
+           attribution's alpha when the feature does nothing, whatever control suffers
+pause      absolute evidence without attribution ("control fails as much": an incident the
+           feature may not cause) or on too few events; or attribution without absolute evidence
+           (the feature raises errors but stays under the threshold): progression stops and a
+           human is warned; the paused tier keeps serving
+healthy    no evidence either way: nothing happens (no pause without evidence)
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from flagpilot.services.rollouts.sequential import ONE_SIDED_Z_95, SequentialTest, two_proportion_z
-from flagpilot.services.rollouts.statistics import CohortPair, CohortStats
+from flagpilot.services.rollouts.detectors import (
+    FoldMemo,
+    MinuteCounts,
+    fold_tier,
+    minute_counts,
+    minute_index,
+    summed,
+)
+from flagpilot.services.rollouts.sequential import Detector, DetectorState
+from flagpilot.services.rollouts.statistics import CohortPair, MinutePoint
+
+LARGEST_LOG = 700.0  # exp() of more overflows a float
+
+DEFAULT_ABSOLUTE = Detector(alpha=0.06, tier_ratio=1.5, change_ratios=(1.6, 3.0), tier_weight=0.95)
+DEFAULT_ATTRIBUTION = Detector(alpha=0.005, tier_ratio=2.0, change_ratios=(2.0, 4.0), tier_weight=0.5)
 
 
 class Verdict(StrEnum):
@@ -31,35 +52,90 @@ class Verdict(StrEnum):
     ROLLBACK = "rollback"
 
 
+class Finding(StrEnum):
+    """Which evidence a verdict rests on, for the audit row, the alert and the webhook."""
+
+    NONE = "no_evidence"
+    REGRESSION = "regression"
+    FEW_EVENTS = "too_few_events"
+    CONTROL_FAILS_TOO = "control_fails_too"
+    ATTRIBUTED_UNDER_THRESHOLD = "attributed_under_threshold"
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackRule:
+    """The rule's settings: one detector per question (defaults chosen by the simulation)."""
+
+    absolute: Detector = DEFAULT_ABSOLUTE
+    attribution: Detector = DEFAULT_ATTRIBUTION
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessEvidence:
+    """Where one e-detector stands: its e-value against its bound, and since when.
+
+    Attributes:
+        detector: its settings.
+        log_e_value: log of the e-value (the e-value itself overflows for long incidents).
+        likely_change: the minute the change most likely began (None before any evidence).
+        since_change: the counts from that minute on.
+    """
+
+    detector: Detector
+    log_e_value: float
+    likely_change: datetime | None
+    since_change: CohortPair
+
+    @property
+    def conclusive(self) -> bool:
+        """Whether the e-value has reached 1 / alpha."""
+        return self.log_e_value >= math.log(self.detector.bound)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view (an e-value too large for a float is written as a string)."""
+        detector = self.detector
+        return {
+            "eValue": _finite(math.exp(self.log_e_value) if self.log_e_value < LARGEST_LOG else math.inf),
+            "logEValue": _finite(self.log_e_value),
+            "bound": detector.bound,
+            "alpha": detector.alpha,
+            "conclusive": self.conclusive,
+            "tierAlternative": detector.tier_ratio,
+            "changeAlternatives": list(detector.change_ratios),
+            "tierWeight": detector.tier_weight,
+            "horizonMinutes": detector.horizon_minutes,
+            "likelyChangeMinute": None if self.likely_change is None else self.likely_change.isoformat(),
+            "sinceChange": self.since_change.to_dict(),
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """The numbers a verdict rests on, kept with the audit row and the rollout event."""
+    """The numbers a verdict rests on, kept with the audit row, the event, the alert, the webhook."""
 
     threshold: float
     min_events: int
-    alpha: float
-    alternative: float
-    bound: float
-    tier_llr: float
-    window_llr: float
-    z_vs_control: float | None
+    finding: Finding
+    absolute: ProcessEvidence
+    attribution: ProcessEvidence
+    control_reports: bool
     window_start: datetime
     window_end: datetime
     window: CohortPair
     tier_total: CohortPair
+    tier_started: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view (infinite statistics are written as strings)."""
+        """A JSON-ready view."""
         return {
-            "test": "one-sided SPRT over the tier's treatment events",
+            "test": "e-detectors: tier-long likelihood ratio + Shiryaev-Roberts mixture over change minutes",
+            "finding": self.finding.value,
             "threshold": self.threshold,
             "minEvents": self.min_events,
-            "alpha": self.alpha,
-            "alternativeRate": self.alternative,
-            "bound": self.bound,
-            "tierLogLikelihoodRatio": _finite(self.tier_llr),
-            "windowLogLikelihoodRatio": _finite(self.window_llr),
-            "zVsControl": None if self.z_vs_control is None else _finite(self.z_vs_control),
+            "absolute": self.absolute.to_dict(),
+            "attribution": self.attribution.to_dict(),
+            "controlReports": self.control_reports,
+            "tierStarted": None if self.tier_started is None else self.tier_started.isoformat(),
             "windowStart": self.window_start.isoformat(),
             "windowEnd": self.window_end.isoformat(),
             "window": self.window.to_dict(),
@@ -77,95 +153,143 @@ class Decision:
 
 
 def decide(
-    window: CohortPair,
-    tier_total: CohortPair,
+    minutes: Sequence[MinutePoint],
     *,
+    tier_started: datetime,
     threshold: float,
     min_events: int,
+    window: CohortPair,
     window_start: datetime,
     window_end: datetime,
-    test: SequentialTest | None = None,
+    rule: RollbackRule | None = None,
+    memo: FoldMemo | None = None,
 ) -> Decision:
-    """Judge one rollout's current tier from its window and cumulative counts.
+    """Judge one rollout's current tier from its per-minute counts since the tier began.
 
     Args:
-        window: the tier's counts within the rollout's time window.
-        tier_total: the tier's counts since it began (the sequential test's sample).
+        minutes: the tier's per-minute counts, oldest first (the current minute as it stands).
+        tier_started: the minute the tier began (minute 0 of the detectors).
         threshold: the rollout's error-rate threshold.
-        min_events: treatment events the tier needs before a rollback.
+        min_events: treatment events the tier needs before a rollback; once control and the
+            bucketed treatment both have as many, a rollback needs attribution evidence too.
+        window: the counts in the rollout's time window, for the evidence and the reason.
         window_start: start of the window, for the evidence.
         window_end: end of the window (the check's `now`), for the evidence.
-        test: the sequential test's settings.
+        rule: the detectors' settings.
+        memo: the last check's fold of this tier, to resume from (the result is the same).
     """
-    test = test or SequentialTest()
-    treated, recent, control = tier_total.treatment, window.treatment, tier_total.control
-    compare = control.exposures >= min_events
-    z = (
-        two_proportion_z(treated.exposures, treated.errors, control.exposures, control.errors)
-        if compare
-        else None
+    rule = rule or RollbackRule()
+    counts = minute_counts(minutes, tier_started)
+    tier_total = summed(counts)
+    states = fold_tier(
+        rule.absolute,
+        rule.attribution,
+        counts,
+        threshold=threshold,
+        now_index=minute_index(window_end, tier_started),
+        memo=memo,
     )
+    absolute = _evidence(rule.absolute, states.absolute, counts, tier_started)
+    attribution = _evidence(rule.attribution, states.attribution, counts, tier_started)
+    control_reports = min(tier_total.control.exposures, tier_total.bucketed.exposures) >= min_events
+    finding, verdict = _judge(absolute, attribution, control_reports, tier_total, min_events)
     evidence = Evidence(
         threshold=threshold,
         min_events=min_events,
-        alpha=test.alpha,
-        alternative=test.alternative(threshold),
-        bound=test.bound,
-        tier_llr=test.log_likelihood_ratio(treated.exposures, treated.errors, threshold),
-        window_llr=test.log_likelihood_ratio(recent.exposures, recent.errors, threshold),
-        z_vs_control=z,
+        finding=finding,
+        absolute=absolute,
+        attribution=attribution,
+        control_reports=control_reports,
         window_start=window_start,
         window_end=window_end,
         window=window,
         tier_total=tier_total,
+        tier_started=tier_started,
     )
-    rate = f"treatment error rate {_pct(recent.error_rate)} ({recent.errors}/{recent.exposures})"
-    if recent.exposures == 0 or recent.error_rate <= threshold:
-        return Decision(Verdict.HEALTHY, f"{rate} within the {_pct(threshold)} threshold", evidence)
-    tier_conclusive = evidence.tier_llr >= evidence.bound
-    if not tier_conclusive and evidence.window_llr < evidence.bound:
-        return Decision(
-            Verdict.HEALTHY,
-            f"{rate} above the {_pct(threshold)} threshold, not conclusive yet "
-            f"(log-likelihood ratio {evidence.tier_llr:.2f} of {evidence.bound:.2f})",
-            evidence,
-        )
-    worse = z is None or z >= ONE_SIDED_Z_95
-    if tier_conclusive and treated.exposures >= min_events and worse:
-        return Decision(
-            Verdict.ROLLBACK,
-            f"{rate} above the {_pct(threshold)} threshold: conclusive over the tier's "
-            f"{treated.exposures} events (log-likelihood ratio {evidence.tier_llr:.2f} >= "
-            f"{evidence.bound:.2f}){_versus(control, z)}",
-            evidence,
-        )
-    return Decision(
-        Verdict.PAUSE, f"{rate} above the {_pct(threshold)} threshold, {_why_not(evidence, worse)}", evidence
-    )
+    return Decision(verdict, _reason(evidence), evidence)
 
 
-def _why_not(evidence: Evidence, worse: bool) -> str:
+def _judge(
+    absolute: ProcessEvidence,
+    attribution: ProcessEvidence,
+    control_reports: bool,
+    tier_total: CohortPair,
+    min_events: int,
+) -> tuple[Finding, Verdict]:
+    if absolute.conclusive:
+        if tier_total.treatment.exposures < min_events:
+            return Finding.FEW_EVENTS, Verdict.PAUSE
+        if control_reports and not attribution.conclusive:
+            return Finding.CONTROL_FAILS_TOO, Verdict.PAUSE
+        return Finding.REGRESSION, Verdict.ROLLBACK
+    if attribution.conclusive:
+        return Finding.ATTRIBUTED_UNDER_THRESHOLD, Verdict.PAUSE
+    return Finding.NONE, Verdict.HEALTHY
+
+
+def _evidence(
+    detector: Detector, state: DetectorState, counts: Sequence[MinuteCounts], tier_started: datetime
+) -> ProcessEvidence:
+    """Where `detector` stands after its fold, with the counts since the likeliest change."""
+    start = detector.likely_change(state)
+    if start is None:
+        return ProcessEvidence(detector, detector.log_e_value(state), None, CohortPair())
+    changed = tier_started + timedelta(minutes=start)
+    return ProcessEvidence(detector, detector.log_e_value(state), changed, summed(counts, start))
+
+
+def _reason(evidence: Evidence) -> str:
+    """One sentence an operator can act on, with the numbers."""
     treated = evidence.tier_total.treatment
-    if evidence.tier_llr < evidence.bound:
-        return "conclusive in the recent window only, not over the tier: paused for a human to judge"
-    if treated.exposures < evidence.min_events:
-        return (
-            f"conclusive but on only {treated.exposures} of the {evidence.min_events} events a "
-            "rollback needs: paused for a human to judge"
-        )
+    absolute, attribution = evidence.absolute, evidence.attribution
+    rate = (
+        f"treatment error rate {_pct(treated.error_rate)} ({treated.errors}/{treated.exposures}) "
+        f"over the tier, threshold {_pct(evidence.threshold)}"
+    )
+    above = f"evidence above the threshold e = {_e(absolute)} (bound {absolute.detector.bound:g})"
+    above += _since(absolute)
+    blamed = f"evidence the feature causes the errors e = {_e(attribution)}"
+    blamed += f" (bound {attribution.detector.bound:g})"
     control = evidence.tier_total.control
+    match evidence.finding:
+        case Finding.REGRESSION:
+            versus = f"; {blamed}, control at {_pct(control.error_rate)}" if evidence.control_reports else ""
+            return f"{rate}: {above}{versus}"
+        case Finding.FEW_EVENTS:
+            return (
+                f"{rate}: {above}, but on only {treated.exposures} of the {evidence.min_events} "
+                "events a rollback needs: paused for a human to judge (the tier keeps serving)"
+            )
+        case Finding.CONTROL_FAILS_TOO:
+            return (
+                f"{rate}: {above}, but control fails as much ({_pct(control.error_rate)}; {blamed}): "
+                "the feature may not be the cause; paused for a human to judge (the tier keeps serving)"
+            )
+        case Finding.ATTRIBUTED_UNDER_THRESHOLD:
+            bucketed = evidence.tier_total.bucketed
+            return (
+                f"the feature raises errors ({_pct(bucketed.error_rate)} in treatment against "
+                f"{_pct(control.error_rate)} in control; {blamed}) but no evidence yet that the rate is "
+                f"above the {_pct(evidence.threshold)} threshold: progression paused, the tier keeps serving"
+            )
+    return f"{rate}: no evidence of a regression (e = {_e(absolute)}, attribution e = {_e(attribution)})"
+
+
+def _since(process: ProcessEvidence) -> str:
+    if process.likely_change is None:
+        return ""
+    counts = process.since_change.treatment
     return (
-        f"but control fails as much ({_pct(control.error_rate)}, z {evidence.z_vs_control:.2f}): "
-        "the feature may not be the cause; paused for a human to judge"
-        if not worse
-        else "paused for a human to judge"
+        f", most likely since {process.likely_change.strftime('%Y-%m-%d %H:%M')} UTC "
+        f"({counts.errors}/{counts.exposures} errors since)"
     )
 
 
-def _versus(control: CohortStats, z: float | None) -> str:
-    if z is None:
-        return ""
-    return f", worse than control's {_pct(control.error_rate)} (z {z:.2f})"
+def _e(process: ProcessEvidence) -> str:
+    value = process.log_e_value
+    if value >= LARGEST_LOG:
+        return f"exp({value:.0f})"
+    return f"{math.exp(value):.3g}"
 
 
 def _pct(rate: float) -> str:

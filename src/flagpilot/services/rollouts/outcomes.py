@@ -2,8 +2,9 @@
 
 SDKs and widgets report `{"featureName", "customerId", "outcome": "success" | "error",
 "count"?, "timestamp"?}` in batches. Each event is attributed to its rollout's current tier and
-to *treatment* when the customer has the feature (whitelisted, or bucketed inside the tier's
-percentage with exactly the hash evaluation uses, group = flag key) or to *control* otherwise.
+to *treatment* when the customer has the feature by the hash (bucketed inside the tier's
+percentage with exactly the hash evaluation uses, group = flag key), to *whitelisted* when the
+customer has it by the whitelist, or to *control* otherwise.
 
 Counting happens in memory; `flush(now)` hands the counts gathered since the last flush to a
 `MetricSink` as deltas, which storage *adds* to its rows, so N replicas' counts sum. The server
@@ -33,6 +34,7 @@ MAX_SKEW_MINUTES = 5
 
 _TREATMENT = Cohort.TREATMENT
 _CONTROL = Cohort.CONTROL
+_WHITELISTED = Cohort.WHITELISTED
 _OUTCOMES = {"success": 0, "error": 1}
 
 CounterKey = tuple[int, int, Tier, Cohort]
@@ -116,7 +118,7 @@ class OutcomeAggregator:
                 rejected += 1
                 continue
             if customer in target.whitelist:
-                cohort = _TREATMENT
+                cohort = _WHITELISTED
             else:
                 if not customer.isascii() and not _encodable(customer):
                     rejected += 1  # mmh3 crashes the process on a lone surrogate

@@ -22,10 +22,17 @@ DEFAULT_MIN_EVENTS = 100
 
 
 class Cohort(StrEnum):
-    """Which side of the split an outcome came from: customers with the feature or without."""
+    """Which side of the split an outcome came from.
+
+    `treatment` and `control` are the customers the hash put inside or outside the tier (the
+    randomised split); `whitelisted` customers have the feature too but were chosen, not drawn,
+    so the statistics count them as treatment everywhere except where the split must be random
+    (the attribution of errors to the feature).
+    """
 
     TREATMENT = "treatment"
     CONTROL = "control"
+    WHITELISTED = "whitelisted"
 
 
 @dataclass(frozen=True, slots=True)

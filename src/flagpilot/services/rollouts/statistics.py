@@ -56,14 +56,31 @@ class CohortStats:
 
 @dataclass(frozen=True, slots=True)
 class CohortPair:
-    """Treatment (customers with the feature) against control (customers without)."""
+    """Treatment (customers with the feature) against control (customers without).
+
+    `treatment` counts everyone with the feature; `whitelisted` is the part of it that has the
+    feature by the whitelist, so `bucketed` (treatment without them) is the randomised half.
+    """
 
     treatment: CohortStats = field(default_factory=CohortStats)
     control: CohortStats = field(default_factory=CohortStats)
+    whitelisted: CohortStats = field(default_factory=CohortStats)
+
+    @property
+    def bucketed(self) -> CohortStats:
+        """Treatment customers put there by the hash, not the whitelist."""
+        return CohortStats(
+            self.treatment.successes - self.whitelisted.successes,
+            self.treatment.errors - self.whitelisted.errors,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
-        return {"treatment": self.treatment.to_dict(), "control": self.control.to_dict()}
+        return {
+            "treatment": self.treatment.to_dict(),
+            "control": self.control.to_dict(),
+            "whitelisted": self.whitelisted.to_dict(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +110,9 @@ class RolloutStatistics:
         tier_total: the current tier's counts since the tier began.
         by_tier: every tier's counts within the rows read (the window, or more if asked).
         series: per-minute counts within the rows read, for charts.
+        tier_started: the minute the current tier began (None while planned).
+        tier_series: the current tier's per-minute counts since it began, oldest first (what
+            the automatic-rollback rule folds; not part of the JSON view).
     """
 
     feature_name: str
@@ -104,6 +124,8 @@ class RolloutStatistics:
     tier_total: CohortPair
     by_tier: Mapping[Tier, CohortPair]
     series: tuple[MinutePoint, ...]
+    tier_started: datetime | None = None
+    tier_series: tuple[MinutePoint, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view, for the API and the UI."""
@@ -128,7 +150,7 @@ def totals(
     until: datetime | None = None,
 ) -> CohortPair:
     """Sum rows per cohort, keeping those of `tier` with `since <= minute < until` (None: any)."""
-    counts = {Cohort.TREATMENT: [0, 0], Cohort.CONTROL: [0, 0]}
+    counts = {cohort: [0, 0] for cohort in Cohort}
     for row in rows:
         if tier is not None and row.tier is not tier:
             continue
@@ -137,8 +159,30 @@ def totals(
         pair = counts[row.cohort]
         pair[0] += row.successes
         pair[1] += row.errors
+    return _pair(counts)
+
+
+def totals_of(pairs: Iterable[CohortPair]) -> CohortPair:
+    """The sum of several pairs (a tier's minutes, say)."""
+    counts = {cohort: [0, 0] for cohort in Cohort}
+    for pair in pairs:
+        for cohort, stats in (
+            (Cohort.TREATMENT, pair.bucketed),
+            (Cohort.CONTROL, pair.control),
+            (Cohort.WHITELISTED, pair.whitelisted),
+        ):
+            counts[cohort][0] += stats.successes
+            counts[cohort][1] += stats.errors
+    return _pair(counts)
+
+
+def _pair(counts: Mapping[Cohort, list[int]]) -> CohortPair:
+    """A pair from per-cohort [successes, errors], the whitelisted counted as treatment too."""
+    treated, whitelisted = counts[Cohort.TREATMENT], counts[Cohort.WHITELISTED]
     return CohortPair(
-        treatment=CohortStats(*counts[Cohort.TREATMENT]), control=CohortStats(*counts[Cohort.CONTROL])
+        treatment=CohortStats(treated[0] + whitelisted[0], treated[1] + whitelisted[1]),
+        control=CohortStats(*counts[Cohort.CONTROL]),
+        whitelisted=CohortStats(*whitelisted),
     )
 
 
@@ -151,21 +195,18 @@ def by_tier(rows: Iterable[MetricRow]) -> dict[Tier, CohortPair]:
 
 def minute_series(rows: Iterable[MetricRow], *, tier: Tier | None = None) -> list[MinutePoint]:
     """Per-minute counts by cohort, oldest first (a minute served by two tiers yields two points)."""
-    cells: dict[tuple[datetime, Tier], dict[Cohort, CohortStats]] = {}
+    cells: dict[tuple[datetime, Tier], dict[Cohort, list[int]]] = {}
     for row in rows:
         if tier is not None and row.tier is not tier:
             continue
-        cell = cells.setdefault((row.minute, row.tier), {})
-        cell[row.cohort] = cell.get(row.cohort, CohortStats()).plus(row.successes, row.errors)
+        cell = cells.get((row.minute, row.tier))
+        if cell is None:
+            cell = cells[(row.minute, row.tier)] = {cohort: [0, 0] for cohort in Cohort}
+        counts = cell[row.cohort]
+        counts[0] += row.successes
+        counts[1] += row.errors
     return [
-        MinutePoint(
-            minute=minute,
-            tier=at_tier,
-            counts=CohortPair(
-                treatment=cell.get(Cohort.TREATMENT, CohortStats()),
-                control=cell.get(Cohort.CONTROL, CohortStats()),
-            ),
-        )
+        MinutePoint(minute=minute, tier=at_tier, counts=_pair(cell))
         for (minute, at_tier), cell in sorted(cells.items(), key=lambda item: (item[0][0], item[0][1]))
     ]
 
@@ -217,4 +258,8 @@ def rollout_statistics(
         tier_total=CohortPair() if tier_start is None else totals(kept, tier=tier, since=tier_start),
         by_tier=by_tier(in_window),
         series=tuple(minute_series(in_window)),
+        tier_started=tier_start,
+        tier_series=()
+        if tier_start is None
+        else tuple(minute_series([row for row in kept if row.minute >= tier_start], tier=tier)),
     )

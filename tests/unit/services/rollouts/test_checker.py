@@ -49,7 +49,7 @@ def test_check_all__on_conclusive_errors__rolls_back_audited_with_evidence_and_a
     assert event.details["evidence"]["tierTotal"]["treatment"]["errors"] == 60
     audit = store.audit_rows[-1]
     assert (audit.actor, audit.entry.action) == (AUTO_ACTOR, "rollout.auto_rollback")
-    assert audit.entry.after["evidence"]["bound"] > 0
+    assert audit.entry.after["evidence"]["absolute"]["conclusive"] is True
     [alert] = alerts.recent()
     assert (alert.kind, alert.severity, alert.feature_name) == ("rollout.auto_rollback", "critical", FLAG)
     assert alert.id == f"{ENV}/{FLAG}/v{rolled.version}/rollout.auto_rollback"

@@ -1,156 +1,232 @@
-"""The automatic-rollback rule: quiet at healthy rates, quick at bad ones, careful in between."""
+"""The automatic-rollback rule: quiet when healthy, quick on a regression whenever it starts,
+and never blaming the feature for what control suffers too."""
 
 from __future__ import annotations
 
+import json
 import math
 import random
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 
+from flagpilot.core import Tier
 from flagpilot.services.rollouts import (
     CohortPair,
     CohortStats,
-    SequentialTest,
+    Decision,
+    Detector,
+    Finding,
+    MinutePoint,
     Verdict,
     decide,
-    two_proportion_z,
+    rate_log_lr,
+    share_log_lr,
 )
+from flagpilot.services.rollouts.detectors import FoldMemo
 from tests.unit.services.rollouts.helpers import NOW
 
 THRESHOLD = 0.05
+Rates = Callable[[int], tuple[float, float | None]]
 
 
-def judge(window: CohortPair, tier: CohortPair | None = None, min_events: int = 100) -> Verdict:
+def minutes_of(
+    rates: Rates, count: int, *, per_minute: int = 20, control_share: int = 9, seed: int = 1
+) -> list[MinutePoint]:
+    """`count` simulated minutes: treatment and control error rates per minute from `rates`."""
+    rng = random.Random(seed)
+    points = []
+    for m in range(count):
+        treated_rate, control_rate = rates(m)
+        bad = sum(rng.random() < treated_rate for _ in range(per_minute))
+        control = CohortStats()
+        if control_rate is not None:
+            events = per_minute * control_share
+            failed = sum(rng.random() < control_rate for _ in range(events))
+            control = CohortStats(events - failed, failed)
+        points.append(
+            MinutePoint(
+                NOW + timedelta(minutes=m),
+                Tier.TIER_2_EARLY_ADOPTERS,
+                CohortPair(CohortStats(per_minute - bad, bad), control),
+            )
+        )
+    return points
+
+
+def judge(points: list[MinutePoint], *, min_events: int = 100, memo: FoldMemo | None = None) -> Decision:
+    end = points[-1].minute + timedelta(seconds=30) if points else NOW
     return decide(
-        window,
-        tier or window,
+        points,
+        tier_started=NOW,
         threshold=THRESHOLD,
         min_events=min_events,
-        window_start=NOW - timedelta(hours=1),
-        window_end=NOW,
-    ).verdict
-
-
-def treated(successes: int, errors: int, control: CohortStats | None = None) -> CohortPair:
-    return CohortPair(CohortStats(successes, errors), control or CohortStats())
-
-
-def test_sequential_test__llr_matches_the_formula() -> None:
-    test = SequentialTest(alpha=0.05, ratio=1.6)
-
-    llr = test.log_likelihood_ratio(200, 20, THRESHOLD)
-
-    assert llr == pytest.approx(20 * math.log(0.08 / 0.05) + 180 * math.log(0.92 / 0.95))
-    assert test.bound == pytest.approx(math.log(20))
-
-
-def test_sequential_test__at_the_extremes_of_the_threshold__stays_defined() -> None:
-    test = SequentialTest()
-
-    assert test.rejects(100, 1, 0.0)
-    assert not test.rejects(100, 0, 0.0)
-    assert not test.rejects(100, 100, 1.0)
-    assert test.alternative(0.9) < 1.0
-
-
-def test_decide__rate_within_threshold__is_healthy() -> None:
-    assert judge(treated(960, 40)) is Verdict.HEALTHY
-
-
-def test_decide__a_handful_of_early_errors__is_not_conclusive() -> None:
-    assert judge(treated(8, 2)) is Verdict.HEALTHY
-
-
-def test_decide__conclusive_errors_over_enough_events__rolls_back_with_evidence() -> None:
-    # Given
-    window = treated(170, 30)
-
-    # When
-    decision = decide(
-        window,
-        window,
-        threshold=THRESHOLD,
-        min_events=100,
-        window_start=NOW - timedelta(hours=1),
-        window_end=NOW,
+        window=CohortPair(),
+        window_start=end - timedelta(hours=1),
+        window_end=end,
+        memo=memo,
     )
 
-    # Then
+
+def first_verdict(points: list[MinutePoint], verdict: Verdict, every: int = 1, start: int = 0) -> int | None:
+    """The first minute (checked every `every` minutes from `start`) judged `verdict`."""
+    memo = FoldMemo()
+    for m in range(start, len(points), every):
+        if judge(points[: m + 1], memo=memo).verdict is verdict:
+            return m
+    return None
+
+
+def test_rate_log_lr__matches_the_binomial_likelihood_ratio() -> None:
+    llr = rate_log_lr(200, 20, THRESHOLD, 1.6)
+
+    assert llr == pytest.approx(20 * math.log(0.08 / 0.05) + 180 * math.log(0.92 / 0.95))
+    assert rate_log_lr(100, 1, 0.0, 1.5) == math.inf
+    assert rate_log_lr(100, 100, 1.0, 1.5) == 0.0
+
+
+@pytest.mark.parametrize("ratio", [1.5, 3.0])
+def test_one_minute_factors__have_mean_one_under_the_null(ratio: float) -> None:
+    # A factor of mean 1 under the null is what makes the mixture a martingale (Ville's bound)
+    n = 30
+    rate = sum(
+        math.comb(n, k)
+        * THRESHOLD**k
+        * (1 - THRESHOLD) ** (n - k)
+        * math.exp(rate_log_lr(n, k, THRESHOLD, ratio))
+        for k in range(n + 1)
+    )
+    share, errors = 0.1, 12
+    split = sum(
+        math.comb(errors, t)
+        * share**t
+        * (1 - share) ** (errors - t)
+        * math.exp(share_log_lr(10, t, 90, errors - t, ratio))
+        for t in range(errors + 1)
+    )
+
+    assert (rate, split) == (pytest.approx(1.0), pytest.approx(1.0))
+
+
+def test_detector_fold__equals_the_mixture_summed_over_every_start_minute() -> None:
+    # Given random per-minute log-LRs with a gap of empty minutes
+    detector = Detector(alpha=0.05, tier_ratio=1.5, change_ratios=(2.0,), tier_weight=0.7, horizon_minutes=50)
+    rng = random.Random(3)
+    minutes = [m for m in range(80) if not 20 <= m < 25]
+    llrs = {m: [rng.uniform(-1, 1), rng.uniform(-1, 1)] for m in minutes}
+
+    # When folded
+    state = detector.fold(detector.start(), [(m, llrs[m]) for m in minutes])
+
+    # Then R = w * L_0 + (1 - w) / N * sum over start minutes j < N of prod_{i >= j} l_i
+    last = max(minutes)
+    tier = math.exp(sum(v[0] for v in llrs.values()))
+    changes = sum(math.exp(sum(llrs[i][1] for i in minutes if i >= j)) for j in range(50) if j <= last)
+    expected = 0.7 * tier + 0.3 / 50 * changes
+    assert math.exp(detector.log_e_value(state)) == pytest.approx(expected, rel=1e-9)
+
+
+def test_decide__healthy_tier__has_no_evidence_and_stays_healthy() -> None:
+    decision = judge(minutes_of(lambda m: (0.02, 0.02), 600))
+
+    assert (decision.verdict, decision.evidence.finding) == (Verdict.HEALTHY, Finding.NONE)
+
+
+def test_decide__late_onset_after_40_healthy_hours__rolls_back_from_when_it_began() -> None:
+    # Given 40 h at 2%, then 20% in treatment only (control stays at 2%)
+    onset = 40 * 60
+    points = minutes_of(lambda m: (0.20 if m >= onset else 0.02, 0.02), onset + 60)
+
+    # When checked every minute from the onset
+    rolled = first_verdict(points, Verdict.ROLLBACK, start=onset - 5)
+
+    # Then it rolls back within 30 minutes, dating the change to about when it began
+    assert rolled is not None
+    assert rolled - onset <= 30
+    evidence = judge(points[: rolled + 1]).evidence
+    changed = evidence.absolute.likely_change
+    assert changed is not None
+    assert abs((changed - NOW) / timedelta(minutes=1) - onset) <= 5
+    assert evidence.finding is Finding.REGRESSION
+
+
+def test_decide__a_burst_control_suffers_too__pauses_without_rolling_back() -> None:
+    # Given a 5-minute burst of 60% errors in both cohorts after an hour
+    points = minutes_of(lambda m: (0.6, 0.6) if 60 <= m < 65 else (0.02, 0.02), 180)
+
+    verdicts = [judge(points[: m + 1]).verdict for m in range(55, 180, 5)]
+
+    assert Verdict.ROLLBACK not in verdicts
+    assert Verdict.PAUSE in verdicts
+    assert judge(points[:66]).evidence.finding is Finding.CONTROL_FAILS_TOO
+
+
+def test_decide__the_feature_doubling_errors_under_the_threshold__warns_and_pauses_never_rolls_back() -> None:
+    points = minutes_of(lambda m: (0.04, 0.02), 600)
+
+    verdicts = {judge(points[: m + 1]).evidence.finding for m in range(0, 600, 30)}
+
+    assert Finding.ATTRIBUTED_UNDER_THRESHOLD in verdicts
+    assert Finding.REGRESSION not in verdicts
+
+
+def test_decide__strong_evidence_on_too_few_events__pauses_for_a_human() -> None:
+    decision = judge(minutes_of(lambda m: (0.9, None), 2), min_events=100)
+
+    assert (decision.verdict, decision.evidence.finding) == (Verdict.PAUSE, Finding.FEW_EVENTS)
+
+
+def test_decide__errors_of_whitelisted_customers__are_not_attributed_to_the_feature() -> None:
+    # Given control at 2% and treatment errors only among the whitelisted (not randomised)
+    point = MinutePoint(
+        NOW,
+        Tier.TIER_1_INTERNAL,
+        CohortPair(
+            treatment=CohortStats(1_000, 100),
+            control=CohortStats(9_800, 200),
+            whitelisted=CohortStats(500, 100),
+        ),
+    )
+
+    evidence = judge([point]).evidence
+
+    assert evidence.attribution.log_e_value < 0.0
+    assert evidence.finding is Finding.CONTROL_FAILS_TOO
+
+
+def test_decide__evidence__carries_e_values_change_minute_and_counts_as_json() -> None:
+    decision = judge(minutes_of(lambda m: (0.3 if m >= 10 else 0.02, None), 30))
+
+    evidence = json.loads(json.dumps(decision.evidence.to_dict()))
+
     assert decision.verdict is Verdict.ROLLBACK
-    evidence = decision.evidence.to_dict()
-    assert evidence["tierTotal"]["treatment"] == {
-        "exposures": 200,
-        "successes": 170,
-        "errors": 30,
-        "errorRate": 0.15,
-        "successRate": 0.85,
-    }
-    assert evidence["tierLogLikelihoodRatio"] >= evidence["bound"]
-    assert "15.00%" in decision.reason
+    assert evidence["absolute"]["eValue"] >= evidence["absolute"]["bound"] == pytest.approx(1 / 0.06)
+    assert evidence["absolute"]["likelyChangeMinute"] is not None
+    assert evidence["absolute"]["sinceChange"]["treatment"]["errors"] > 0
+    assert evidence["tierTotal"]["treatment"]["exposures"] == 600
+    assert "most likely since" in decision.reason
 
 
-def test_decide__conclusive_but_below_min_events__pauses_for_a_human() -> None:
-    decision_verdict = judge(treated(30, 30))
+def test_decide__resumed_from_a_memo__equals_the_fold_from_scratch() -> None:
+    points = minutes_of(lambda m: (0.05, 0.05), 300)
+    memo = FoldMemo()
+    for m in range(0, 300, 7):
+        judge(points[: m + 1], memo=memo)
+    # A late event changes an earlier minute: the memo must not hide it
+    late = points[250]
+    points[250] = MinutePoint(
+        late.minute, late.tier, CohortPair(late.counts.treatment.plus(0, 5), late.counts.control)
+    )
 
-    assert decision_verdict is Verdict.PAUSE
-
-
-def test_decide__when_control_fails_as_much__pauses_instead_of_rolling_back() -> None:
-    window = treated(170, 30, control=CohortStats(8_500, 1_500))
-
-    assert judge(window) is Verdict.PAUSE
-
-
-def test_decide__when_treatment_is_worse_than_a_healthy_control__rolls_back() -> None:
-    window = treated(170, 30, control=CohortStats(9_800, 200))
-
-    assert judge(window) is Verdict.ROLLBACK
-
-
-def test_decide__conclusive_recent_errors_after_a_long_healthy_tier__pause() -> None:
-    # Given a tier with 50,000 healthy events and a bad last hour
-    window = treated(1_000, 200)
-    tier = treated(49_000, 1_200)
-
-    assert judge(window, tier) is Verdict.PAUSE
-
-
-def test_two_proportion_z__is_positive_when_treatment_fails_more() -> None:
-    assert two_proportion_z(1000, 100, 1000, 50) > 3
-    assert two_proportion_z(1000, 50, 1000, 50) == 0.0
-    assert two_proportion_z(0, 0, 1000, 50) == 0.0
-
-
-def stream_verdicts(rate: float, seed: int, minutes: int, per_minute: int = 20) -> tuple[bool, int]:
-    """Check a simulated rollout every minute; (rolled back?, events seen when it did)."""
-    rng = random.Random(seed)
-    history: list[tuple[int, int]] = []
-    successes = errors = 0
-    for _ in range(minutes):
-        bad = sum(rng.random() < rate for _ in range(per_minute))
-        history.append((per_minute - bad, bad))
-        successes += per_minute - bad
-        errors += bad
-        recent = history[-60:]
-        window = treated(sum(s for s, _ in recent), sum(e for _, e in recent))
-        if judge(window, treated(successes, errors)) is Verdict.ROLLBACK:
-            return True, successes + errors
-    return False, successes + errors
+    assert judge(points, memo=memo).evidence == judge(points).evidence
 
 
 def test_decide__on_seeded_healthy_streams__never_rolls_back() -> None:
-    # Given 30 rollouts at a true 2% and 30 at 4%, watched every minute for 8 hours
-    rolled = [stream_verdicts(rate, seed, minutes=480)[0] for rate in (0.02, 0.04) for seed in range(30)]
+    # Given 20 tiers at a true 4% without control, checked every 15 minutes for 8 hours
+    verdicts = [
+        first_verdict(minutes_of(lambda m: (0.04, None), 480, seed=seed), Verdict.ROLLBACK, every=15)
+        for seed in range(20)
+    ]
 
-    # Then none is rolled back
-    assert not any(rolled)
-
-
-def test_decide__on_seeded_failing_streams__detects_quickly() -> None:
-    # Given 30 rollouts at a true 15% error rate
-    results = [stream_verdicts(0.15, seed, minutes=480) for seed in range(30)]
-
-    # Then every one is rolled back within 400 events
-    assert all(rolled for rolled, _ in results)
-    assert max(events for _, events in results) <= 400
+    assert verdicts == [None] * 20

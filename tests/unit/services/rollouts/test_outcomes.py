@@ -73,7 +73,8 @@ def test_attribution__puts_exactly_the_customers_evaluation_turns_on_in_treatmen
     # Then treatment holds exactly those the evaluator turns on
     on = sum(bool(snapshot.evaluate(FLAG, EvaluationContext(customer_id=c)).value) for c in customers)
     rows = {row.cohort: row for row in store.metric_rows(7)}
-    assert rows[Cohort.TREATMENT].successes == on
+    assert rows[Cohort.TREATMENT].successes + rows[Cohort.WHITELISTED].successes == on
+    assert rows[Cohort.WHITELISTED].successes == 2  # the whitelist is counted apart: it is not drawn
     assert rows[Cohort.CONTROL].successes == len(customers) - on
     assert 150 < on < 260
 

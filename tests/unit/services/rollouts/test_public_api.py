@@ -5,17 +5,17 @@ from __future__ import annotations
 from flagpilot.services import rollouts
 
 EXPECTED = {
-    "AUTO_ACTOR", "DEFAULT_ERROR_RATE_THRESHOLD", "DEFAULT_MIN_DWELL_SECONDS", "DEFAULT_MIN_EVENTS",
-    "DEFAULT_TIME_WINDOW_MS", "ERROR_RATE", "FLUSH_INTERVAL_SECONDS", "MIN_DWELL", "MIN_EVENTS",
-    "Alert", "AlertFanout", "AlertSink", "AuditRow", "CheckResult", "ClosedGate", "Cohort",
-    "CohortPair", "CohortStats", "Decision", "DeliveryAttempt", "Evidence", "HttpPoster",
+    "AUTO_ACTOR", "DEFAULT_ABSOLUTE", "DEFAULT_ATTRIBUTION", "DEFAULT_ERROR_RATE_THRESHOLD",
+    "DEFAULT_MIN_DWELL_SECONDS", "DEFAULT_MIN_EVENTS", "DEFAULT_TIME_WINDOW_MS", "ERROR_RATE",
+    "FLUSH_INTERVAL_SECONDS", "MIN_DWELL", "MIN_EVENTS", "Alert", "AlertFanout", "AlertSink",
+    "AuditRow", "CheckResult", "ClosedGate", "Cohort", "CohortPair", "CohortStats", "Decision",
+    "DeliveryAttempt", "Detector", "DetectorState", "Evidence", "Finding", "HttpPoster",
     "InMemoryAlerts", "InMemoryRolloutStore", "InMemoryUnitOfWork", "IngestResult", "MetricRow",
-    "MinutePoint", "OutcomeAggregator", "PostFailed",
-    "RollbackChecker", "RolloutConfig", "RolloutEventRecord",
-    "RolloutManager", "RolloutRecord", "RolloutStatistics",
-    "SequentialTest", "Severity", "Verdict",
+    "MinutePoint", "OutcomeAggregator", "PostFailed", "ProcessEvidence", "RollbackChecker",
+    "RollbackRule", "RolloutConfig", "RolloutEventRecord", "RolloutManager", "RolloutRecord",
+    "RolloutStatistics", "Severity", "Verdict",
     "WebhookNotifier", "by_tier", "closed_gates", "decide", "load_statistics", "minute_series",
-    "read_since", "rollout_statistics", "totals", "two_proportion_z",
+    "rate_log_lr", "read_since", "rollout_statistics", "share_log_lr", "totals", "totals_of",
 }  # fmt: skip
 
 
