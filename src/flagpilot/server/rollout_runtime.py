@@ -18,6 +18,7 @@ flushes the last counts. Settings (environment variables):
     FLAGPILOT_OUTCOME_FLUSH_SECONDS      flush interval, seconds (default 1)
     FLAGPILOT_ALERT_WEBHOOK_URL          where alerts are POSTed (none: in-app list and metrics only)
     FLAGPILOT_ALERT_WEBHOOK_SECRET       HMAC-SHA256 key for `X-Flagpilot-Signature`
+    FLAGPILOT_ROLLBACK_ALPHA, ...        the rollback rule's settings (`rule_settings`)
 """
 
 from __future__ import annotations
@@ -51,7 +52,9 @@ from flagpilot.services.rollouts import (
     InMemoryAlerts,
     OutcomeAggregator,
     RollbackChecker,
+    RollbackRule,
     WebhookNotifier,
+    rule_from_environ,
 )
 from flagpilot.settings import Settings
 from flagpilot.storage.repositories.rollout_metrics import SqlMetricSink
@@ -91,6 +94,7 @@ class RuntimeSettings:
     flush_seconds: float = FLUSH_INTERVAL_SECONDS
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    rule: RollbackRule = field(default_factory=RollbackRule)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> RuntimeSettings:
@@ -103,6 +107,7 @@ class RuntimeSettings:
             flush_seconds=_positive(environ, "FLAGPILOT_OUTCOME_FLUSH_SECONDS", FLUSH_INTERVAL_SECONDS),
             webhook_url=url,
             webhook_secret=environ.get("FLAGPILOT_ALERT_WEBHOOK_SECRET") or None,
+            rule=rule_from_environ(environ),
         )
 
 
@@ -248,7 +253,9 @@ def build_rollout_runtime(container: Container, settings: Settings, clock: Clock
             poster, runtime_settings.webhook_url, secret=runtime_settings.webhook_secret
         )
         sinks.append(notifier)
-    checker = RollbackChecker(container.rollout_manager, container.uow_factory, AlertFanout(sinks))
+    checker = RollbackChecker(
+        container.rollout_manager, container.uow_factory, AlertFanout(sinks), rule=runtime_settings.rule
+    )
     return RolloutRuntime(
         container=container,
         settings=runtime_settings,

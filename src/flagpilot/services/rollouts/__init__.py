@@ -34,6 +34,7 @@ from flagpilot.services.rollouts.records import (
     RolloutEventRecord,
     RolloutRecord,
 )
+from flagpilot.services.rollouts.rule_settings import rule_from_environ
 from flagpilot.services.rollouts.sequential import Detector, DetectorState, rate_log_lr, share_log_lr
 from flagpilot.services.rollouts.statistics import (
     CohortPair,
@@ -104,6 +105,7 @@ __all__ = [
     "rate_log_lr",
     "read_since",
     "rollout_statistics",
+    "rule_from_environ",
     "share_log_lr",
     "totals",
     "totals_of",

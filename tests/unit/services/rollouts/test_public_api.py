@@ -15,7 +15,8 @@ EXPECTED = {
     "RollbackRule", "RolloutConfig", "RolloutEventRecord", "RolloutManager", "RolloutRecord",
     "RolloutStatistics", "Severity", "Verdict",
     "WebhookNotifier", "by_tier", "closed_gates", "decide", "load_statistics", "minute_series",
-    "rate_log_lr", "read_since", "rollout_statistics", "share_log_lr", "totals", "totals_of",
+    "rate_log_lr", "read_since", "rollout_statistics", "rule_from_environ", "share_log_lr", "totals",
+    "totals_of",
 }  # fmt: skip
 
 
