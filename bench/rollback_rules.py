@@ -107,6 +107,7 @@ class ShippedRule:
         self.min_events = min_events
         self.absolute = DetectorArrays(self.rule.absolute)
         self.attribution = DetectorArrays(self.rule.attribution)
+        self.unattributed_log_bound = math.log(self.rule.unattributed_bound)
 
     def begin(self, runs: int) -> None:
         """Reset for `runs` fresh tiers."""
@@ -126,8 +127,9 @@ class ShippedRule:
         control_reports = np.minimum(treated, self.tier[1][:, None] + n_c) >= self.min_events
         above = log_abs >= self.absolute.log_bound
         blamed = log_attr >= self.attribution.log_bound
+        unattributed = log_abs >= self.unattributed_log_bound
         rollback = above & enough & (blamed | ~control_reports)
-        pause = (above & ~rollback) | (~above & blamed)
+        pause = (above & ~enough) | (above & ~rollback & unattributed) | (~above & blamed)
         self.absolute.fold(m, absolute)
         self.attribution.fold(m, attribution)
         self.tier += np.stack([n_t[:, -1], n_c[:, -1]])

@@ -41,6 +41,7 @@ from flagpilot.services.rollouts.statistics import CohortPair, MinutePoint
 LARGEST_LOG = 700.0  # exp() of more overflows a float
 
 DEFAULT_ABSOLUTE = Detector(alpha=0.06, tier_ratio=1.5, change_ratios=(1.6, 3.0), tier_weight=0.95)
+DEFAULT_UNATTRIBUTED_ALPHA = 0.05
 DEFAULT_ATTRIBUTION = Detector(alpha=0.005, tier_ratio=2.0, change_ratios=(2.0, 4.0), tier_weight=0.5)
 
 
@@ -68,6 +69,19 @@ class RollbackRule:
 
     absolute: Detector = DEFAULT_ABSOLUTE
     attribution: Detector = DEFAULT_ATTRIBUTION
+    unattributed_alpha: float = DEFAULT_UNATTRIBUTED_ALPHA
+    """A pause for absolute evidence that attribution does not back needs e >= 1 / this: a
+    stricter bound than a rollback's, since such an excess is most often one control shares
+    and a pause pages a human (at most the absolute alpha to mean anything)."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.unattributed_alpha < 1.0:
+            raise ValueError("unattributed alpha must be between 0 and 1")
+
+    @property
+    def unattributed_bound(self) -> float:
+        """The absolute e-value that pauses without attribution."""
+        return 1.0 / self.unattributed_alpha
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +133,7 @@ class Evidence:
     absolute: ProcessEvidence
     attribution: ProcessEvidence
     control_reports: bool
+    unattributed_bound: float
     window_start: datetime
     window_end: datetime
     window: CohortPair
@@ -135,6 +150,7 @@ class Evidence:
             "absolute": self.absolute.to_dict(),
             "attribution": self.attribution.to_dict(),
             "controlReports": self.control_reports,
+            "unattributedPauseBound": self.unattributed_bound,
             "tierStarted": None if self.tier_started is None else self.tier_started.isoformat(),
             "windowStart": self.window_start.isoformat(),
             "windowEnd": self.window_end.isoformat(),
@@ -192,7 +208,8 @@ def decide(
     absolute = _evidence(rule.absolute, states.absolute, counts, tier_started)
     attribution = _evidence(rule.attribution, states.attribution, counts, tier_started)
     control_reports = min(tier_total.control.exposures, tier_total.bucketed.exposures) >= min_events
-    finding, verdict = _judge(absolute, attribution, control_reports, tier_total, min_events)
+    unattributed = absolute.log_e_value >= math.log(rule.unattributed_bound)
+    finding, verdict = _judge(absolute, attribution, control_reports, unattributed, tier_total, min_events)
     evidence = Evidence(
         threshold=threshold,
         min_events=min_events,
@@ -200,6 +217,7 @@ def decide(
         absolute=absolute,
         attribution=attribution,
         control_reports=control_reports,
+        unattributed_bound=rule.unattributed_bound,
         window_start=window_start,
         window_end=window_end,
         window=window,
@@ -213,15 +231,17 @@ def _judge(
     absolute: ProcessEvidence,
     attribution: ProcessEvidence,
     control_reports: bool,
+    unattributed: bool,
     tier_total: CohortPair,
     min_events: int,
 ) -> tuple[Finding, Verdict]:
     if absolute.conclusive:
         if tier_total.treatment.exposures < min_events:
             return Finding.FEW_EVENTS, Verdict.PAUSE
-        if control_reports and not attribution.conclusive:
+        if not control_reports or attribution.conclusive:
+            return Finding.REGRESSION, Verdict.ROLLBACK
+        if unattributed:
             return Finding.CONTROL_FAILS_TOO, Verdict.PAUSE
-        return Finding.REGRESSION, Verdict.ROLLBACK
     if attribution.conclusive:
         return Finding.ATTRIBUTED_UNDER_THRESHOLD, Verdict.PAUSE
     return Finding.NONE, Verdict.HEALTHY
@@ -272,6 +292,11 @@ def _reason(evidence: Evidence) -> str:
                 f"{_pct(control.error_rate)} in control; {blamed}) but no evidence yet that the rate is "
                 f"above the {_pct(evidence.threshold)} threshold: progression paused, the tier keeps serving"
             )
+    if absolute.conclusive:
+        return (
+            f"{rate}: {above}, but control fails about as much ({_pct(control.error_rate)}; {blamed}): "
+            f"watched, and paused if it reaches {evidence.unattributed_bound:g}"
+        )
     return f"{rate}: no evidence of a regression (e = {_e(absolute)}, attribution e = {_e(attribution)})"
 
 

@@ -3,6 +3,8 @@
     FLAGPILOT_ROLLBACK_ALPHA                           absolute detector's alpha (default 0.06)
     FLAGPILOT_ROLLBACK_TIER_ALTERNATIVE                tier-long alternative, x threshold (1.5)
     FLAGPILOT_ROLLBACK_CHANGE_ALTERNATIVES             change alternatives, x threshold (1.6,3)
+    FLAGPILOT_ROLLBACK_PAUSE_ALPHA                     absolute evidence without attribution
+                                                       pauses at e >= 1 / this (0.05)
     FLAGPILOT_ROLLBACK_ATTRIBUTION_ALPHA               attribution detector's alpha (0.005)
     FLAGPILOT_ROLLBACK_ATTRIBUTION_TIER_ALTERNATIVE    tier-long relative risk (2)
     FLAGPILOT_ROLLBACK_ATTRIBUTION_CHANGE_ALTERNATIVES change relative risks (2,4)
@@ -27,10 +29,16 @@ PREFIX = "FLAGPILOT_ROLLBACK_"
 def rule_from_environ(environ: Mapping[str, str]) -> RollbackRule:
     """The rule the variables describe (defaults where unset)."""
     defaults = RollbackRule()
-    return RollbackRule(
-        absolute=_detector(environ, "", defaults.absolute),
-        attribution=_detector(environ, "ATTRIBUTION_", defaults.attribution),
-    )
+    absolute = _detector(environ, "", defaults.absolute)
+    unattributed = _number(environ, f"{PREFIX}PAUSE_ALPHA", min(defaults.unattributed_alpha, absolute.alpha))
+    try:
+        return RollbackRule(
+            absolute=absolute,
+            attribution=_detector(environ, "ATTRIBUTION_", defaults.attribution),
+            unattributed_alpha=unattributed,
+        )
+    except ValueError as exc:
+        raise ValueError(f"{PREFIX}PAUSE_ALPHA: {exc}") from None
 
 
 def _detector(environ: Mapping[str, str], part: str, default: Detector) -> Detector:

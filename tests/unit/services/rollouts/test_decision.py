@@ -13,12 +13,14 @@ import pytest
 
 from flagpilot.core import Tier
 from flagpilot.services.rollouts import (
+    DEFAULT_ABSOLUTE,
     CohortPair,
     CohortStats,
     Decision,
     Detector,
     Finding,
     MinutePoint,
+    RollbackRule,
     Verdict,
     decide,
     rate_log_lr,
@@ -55,7 +57,13 @@ def minutes_of(
     return points
 
 
-def judge(points: list[MinutePoint], *, min_events: int = 100, memo: FoldMemo | None = None) -> Decision:
+def judge(
+    points: list[MinutePoint],
+    *,
+    min_events: int = 100,
+    memo: FoldMemo | None = None,
+    rule: RollbackRule | None = None,
+) -> Decision:
     end = points[-1].minute + timedelta(seconds=30) if points else NOW
     return decide(
         points,
@@ -66,6 +74,7 @@ def judge(points: list[MinutePoint], *, min_events: int = 100, memo: FoldMemo | 
         window_start=end - timedelta(hours=1),
         window_end=end,
         memo=memo,
+        rule=rule,
     )
 
 
@@ -162,6 +171,16 @@ def test_decide__a_burst_control_suffers_too__pauses_without_rolling_back() -> N
     assert judge(points[:66]).evidence.finding is Finding.CONTROL_FAILS_TOO
 
 
+def test_decide__unattributed_evidence_under_the_pause_bound__is_watched_not_paused() -> None:
+    points = minutes_of(lambda m: (0.6, 0.6) if 60 <= m < 65 else (0.02, 0.02), 66)
+
+    decision = judge(points, rule=RollbackRule(unattributed_alpha=1e-300))
+
+    assert (decision.verdict, decision.evidence.finding) == (Verdict.HEALTHY, Finding.NONE)
+    assert decision.evidence.absolute.conclusive
+    assert "paused if it reaches" in decision.reason
+
+
 def test_decide__the_feature_doubling_errors_under_the_threshold__warns_and_pauses_never_rolls_back() -> None:
     points = minutes_of(lambda m: (0.04, 0.02), 600)
 
@@ -201,7 +220,11 @@ def test_decide__evidence__carries_e_values_change_minute_and_counts_as_json() -
     evidence = json.loads(json.dumps(decision.evidence.to_dict()))
 
     assert decision.verdict is Verdict.ROLLBACK
-    assert evidence["absolute"]["eValue"] >= evidence["absolute"]["bound"] == pytest.approx(1 / 0.06)
+    assert (
+        evidence["absolute"]["eValue"]
+        >= evidence["absolute"]["bound"]
+        == pytest.approx(DEFAULT_ABSOLUTE.bound)
+    )
     assert evidence["absolute"]["likelyChangeMinute"] is not None
     assert evidence["absolute"]["sinceChange"]["treatment"]["errors"] > 0
     assert evidence["tierTotal"]["treatment"]["exposures"] == 600
