@@ -33,6 +33,37 @@ class SimulatedRule(Protocol):
         """The verdicts at minute `m`'s checks; then fold the complete minute in."""
 
 
+class WindowSums:
+    """Treatment's counts over the rollout's one-hour window at each check of a minute.
+
+    At a check at second 5 (s + 1) of minute m the window starts in minute m - 60 (the rows of
+    minutes m - 60 .. m), except at the minute's last check, which is the next minute's first
+    second: then it starts in minute m - 59.
+    """
+
+    def begin(self, runs: int) -> None:
+        """Reset for `runs` fresh tiers."""
+        self.history = np.zeros((61, 2, runs), dtype=np.int64)
+        self.sums = np.zeros((2, runs), dtype=np.int64)
+
+    def at(self, m: int, n_t: IntArray, e_t: IntArray) -> tuple[IntArray, IntArray]:
+        """(events, errors) in the window at each check of minute `m`."""
+        w_n = self.sums[0][:, None] + n_t
+        w_k = self.sums[1][:, None] + e_t
+        if m >= 60:
+            oldest = self.history[(m - 60) % 61]
+            w_n[:, -1] -= oldest[0]
+            w_k[:, -1] -= oldest[1]
+        return w_n, w_k
+
+    def fold(self, m: int, n_t: IntArray, e_t: IntArray) -> None:
+        """Fold the complete minute's treatment counts in."""
+        if m >= 60:
+            self.sums -= self.history[(m - 60) % 61]
+        self.history[m % 61] = np.stack([n_t, e_t])
+        self.sums += self.history[m % 61]
+
+
 class DetectorArrays:
     """`sequential.Detector` over many runs at once: the same fold, the same mixture."""
 
@@ -113,6 +144,8 @@ class ShippedRule:
         """Reset for `runs` fresh tiers."""
         self.absolute.begin(runs)
         self.attribution.begin(runs)
+        self.window = WindowSums()
+        self.window.begin(runs)
         self.tier = np.zeros((2, runs), dtype=np.int64)
 
     def minute(self, m: int, counts: Counts) -> Verdicts:
@@ -127,12 +160,15 @@ class ShippedRule:
         control_reports = np.minimum(treated, self.tier[1][:, None] + n_c) >= self.min_events
         above = log_abs >= self.absolute.log_bound
         blamed = log_attr >= self.attribution.log_bound
+        w_n, w_k = self.window.at(m, n_t, e_t)
+        above &= (w_n > 0) & (w_k / np.maximum(w_n, 1) > self.threshold)
         unattributed = log_abs >= self.unattributed_log_bound
         rollback = above & enough & (blamed | ~control_reports)
         pause = (above & ~enough) | (above & ~rollback & unattributed) | (~above & blamed)
         self.absolute.fold(m, absolute)
         self.attribution.fold(m, attribution)
         self.tier += np.stack([n_t[:, -1], n_c[:, -1]])
+        self.window.fold(m, n_t[:, -1], e_t[:, -1])
         verdicts = np.where(rollback, ROLLBACK, np.where(pause, PAUSE, HEALTHY)).astype(np.int8)
         return verdicts, {"absolute": log_abs, "attribution": log_attr}
 

@@ -7,6 +7,10 @@ attribution  the feature causes the errors: they land in the bucketed treatment 
              its share of the minute's events (whitelisted customers are chosen, not drawn, so
              they are left out); needs control to report
 
+Both pause-or-rollback findings on absolute evidence also need the treatment's error rate over
+the rollout's time window to be above the threshold now: evidence of an excess that is over
+(the window back within the threshold) is watched, not acted on.
+
 rollback   absolute evidence, at least `min_events` treatment events, and attribution evidence
            too once control and the bucketed treatment have `min_events` events each: at most
            alpha false rollbacks per tier at any true rate within the threshold, and at most the
@@ -40,7 +44,7 @@ from flagpilot.services.rollouts.statistics import CohortPair, MinutePoint
 
 LARGEST_LOG = 700.0  # exp() of more overflows a float
 
-DEFAULT_ABSOLUTE = Detector(alpha=0.06, tier_ratio=1.5, change_ratios=(1.6, 3.0), tier_weight=0.95)
+DEFAULT_ABSOLUTE = Detector(alpha=0.10, tier_ratio=1.4, change_ratios=(1.6, 3.0), tier_weight=0.99)
 DEFAULT_UNATTRIBUTED_ALPHA = 0.05
 DEFAULT_ATTRIBUTION = Detector(alpha=0.005, tier_ratio=2.0, change_ratios=(2.0, 4.0), tier_weight=0.5)
 
@@ -134,6 +138,7 @@ class Evidence:
     attribution: ProcessEvidence
     control_reports: bool
     unattributed_bound: float
+    above_now: bool
     window_start: datetime
     window_end: datetime
     window: CohortPair
@@ -151,6 +156,7 @@ class Evidence:
             "attribution": self.attribution.to_dict(),
             "controlReports": self.control_reports,
             "unattributedPauseBound": self.unattributed_bound,
+            "windowAboveThreshold": self.above_now,
             "tierStarted": None if self.tier_started is None else self.tier_started.isoformat(),
             "windowStart": self.window_start.isoformat(),
             "windowEnd": self.window_end.isoformat(),
@@ -209,7 +215,11 @@ def decide(
     attribution = _evidence(rule.attribution, states.attribution, counts, tier_started)
     control_reports = min(tier_total.control.exposures, tier_total.bucketed.exposures) >= min_events
     unattributed = absolute.log_e_value >= math.log(rule.unattributed_bound)
-    finding, verdict = _judge(absolute, attribution, control_reports, unattributed, tier_total, min_events)
+    recent = window.treatment
+    above_now = recent.exposures > 0 and recent.error_rate > threshold
+    finding, verdict = _judge(
+        absolute, attribution, control_reports, unattributed, above_now, tier_total, min_events
+    )
     evidence = Evidence(
         threshold=threshold,
         min_events=min_events,
@@ -218,6 +228,7 @@ def decide(
         attribution=attribution,
         control_reports=control_reports,
         unattributed_bound=rule.unattributed_bound,
+        above_now=above_now,
         window_start=window_start,
         window_end=window_end,
         window=window,
@@ -232,10 +243,11 @@ def _judge(
     attribution: ProcessEvidence,
     control_reports: bool,
     unattributed: bool,
+    above_now: bool,
     tier_total: CohortPair,
     min_events: int,
 ) -> tuple[Finding, Verdict]:
-    if absolute.conclusive:
+    if absolute.conclusive and above_now:
         if tier_total.treatment.exposures < min_events:
             return Finding.FEW_EVENTS, Verdict.PAUSE
         if not control_reports or attribution.conclusive:
@@ -292,6 +304,12 @@ def _reason(evidence: Evidence) -> str:
                 f"{_pct(control.error_rate)} in control; {blamed}) but no evidence yet that the rate is "
                 f"above the {_pct(evidence.threshold)} threshold: progression paused, the tier keeps serving"
             )
+    if absolute.conclusive and not evidence.above_now:
+        recent = evidence.window.treatment
+        return (
+            f"{rate}: {above}, but over the window the rate is {_pct(recent.error_rate)} "
+            f"({recent.errors}/{recent.exposures}), within the threshold: watched"
+        )
     if absolute.conclusive:
         return (
             f"{rate}: {above}, but control fails about as much ({_pct(control.error_rate)}; {blamed}): "

@@ -1,7 +1,7 @@
 """The automatic-rollback rule's settings, read from `FLAGPILOT_ROLLBACK_*` variables.
 
-    FLAGPILOT_ROLLBACK_ALPHA                           absolute detector's alpha (default 0.06)
-    FLAGPILOT_ROLLBACK_TIER_ALTERNATIVE                tier-long alternative, x threshold (1.5)
+    FLAGPILOT_ROLLBACK_ALPHA                           absolute detector's alpha (default 0.10)
+    FLAGPILOT_ROLLBACK_TIER_ALTERNATIVE                tier-long alternative, x threshold (1.4)
     FLAGPILOT_ROLLBACK_CHANGE_ALTERNATIVES             change alternatives, x threshold (1.6,3)
     FLAGPILOT_ROLLBACK_PAUSE_ALPHA                     absolute evidence without attribution
                                                        pauses at e >= 1 / this (0.05)

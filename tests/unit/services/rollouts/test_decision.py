@@ -25,6 +25,7 @@ from flagpilot.services.rollouts import (
     decide,
     rate_log_lr,
     share_log_lr,
+    totals_of,
 )
 from flagpilot.services.rollouts.detectors import FoldMemo
 from tests.unit.services.rollouts.helpers import NOW
@@ -65,12 +66,13 @@ def judge(
     rule: RollbackRule | None = None,
 ) -> Decision:
     end = points[-1].minute + timedelta(seconds=30) if points else NOW
+    start = end - timedelta(hours=1)
     return decide(
         points,
         tier_started=NOW,
         threshold=THRESHOLD,
         min_events=min_events,
-        window=CohortPair(),
+        window=totals_of(p.counts for p in points if p.minute >= start.replace(second=0)),
         window_start=end - timedelta(hours=1),
         window_end=end,
         memo=memo,
@@ -243,6 +245,17 @@ def test_decide__resumed_from_a_memo__equals_the_fold_from_scratch() -> None:
     )
 
     assert judge(points, memo=memo).evidence == judge(points).evidence
+
+
+def test_decide__evidence_of_an_excess_that_is_over__is_watched_not_acted_on() -> None:
+    # Given a 10-minute 60% burst, then 65 healthy minutes (the window no longer holds it)
+    points = minutes_of(lambda m: (0.6 if 10 <= m < 20 else 0.01, None), 85)
+
+    decision = judge(points)
+
+    assert decision.evidence.absolute.conclusive
+    assert decision.verdict is Verdict.HEALTHY
+    assert "within the threshold: watched" in decision.reason
 
 
 def test_decide__on_seeded_healthy_streams__never_rolls_back() -> None:
