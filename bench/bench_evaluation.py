@@ -10,9 +10,16 @@ reason, variant, version, tier — not just a boolean.
     b  a 10% rollout, over varying customers
     c  b plus a 100-customer whitelist and an organization override the context does not match
     d  evaluate_all over 100 flags like c (one call, all 100 results)
+    e0 a flag on with an organization override the context does not match
+    eN e0, below a chain of N prerequisites that are on (N = 1 … 5), each with an
+       organization override the context does not match, so every level is evaluated for the
+       context (a prerequisite that answers the same for everyone is settled when the snapshot
+       is built and costs nothing)
 
-Targets: c at most 3x the floor; d at most 100 µs. Run with `make bench` or
-`.venv/bin/python bench/bench_evaluation.py [--rounds N]`.
+Targets: c at most 3x the floor; d at most 100 µs; prerequisites cost O(depth): each level adds
+a constant cost of at most two flag evaluations (its gate and its flag), so e5 is at most
+e0 + 5 x 2 x e0 = 11x e0. The µs added per level is printed for each depth: flat means linear.
+Run with `make bench` or `.venv/bin/python bench/bench_evaluation.py [--rounds N]`.
 
 Each figure is net of the bare loop's cost per iteration. Noise on a shared machine only ever
 adds time, so the targets are judged on each case's best round (as timeit's documentation
@@ -47,6 +54,8 @@ CUSTOMERS = 10_000
 ALL_FLAGS = 100
 TARGET_C_RATIO = 3.0
 TARGET_D_MICROSECONDS = 100.0
+MAX_DEPTH = 5
+TARGET_E5_RATIO_TO_E0 = 1.0 + MAX_DEPTH * 2.0
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,17 @@ def rollout_state(key: str, *, whitelist: bool) -> FlagState:
         organization_overrides={"org-pilot": True} if whitelist else {},
     )
     return FlagState(FlagDefinition(key), config)
+
+
+def chain_states(depth: int) -> list[FlagState]:
+    """`KEY` on, requiring level_{depth-1}, … requiring level_0: every flag on by its value,
+    each with an organization override that makes its answer depend on the context."""
+    names = [f"level_{i}" for i in range(depth)] + [KEY]
+    config = EnvironmentConfig(value=True, organization_overrides={"org-pilot": True})
+    return [
+        FlagState(FlagDefinition(name, prerequisites=(names[i - 1],) if i else ()), config)
+        for i, name in enumerate(names)
+    ]
 
 
 def snapshot_of(*states: FlagState) -> Snapshot:
@@ -114,7 +134,22 @@ def build_cases() -> list[Case]:
         for ctx in few_contexts:
             many.evaluate_all(ctx)
 
+    chains = {depth: snapshot_of(*chain_states(depth)) for depth in range(MAX_DEPTH + 1)}
     check(on, rollout, guarded, many, contexts)
+    for chained in chains.values():
+        assert chained.evaluate(KEY, contexts[0]).reason is Reason.STATIC
+        if len(chained) > 1:  # without its top flag, the chain is cut
+            cut = snapshot_of(*chain_states(len(chained) - 1)[1:])
+            assert cut.evaluate(KEY, contexts[0]).reason is Reason.DISABLED
+    chain_cases = [
+        Case(
+            f"e{depth} on, {depth} prerequisite{'' if depth == 1 else 's'} above",
+            over_contexts(chained),
+            CUSTOMERS,
+            10,
+        )
+        for depth, chained in chains.items()
+    ]
     return [
         Case("empty loop", loop, CUSTOMERS, 50),
         Case("floor: dict + mmh3.hash + modulo", floor, CUSTOMERS, 20),
@@ -122,6 +157,7 @@ def build_cases() -> list[Case]:
         Case("b  10% rollout", over_contexts(rollout), CUSTOMERS, 20),
         Case("c  b + whitelist + org override", over_contexts(guarded), CUSTOMERS, 20),
         Case(f"d  evaluate_all, {ALL_FLAGS} flags like c", evaluate_all, len(few_contexts), 2),
+        *chain_cases,
     ]
 
 
@@ -171,11 +207,17 @@ def report(cases: list[Case], timings: dict[str, list[float]]) -> bool:
         print(f"{label:<40} {best[label]:>9.3f} {best_ratio:>8.2f} {median[label]:>10.3f} {ratio:>8.2f}")
     c_ratio = best[cases[4].label] / best[floor_label]
     d_micros = best[cases[5].label]
+    e0_micros, *e_micros = [best[case.label] for case in cases[6:]]
+    e_ratio = e_micros[-1] / e0_micros
     c_ok, d_ok = c_ratio <= TARGET_C_RATIO, d_micros <= TARGET_D_MICROSECONDS
+    e_ok = e_ratio <= TARGET_E5_RATIO_TO_E0
     verdict = {True: "met", False: "MISSED"}
     print(f"\nc: {c_ratio:.2f}x floor (target ≤ {TARGET_C_RATIO:g}x): {verdict[c_ok]}")
     print(f"d: {d_micros:.1f} µs per evaluate_all (target ≤ {TARGET_D_MICROSECONDS:g} µs): {verdict[d_ok]}")
-    return c_ok and d_ok
+    steps = ", ".join(f"{(e - e0_micros) / (n + 1):.3f}" for n, e in enumerate(e_micros))
+    print(f"e: µs added per prerequisite level, depth 1 … {MAX_DEPTH}: {steps}")
+    print(f"e{MAX_DEPTH}: {e_ratio:.2f}x e0 (target ≤ {TARGET_E5_RATIO_TO_E0:g}x): {verdict[e_ok]}")
+    return c_ok and d_ok and e_ok
 
 
 def main() -> int:

@@ -1,8 +1,9 @@
 """A flag compiled for the hot path: every context-independent result is built once.
 
-Evaluating a compiled flag costs a few dict look-ups and at most one murmur3 hash, and builds no
-result: the result objects for each outcome are made when the snapshot is built, and `evaluate`
-is a closure over them, specialised to the flag's shape, that reads locals only.
+Evaluating a compiled flag costs a few dict look-ups and at most one murmur3 hash (and the same
+again for each context-dependent prerequisite above it), and builds no result: the result
+objects for each outcome are made when the snapshot is built, and `evaluate` is a closure over
+them, specialised to the flag's shape, that reads locals only.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import mmh3
 
 from flagpilot.core.bucketing import BUCKETS, hashable, threshold
 from flagpilot.core.context import EvaluationContext
-from flagpilot.core.enums import ErrorCode, Reason, Tier
+from flagpilot.core.enums import ErrorCode, Reason, RolloutStatus, Tier
 from flagpilot.core.explain import off_value
 from flagpilot.core.model import FlagState, FlagValue
 from flagpilot.core.result import EvaluationResult, variant_of
@@ -29,18 +30,35 @@ class CompiledFlag:
         state: the flag and its configuration in one environment.
         version: the snapshot version every result carries.
         enabled: the master switch; when False, `evaluate` always answers `default_result`.
+        parents: the flag's compiled prerequisites, in the flag's order; each must answer `on`
+            for the same context, or the flag is off (step 1b). A parent whose answer is the
+            same for everyone is settled here, once, so only context-dependent parents cost
+            anything per evaluation.
+        blocked: why the flag's prerequisites can never be met (one is missing, they form a
+            cycle, the chain is too deep), or None; a blocked flag is off for everyone.
 
     Attributes:
         state: the flag state it was compiled from.
+        blocked: as given.
+        constant: the result when it is the same for every context (kill switch, a value with
+            no targeting, the master switch off), else None.
         default_result: the flag's default with reason `DEFAULT`.
         key_missing: the `TARGETING_KEY_MISSING` error a partial rollout gives an anonymous context.
-        evaluate: DESIGN.md's seven steps applied to a context (`explain_state` is the prose form
-            of the same rule).
+        evaluate: DESIGN.md's steps applied to a context (`explain_state` is the prose form of
+            the same rule).
     """
 
-    __slots__ = ("default_result", "evaluate", "key_missing", "state")
+    __slots__ = ("blocked", "constant", "default_result", "evaluate", "key_missing", "state")
 
-    def __init__(self, state: FlagState, version: int, *, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        state: FlagState,
+        version: int,
+        *,
+        enabled: bool = True,
+        parents: tuple[CompiledFlag, ...] = (),
+        blocked: str | None = None,
+    ) -> None:
         key = state.key
 
         def result(value: FlagValue, reason: Reason, tier: Tier | None) -> EvaluationResult:
@@ -52,6 +70,7 @@ class CompiledFlag:
         stickiness = "customerId" if rollout is None else rollout.stickiness
         default_result = result(state.definition.default, Reason.DEFAULT, None)
         self.state = state
+        self.blocked = blocked
         self.default_result = default_result
         self.key_missing = EvaluationResult(
             key=key,
@@ -61,11 +80,54 @@ class CompiledFlag:
             error_message=f"flag {key!r} is in a partial rollout and needs a {stickiness}",
             version=version,
         )
-        self.evaluate: Evaluator = (
-            _evaluator(state, result, default_result, self.key_missing)
-            if enabled
-            else lambda ctx: default_result
-        )
+        off = result(off_value(state), Reason.DISABLED, None)
+        dynamic = tuple(parent.evaluate for parent in parents if parent.constant is None)
+        if not enabled:
+            self.constant: EvaluationResult | None = default_result
+        elif (
+            stopped(state)
+            or blocked is not None
+            or any(p.constant is not None and p.constant.variant != "on" for p in parents)
+        ):
+            self.constant = off
+        else:
+            inner, self.constant = _evaluator(state, result, default_result, self.key_missing)
+            if dynamic:
+                self.constant = None
+                self.evaluate: Evaluator = _gated(dynamic, off, inner)
+            else:
+                self.evaluate = inner
+        if self.constant is not None:
+            constant = self.constant
+            self.evaluate = lambda ctx: constant
+
+
+def stopped(state: FlagState) -> bool:
+    """Whether the flag is off for everyone: its kill switch is on or its rollout was rolled back."""
+    rollout = state.config.rollout
+    return state.config.killed or (rollout is not None and rollout.status is RolloutStatus.ROLLED_BACK)
+
+
+def _gated(parents: tuple[Evaluator, ...], off: EvaluationResult, inner: Evaluator) -> Evaluator:
+    """`inner` behind the prerequisites: a parent answering anything but `on` (off, a non-boolean
+    value, an error) serves `off`. A chain costs one call per level, the depth being bounded."""
+    if len(parents) == 1:
+        (parent,) = parents
+
+        def evaluate_one(ctx: EvaluationContext) -> EvaluationResult:
+            if parent(ctx).variant != "on":
+                return off
+            return inner(ctx)
+
+        return evaluate_one
+
+    def evaluate(ctx: EvaluationContext) -> EvaluationResult:
+        for parent in parents:
+            if parent(ctx).variant != "on":
+                return off
+        return inner(ctx)
+
+    return evaluate
 
 
 def _evaluator(
@@ -73,13 +135,10 @@ def _evaluator(
     result: Callable[[FlagValue, Reason, Tier | None], EvaluationResult],
     default_result: EvaluationResult,
     key_missing: EvaluationResult,
-) -> Evaluator:
-    """Build the evaluation closure for `state`, specialised to its rollout's shape."""
+) -> tuple[Evaluator, EvaluationResult | None]:
+    """Build the evaluation closure for `state`, specialised to its rollout's shape, and the
+    result it always gives if it gives the same to everyone."""
     config = state.config
-    if config.killed:
-        killed = result(off_value(state), Reason.DISABLED, None)
-        return lambda ctx: killed
-
     # An empty id is anonymous and matches nothing: leaving "" out of every table spares the hot
     # path a truth test per step (`None in table` is simply False).
     customers = {
@@ -91,7 +150,8 @@ def _evaluator(
     rollout = config.rollout
     if rollout is None or not rollout.serving:
         fallthrough = result(config.value, Reason.STATIC, None) if config.has_value else default_result
-        return _settled(customers, None, organizations, fallthrough)
+        constant = None if customers or organizations else fallthrough
+        return _settled(customers, None, organizations, fallthrough), constant
 
     tier = rollout.tier
     whitelist_result = result(True, Reason.TARGETING_MATCH, tier)
@@ -100,7 +160,9 @@ def _evaluator(
     targeted = {c: whitelist_result for c in rollout.whitelist if c} | customers
     bound = threshold(rollout.percentage)
     if bound <= 0 or bound >= BUCKETS:
-        return _settled(targeted, whitelist_result, organizations, result(bound > 0, Reason.SPLIT, tier))
+        everyone = result(bound > 0, Reason.SPLIT, tier)
+        constant = None if targeted or organizations else everyone
+        return _settled(targeted, whitelist_result, organizations, everyone), constant
 
     split_on = result(True, Reason.SPLIT, tier)
     split_off = result(False, Reason.SPLIT, tier)
@@ -134,7 +196,7 @@ def _evaluator(
             return split_on
         return split_off
 
-    return evaluate
+    return evaluate, None
 
 
 def _settled(

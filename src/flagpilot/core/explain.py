@@ -6,11 +6,12 @@ the same rule; the test suite checks on random inputs that both always agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flagpilot.core.bucketing import bucket, threshold
 from flagpilot.core.context import EvaluationContext
-from flagpilot.core.enums import ErrorCode, FlagType, Reason
+from flagpilot.core.enums import ErrorCode, FlagType, Reason, RolloutStatus
 from flagpilot.core.model import FlagState, FlagValue
 from flagpilot.core.result import EvaluationResult, variant_of
 
@@ -39,8 +40,27 @@ def off_value(state: FlagState) -> FlagValue:
     return False if definition.type is FlagType.BOOL else definition.default
 
 
-def explain_state(state: FlagState, ctx: EvaluationContext, version: int = 0) -> Explanation:
-    """Walk the seven steps for `state` and `ctx`, recording each decision."""
+def _no_flags(key: str) -> EvaluationResult | None:
+    return None
+
+
+def explain_state(
+    state: FlagState,
+    ctx: EvaluationContext,
+    version: int = 0,
+    *,
+    prerequisite: Callable[[str], EvaluationResult | None] = _no_flags,
+    blocked: str | None = None,
+) -> Explanation:
+    """Walk the evaluation steps for `state` and `ctx`, recording each decision.
+
+    Args:
+        state: the flag in one environment.
+        ctx: who is asking.
+        version: the snapshot version the result carries.
+        prerequisite: evaluates another flag of the environment for `ctx` (None: no such flag).
+        blocked: why the flag's prerequisites can never be met (a cycle, a chain too deep), if so.
+    """
     steps: list[Step] = []
     config = state.config
     key = state.key
@@ -62,7 +82,22 @@ def explain_state(state: FlagState, ctx: EvaluationContext, version: int = 0) ->
     if config.killed:
         note(1, "kill switch", True, "the kill switch is on in this environment")
         return done(off_value(state), Reason.DISABLED)
+    rollout = config.rollout
+    if rollout is not None and rollout.status is RolloutStatus.ROLLED_BACK:
+        why = rollout.rollback_reason or "no reason recorded"
+        note(
+            1, "rollout rolled back", True, f"the rollout was rolled back ({why}): off until it is restarted"
+        )
+        return done(off_value(state), Reason.DISABLED)
     note(1, "kill switch", False, "the kill switch is off")
+
+    unmet = blocked or _unmet_prerequisite(state.definition.prerequisites, prerequisite)
+    if unmet is not None:
+        note(1, "prerequisites", True, unmet)
+        return done(off_value(state), Reason.DISABLED)
+    if state.definition.prerequisites:
+        names = ", ".join(repr(p) for p in state.definition.prerequisites)
+        note(1, "prerequisites", False, f"every prerequisite is on: {names}")
 
     customer = ctx.customer_id or None
     if customer is not None and customer in config.customer_overrides:
@@ -86,7 +121,6 @@ def explain_state(state: FlagState, ctx: EvaluationContext, version: int = 0) ->
         "no organization id" if organization is None else f"no override for organization {organization!r}",
     )
 
-    rollout = config.rollout
     if rollout is None or not rollout.serving:
         why = "no rollout" if rollout is None else f"the rollout is {rollout.status.value}"
         note(4, "rollout whitelist", False, why)
@@ -136,3 +170,17 @@ def explain_state(state: FlagState, ctx: EvaluationContext, version: int = 0) ->
 
     note(7, "default value", True, "the flag's default value")
     return done(state.definition.default, Reason.DEFAULT)
+
+
+def _unmet_prerequisite(
+    prerequisites: tuple[str, ...], evaluate: Callable[[str], EvaluationResult | None]
+) -> str | None:
+    """The first prerequisite that is not on for the context, described; None if all are."""
+    for required in prerequisites:
+        result = evaluate(required)
+        if result is None:
+            return f"prerequisite {required!r} does not exist"
+        if result.variant != "on":
+            shown = "an error" if result.error_code else ("off" if result.value is False else "not on")
+            return f"prerequisite {required!r} is {shown} ({result.reason.value})"
+    return None

@@ -70,6 +70,7 @@ class Rollout:
         whitelist: customers who get the feature whenever the rollout serves.
         group_id: hashing group; None means the flag key, so each flag has its own cohort.
         stickiness: what is bucketed: `customerId`, `organizationId` or an attribute name.
+        rollback_reason: why a rolled-back rollout was rolled back, for the explain trace.
     """
 
     tier: Tier = Tier.TIER_0_DISABLED
@@ -78,6 +79,7 @@ class Rollout:
     whitelist: frozenset[str] = frozenset()
     group_id: str | None = None
     stickiness: str = "customerId"
+    rollback_reason: str | None = None
 
     @property
     def serving(self) -> bool:
@@ -124,7 +126,8 @@ class FlagDefinition:
         default: the value when nothing more specific applies.
         phase: the release phase (1, 2, 3) or None.
         description: what the flag controls, for humans.
-        prerequisites: flag keys that must be on for this flag to be turned on.
+        prerequisites: boolean flags that must evaluate to on, for the same context, for this
+            flag to be anything but off.
     """
 
     key: str

@@ -16,6 +16,7 @@ from flagpilot.core.context import EvaluationContext
 from flagpilot.core.enums import ErrorCode, FlagType, Reason
 from flagpilot.core.explain import Explanation, Step, explain_state
 from flagpilot.core.model import FlagState, FlagValue
+from flagpilot.core.prerequisites import prerequisite_order
 from flagpilot.core.result import EvaluationResult
 
 
@@ -57,9 +58,7 @@ class Snapshot:
         self._flags_enabled = flags_enabled
         ordered = {state.key: state for state in states}
         self._states: Mapping[str, FlagState] = MappingProxyType(ordered)
-        self._compiled = {
-            key: CompiledFlag(state, version, enabled=flags_enabled) for key, state in ordered.items()
-        }
+        self._compiled = _compile(ordered, version, flags_enabled)
         # evaluate_all's loop, with each closure fetched once here rather than per call.
         self._evaluators = tuple((key, compiled.evaluate) for key, compiled in self._compiled.items())
 
@@ -134,7 +133,14 @@ class Snapshot:
         if not self.flags_enabled:
             step = Step(0, "master switch", True, "flag evaluation is switched off: built-in default")
             return Explanation(result=self._compiled[key].default_result, steps=(step,))
-        return explain_state(state, ctx, self.version)
+        compiled = self._compiled
+        return explain_state(
+            state,
+            ctx,
+            self.version,
+            prerequisite=lambda parent: compiled[parent].evaluate(ctx) if parent in compiled else None,
+            blocked=compiled[key].blocked,
+        )
 
     def _error(self, key: str, default: FlagValue, code: ErrorCode, message: str) -> EvaluationResult:
         return EvaluationResult(
@@ -145,3 +151,16 @@ class Snapshot:
             error_message=message,
             version=self.version,
         )
+
+
+def _compile(states: Mapping[str, FlagState], version: int, enabled: bool) -> dict[str, CompiledFlag]:
+    """Compile every flag, each after its prerequisites so that its closure can call theirs; the
+    result keeps the order of `states`."""
+    plan = prerequisite_order(states)
+    compiled: dict[str, CompiledFlag] = {}
+    for key in plan.order:
+        state = states[key]
+        blocked = plan.blocked.get(key)
+        parents = () if blocked else tuple(compiled[p] for p in dict.fromkeys(state.definition.prerequisites))
+        compiled[key] = CompiledFlag(state, version, enabled=enabled, parents=parents, blocked=blocked)
+    return {key: compiled[key] for key in states}

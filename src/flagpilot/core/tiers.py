@@ -21,7 +21,8 @@ TIER_PERCENTAGES: dict[Tier, float] = {
 }
 
 # A paused rollout keeps serving its tier (pausing stops progress, not exposure); a completed one
-# holds tier 4. Planned and rolled-back rollouts serve nothing and evaluation falls through.
+# holds tier 4. A planned rollout serves nothing and evaluation falls through; a rolled-back one
+# is an emergency stop that turns the flag off for everyone (compiled.stopped).
 SERVING_STATUSES: frozenset[RolloutStatus] = frozenset(
     {RolloutStatus.ACTIVE, RolloutStatus.PAUSED, RolloutStatus.COMPLETED}
 )

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 
 from flagpilot.core.enums import FlagType
 from flagpilot.core.errors import InvalidConfiguration, Problem
-from flagpilot.core.explain import off_value
 from flagpilot.core.model import EnvironmentConfig, FlagDefinition, FlagState, value_matches_type
+from flagpilot.core.prerequisites import prerequisite_problems
 
 FLAG_KEY = re.compile(r"^[a-z][a-z0-9_.-]{0,127}$")
 """Flag keys: lower case, start with a letter, at most 128 characters."""
@@ -68,33 +68,21 @@ def check_config(flag: FlagDefinition, config: EnvironmentConfig) -> list[Proble
     return problems
 
 
-def is_on(state: FlagState) -> bool:
-    """Whether a boolean flag is on for the environment as a whole (value or default, not killed)."""
-    if state.config.killed:
-        return bool(off_value(state))
-    value = state.config.value if state.config.has_value else state.definition.default
-    return value is True
-
-
 def check_states(states: Iterable[FlagState], *, prerequisites: bool = True) -> list[Problem]:
     """Problems with a whole environment: each flag, and (optionally) prerequisites between flags.
 
-    Prerequisites are a write-time rule for turning a flag on; a served snapshot may break one
-    (a kill switch is never refused), so readers of snapshots check structure only.
+    Prerequisites are evaluated for each context (a flag whose prerequisite is off is off), so
+    the write-time rules are about the graph only: every prerequisite exists and is boolean, no
+    cycle, no chain deeper than `MAX_DEPTH`. Readers of snapshots check structure only, and
+    compile whatever graph they get safely.
     """
     by_key: Mapping[str, FlagState] = {state.key: state for state in states}
     problems: list[Problem] = []
     for state in by_key.values():
         problems += check_definition(state.definition)
         problems += check_config(state.definition, state.config)
-        for required in state.definition.prerequisites if prerequisites else ():
-            other = by_key.get(required)
-            if other is None:
-                problems.append(Problem(state.key, "prerequisites", f"unknown flag {required!r}"))
-            elif is_on(state) and not is_on(other):
-                problems.append(
-                    Problem(state.key, "prerequisites", f"is on but its prerequisite {required!r} is off")
-                )
+    if prerequisites:
+        problems += prerequisite_problems(by_key)
     return problems
 
 

@@ -23,7 +23,12 @@ from flagpilot.core.model import (
 from flagpilot.core.snapshot import Snapshot
 from flagpilot.core.validation import check_states
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Format 2 evaluates rolled-back rollouts (off for everyone) and prerequisites (off unless each
+is on); a format-1 reader would serve those flags on, so it must refuse format 2."""
+
+READABLE_FORMATS = (1, 2)
+"""Format 1 documents carry the same fields (less `rollbackReason`) and are read by format 2's rules."""
 
 
 def schema_text() -> str:
@@ -40,6 +45,7 @@ def rollout_to_dict(rollout: Rollout) -> dict[str, Any]:
         "whitelist": sorted(rollout.whitelist),
         "groupId": rollout.group_id,
         "stickiness": rollout.stickiness,
+        "rollbackReason": rollout.rollback_reason,
     }
 
 
@@ -122,6 +128,10 @@ def _rollout_from_dict(reader: _Reader, data: Any) -> Rollout | None:
     if not isinstance(stickiness, str) or not stickiness:
         reader.problems.append(Problem(reader.key, "rollout.stickiness", "must be a non-empty string"))
         stickiness = "customerId"
+    rollback_reason = data.get("rollbackReason")
+    if rollback_reason is not None and not isinstance(rollback_reason, str):
+        reader.problems.append(Problem(reader.key, "rollout.rollbackReason", "must be a string or null"))
+        rollback_reason = None
     return Rollout(
         tier=reader.enum("tier", Tier, Tier.TIER_0_DISABLED, data, "rollout."),
         percentage=percentage,
@@ -129,6 +139,7 @@ def _rollout_from_dict(reader: _Reader, data: Any) -> Rollout | None:
         whitelist=frozenset(whitelist),
         group_id=group_id,
         stickiness=stickiness,
+        rollback_reason=rollback_reason,
     )
 
 
@@ -173,8 +184,9 @@ def snapshot_from_dict(data: Any) -> Snapshot:
     if not isinstance(data, Mapping):
         raise InvalidConfiguration([Problem("(snapshot)", "(document)", "must be an object")])
     format_version = data.get("formatVersion")
-    if type(format_version) is not int or format_version != FORMAT_VERSION:  # not True, not 1.0
-        problems.append(Problem("(snapshot)", "formatVersion", f"must be {FORMAT_VERSION}"))
+    if type(format_version) is not int or format_version not in READABLE_FORMATS:  # not True, not 1.0
+        readable = " or ".join(str(n) for n in READABLE_FORMATS)
+        problems.append(Problem("(snapshot)", "formatVersion", f"must be {readable}"))
     flags = data.get("flags")
     if not isinstance(flags, Mapping):
         problems.append(Problem("(snapshot)", "flags", "must be an object"))

@@ -117,15 +117,18 @@ def test_update_flag__unknown_or_fixed_field__is_refused_naming_it(manager: Flag
     assert {p.field for p in raised.value.problems} == {"type", "colour"}
 
 
-def test_set_value__turning_on_a_flag_whose_prerequisite_is_off__is_refused(manager: FlagManager) -> None:
-    # Given
+def test_set_value__of_a_prerequisite_to_off__is_allowed_while_dependants_are_on(
+    manager: FlagManager,
+) -> None:
+    # Given express on, requiring checkout, which is on
     manager.create_flag(FlagDefinition(key="express", prerequisites=("checkout",)), actor="alice")
-
-    # When / Then
-    with pytest.raises(InvalidInput, match="prerequisite 'checkout' is off"):
-        manager.set_value("express", "production", True, actor="alice")
     manager.set_value("checkout", "production", True, actor="alice")
     manager.set_value("express", "production", True, actor="alice")
+
+    # When checkout is turned off (express then evaluates off), Then nothing is refused
+    view = manager.set_value("checkout", "production", False, actor="alice")
+
+    assert view.record.key == "checkout"
 
 
 def test_kill__of_a_prerequisite__is_never_refused(manager: FlagManager) -> None:

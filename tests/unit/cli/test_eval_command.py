@@ -83,7 +83,9 @@ def test_eval_explain__lists_the_seven_steps_and_marks_the_one_that_applied(flag
 
     lines = out.splitlines()
     assert code == 0
-    assert [line.lstrip(" →").split(".")[0] for line in lines[1:]] == ["1", "2", "3", "4", "5", "6", "7"]
+    # Step 1 is the kill switch and then, for a flag with prerequisites, the prerequisites.
+    assert [line.lstrip(" →").split(".")[0] for line in lines[1:]] == ["1", "1", "2", "3", "4", "5", "6", "7"]
+    assert "every prerequisite is on: 'phase1_parent_storage'" in lines[2]
     assert [line for line in lines if "→" in line] == ["  → 7. default value: the flag's default value"]
     assert "no override for customer 'c1'" in out
 

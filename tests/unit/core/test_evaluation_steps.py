@@ -226,16 +226,44 @@ def test_rollout_in_a_serving_status__decides_the_value(status: RolloutStatus) -
     assert (vip.value, vip.reason) == (True, Reason.TARGETING_MATCH)
 
 
-@pytest.mark.parametrize("status", [RolloutStatus.PLANNED, RolloutStatus.ROLLED_BACK])
-def test_rollout_planned_or_rolled_back__does_not_serve(status: RolloutStatus) -> None:
-    # Given a 100% rollout with a whitelist that is planned or rolled back, over an environment value
-    snap = snapshot(flag(value=False, rollout=rollout(100, status=status, whitelist=["c-vip"])))
+def test_rollout_planned__does_not_serve() -> None:
+    # Given a 100% rollout with a whitelist that is planned, over an environment value
+    snap = snapshot(
+        flag(value=False, rollout=rollout(100, status=RolloutStatus.PLANNED, whitelist=["c-vip"]))
+    )
 
     # When a whitelisted customer, a bucketed customer and an anonymous visitor ask
     results = [snap.evaluate(KEY, ctx(customer)) for customer in ("c-vip", INSIDE_10, None)]
 
     # Then evaluation falls through to the environment value for all of them
     assert {(r.value, r.reason, r.tier) for r in results} == {(False, Reason.STATIC, None)}
+
+
+def test_rollout_rolled_back__turns_the_flag_off_for_everyone_overrides_included() -> None:
+    # Given a rolled-back rollout over an environment value of true, with overrides of true
+    snap = snapshot(
+        flag(
+            value=True,
+            rollout=rollout(100, status=RolloutStatus.ROLLED_BACK, whitelist=["c-vip"]),
+            customers={"c-own": True},
+            organizations={"acme": True},
+        )
+    )
+
+    # When a whitelisted, an overridden, a bucketed customer, an organization and a visitor ask
+    results = [
+        snap.evaluate(KEY, ctx(customer, organization))
+        for customer, organization in (
+            ("c-vip", None),
+            ("c-own", None),
+            (INSIDE_10, None),
+            ("c-9", "acme"),
+            (None, None),
+        )
+    ]
+
+    # Then nobody gets the feature, like the kill switch
+    assert {(r.value, r.reason, r.tier) for r in results} == {(False, Reason.DISABLED, None)}
 
 
 def test_rollout_planned__without_an_environment_value__falls_through_to_the_default() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import given, settings
@@ -162,3 +163,61 @@ def test_explain__with_the_master_switch_off__names_the_master_switch() -> None:
     # Then the only step is the master switch, and the default is served
     assert [(s.source, s.applied) for s in explanation.steps] == [("master switch", True)]
     assert (explanation.result.value, explanation.result.reason) == (False, Reason.DEFAULT)
+
+
+@settings(max_examples=300)
+@given(parent=flag_states(), child=flag_states(), context=_contexts)
+def test_explain__of_a_flag_with_a_prerequisite__always_agrees_with_evaluate(
+    parent: FlagState, child: FlagState, context: EvaluationContext
+) -> None:
+    # Given any flag that requires any other flag
+    parent = replace(parent, definition=replace(parent.definition, key="parent"))
+    child = replace(child, definition=replace(child.definition, prerequisites=("parent",)))
+    snap = Snapshot([parent, child], environment="production", version=1)
+
+    # When the child is explained and evaluated
+    explanation = snap.explain(KEY, context)
+
+    # Then both agree, and an unmet prerequisite is a step that applied
+    assert explanation.result == snap.evaluate(KEY, context)
+    if snap.evaluate("parent", context).variant != "on" and not child.config.killed:
+        assert explanation.steps[-1].source in ("prerequisites", "rollout rolled back")
+
+
+def test_explain__of_a_rolled_back_rollout__names_the_rollback_and_its_reason() -> None:
+    # Given a rolled-back rollout with its reason, over an environment value of true
+    rolled_back = Rollout(status=RolloutStatus.ROLLED_BACK, rollback_reason="error rate 7.5% over 5%")
+    snap = snapshot(flag(value=True, rollout=rolled_back))
+
+    # When explained
+    explanation = snap.explain(KEY, ctx("c-1"))
+
+    # Then the rollback decided, with its reason, and the flag is off as DISABLED
+    assert explanation.steps[-1].source == "rollout rolled back"
+    assert "error rate 7.5% over 5%" in explanation.steps[-1].detail
+    assert (explanation.result.value, explanation.result.reason) == (False, Reason.DISABLED)
+
+
+def test_explain__of_an_unmet_prerequisite__names_it() -> None:
+    # Given auto-restore requiring parent storage, which is killed
+    snap = snapshot(
+        flag("parent_storage", default=True, killed=True),
+        flag(KEY, default=True, prerequisites=("parent_storage",)),
+    )
+
+    # When explained
+    explanation = snap.explain(KEY, ctx("c-1"))
+
+    # Then the prerequisite step applied and names the parent and why it is off
+    assert (explanation.steps[-1].source, explanation.steps[-1].applied) == ("prerequisites", True)
+    assert "'parent_storage' is off (DISABLED)" in explanation.steps[-1].detail
+    assert explanation.result.reason is Reason.DISABLED
+
+
+def test_explain__of_a_flag_in_a_cycle__says_so() -> None:
+    snap = snapshot(flag("other", prerequisites=(KEY,)), flag(KEY, prerequisites=("other",)))
+
+    explanation = snap.explain(KEY, ctx("c-1"))
+
+    assert "cycle" in explanation.steps[-1].detail
+    assert explanation.result.reason is Reason.DISABLED

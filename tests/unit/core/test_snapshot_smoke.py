@@ -16,5 +16,11 @@ def test_production_preset__phase1_on_and_later_phases_off() -> None:
         "phase1_auto_restore": True,
     }
     assert not any(r.value for k, r in results.items() if not k.startswith("phase1_"))
-    assert {r.reason for r in results.values()} == {Reason.DEFAULT}
+    # Later phases are off by default, or because a prerequisite of theirs is off.
+    assert {r.reason for r in results.values()} == {Reason.DEFAULT, Reason.DISABLED}
+    assert {k for k, r in results.items() if r.reason is Reason.DISABLED} == {
+        k
+        for k, s in snapshot.states.items()
+        if any(results[p].value is False for p in s.definition.prerequisites)
+    }
     assert {r.version for r in results.values()} == {3}

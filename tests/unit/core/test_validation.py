@@ -45,28 +45,54 @@ def test_check_states__with_an_unknown_prerequisite__names_the_flag_and_field() 
     assert "nope" in problems[0].message
 
 
-def test_check_states__with_a_prerequisite_off__refuses_turning_the_flag_on() -> None:
-    # Given child turned on while its prerequisite base is off
+def test_check_states__with_a_prerequisite_off_and_the_flag_on__is_fine() -> None:
+    # Prerequisites are evaluated per context: the child is simply off while base is off.
     states = [flag("base", value=False), flag("child", prerequisites=("base",), value=True)]
+
+    assert check_states(states) == []
+
+
+def test_check_states__with_a_cycle__names_the_cycle_path() -> None:
+    # Given three flags requiring each other in a ring
+    states = [
+        flag("gamma", prerequisites=("alpha",)),
+        flag("alpha", prerequisites=("beta",)),
+        flag("beta", prerequisites=("gamma",)),
+    ]
 
     # When checked
     problems = check_states(states)
 
-    # Then child's prerequisites field is named, and the prerequisite too
+    # Then one problem names the whole path, from its smallest key back to it
+    assert fields(problems) == [("alpha", "prerequisites")]
+    assert "alpha → beta → gamma → alpha" in problems[0].message
+
+
+def chain(depth: int) -> list[FlagState]:
+    return [flag("level_0")] + [
+        flag(f"level_{i}", prerequisites=(f"level_{i - 1}",)) for i in range(1, depth + 1)
+    ]
+
+
+def test_check_states__with_a_chain_five_deep__is_fine() -> None:
+    assert check_states(chain(5)) == []
+
+
+def test_check_states__with_a_chain_six_deep__names_the_chain() -> None:
+    problems = check_states(chain(6))
+
+    assert fields(problems) == [("level_6", "prerequisites")]
+    assert "level_0 → level_1" in problems[0].message
+    assert "6 deep" in problems[0].message
+
+
+def test_check_states__with_a_string_prerequisite__refuses_it() -> None:
+    states = [flag("label", type=FlagType.STRING, default="a"), flag("child", prerequisites=("label",))]
+
+    problems = check_states(states)
+
     assert fields(problems) == [("child", "prerequisites")]
-    assert "base" in problems[0].message
-
-
-def test_check_states__with_a_killed_prerequisite__counts_it_as_off() -> None:
-    states = [flag("base", value=True, killed=True), flag("child", prerequisites=("base",), value=True)]
-
-    assert fields(check_states(states)) == [("child", "prerequisites")]
-
-
-def test_check_states__with_a_prerequisite_off_and_the_flag_off__is_fine() -> None:
-    states = [flag("base"), flag("child", prerequisites=("base",))]
-
-    assert check_states(states) == []
+    assert "'label' is a string flag" in problems[0].message
 
 
 def test_check_states__without_prerequisite_checking__checks_structure_only() -> None:

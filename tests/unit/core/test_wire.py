@@ -16,10 +16,12 @@ from flagpilot.core import (
     FORMAT_VERSION,
     UNSET,
     EnvironmentConfig,
+    EvaluationContext,
     FlagDefinition,
     FlagState,
     FlagType,
     InvalidConfiguration,
+    Reason,
     Rollout,
     RolloutStatus,
     Snapshot,
@@ -57,6 +59,7 @@ _rollouts = st.builds(
     whitelist=st.frozensets(_ids, max_size=4),
     group_id=st.none() | _ids,
     stickiness=st.sampled_from(["customerId", "organizationId", "plan"]),
+    rollback_reason=st.none() | st.text(max_size=8),
 )
 
 
@@ -159,7 +162,7 @@ def test_snapshot_to_dict__has_the_documented_shape() -> None:
 
     # When serialised, Then it is exactly the documented document (whitelist sorted)
     assert snapshot_to_dict(original) == {
-        "formatVersion": 1,
+        "formatVersion": 2,
         "environment": "staging",
         "version": 12,
         "flagsEnabled": False,
@@ -179,12 +182,26 @@ def test_snapshot_to_dict__has_the_documented_shape() -> None:
                     "whitelist": ["a", "z"],
                     "groupId": None,
                     "stickiness": "customerId",
+                    "rollbackReason": None,
                 },
                 "organizationOverrides": {"acme": False},
                 "customerOverrides": {"c-1": True},
             }
         },
     }
+
+
+def test_snapshot_from_dict__of_format_1__reads_it_with_the_rules_of_format_2() -> None:
+    # Given a format-1 document with a rolled-back rollout over an environment value of true
+    rolled_back = {"tier": "tier_3_general", "percentage": 50, "status": "rolled_back"}
+    body = {"type": "bool", "defaultValue": False, "value": True, "rollout": rolled_back}
+    document = {"formatVersion": 1, "environment": "e", "version": 4, "flags": {"f": body}}
+
+    # When read and evaluated
+    result = snapshot_from_dict(document).evaluate("f", EvaluationContext(customer_id="c-1"))
+
+    # Then the rollback turns the flag off, as format 2 says
+    assert (result.value, result.reason) == (False, Reason.DISABLED)
 
 
 def test_state_to_dict__without_an_environment_value__omits_the_value_field() -> None:
@@ -195,7 +212,7 @@ def test_state_to_dict__without_an_environment_value__omits_the_value_field() ->
 
 def test_snapshot_from_dict__of_a_minimal_flag__fills_in_the_documented_defaults() -> None:
     document = {
-        "formatVersion": 1,
+        "formatVersion": 2,
         "environment": "production",
         "version": 0,
         "flags": {"f": {"type": "bool"}},
@@ -209,7 +226,7 @@ def test_snapshot_from_dict__of_a_minimal_flag__fills_in_the_documented_defaults
 
 def test_snapshot_from_dict__of_a_minimal_rollout__fills_in_the_documented_defaults() -> None:
     body = {"type": "bool", "defaultValue": False, "rollout": {"tier": "tier_3_general", "percentage": 50}}
-    document = {"formatVersion": 1, "environment": "e", "version": 1, "flags": {"f": body}}
+    document = {"formatVersion": 2, "environment": "e", "version": 1, "flags": {"f": body}}
 
     parsed = snapshot_from_dict(document).states["f"].config.rollout
 
@@ -245,7 +262,7 @@ def valid_document_with(path: tuple[str, ...], bad: object) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("path", "bad", "flag_name", "field"),
     [
-        (("formatVersion",), 2, "(snapshot)", "formatVersion"),
+        (("formatVersion",), 3, "(snapshot)", "formatVersion"),
         (("formatVersion",), True, "(snapshot)", "formatVersion"),
         (("formatVersion",), 1.0, "(snapshot)", "formatVersion"),
         (("environment",), "", "(snapshot)", "environment"),
@@ -268,6 +285,7 @@ def valid_document_with(path: tuple[str, ...], bad: object) -> dict[str, Any]:
         (("flags", "wave", "rollout", "whitelist"), ["a", 1], "wave", "rollout.whitelist"),
         (("flags", "wave", "rollout", "groupId"), 5, "wave", "rollout.groupId"),
         (("flags", "wave", "rollout", "stickiness"), "", "wave", "rollout.stickiness"),
+        (("flags", "wave", "rollout", "rollbackReason"), 7, "wave", "rollout.rollbackReason"),
         (("flags", "label", "defaultValue"), 3, "label", "default"),
         (("flags", "label", "value"), None, "label", "value"),
         (
@@ -342,7 +360,7 @@ def test_schema__is_valid_2020_12_and_the_file_shipped_in_the_package() -> None:
 @pytest.mark.parametrize(
     ("path", "bad"),
     [
-        (("formatVersion",), 2),
+        (("formatVersion",), 3),
         (("flags", "wave", "rollout", "percentage"), 100.5),
         (("flags", "wave", "rollout", "tier"), "tier_9"),
         (("flags", "wave", "type"), "boolean"),

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from flagpilot.core import FlagDefinition, FlagState, Problem
-from flagpilot.services.errors import InvalidInput
+from flagpilot.services.errors import Conflict, InvalidInput
 from flagpilot.services.flags.base import ENVIRONMENT_NAME
 from flagpilot.services.flags.checks import (
     check_new_definition,
@@ -57,6 +57,15 @@ def _changed_definition(record_definition: FlagDefinition, changes: Mapping[str,
     updates = {CHANGEABLE[name]: value for name, value in changes.items()}
     updates["prerequisites"] = tuple(prerequisites)
     return replace(record_definition, **updates)
+
+
+def _refuse_archiving_a_prerequisite(uow: UnitOfWork, key: str) -> None:
+    dependants = sorted(
+        other.key for other in uow.flags.list(include_archived=False) if key in other.definition.prerequisites
+    )
+    if dependants:
+        names = ", ".join(repr(name) for name in dependants)
+        raise Conflict(f"flag {key!r} is a prerequisite of {names}: remove it from their prerequisites first")
 
 
 class FlagDefinitions(FlagReads):
@@ -144,7 +153,10 @@ class FlagDefinitions(FlagReads):
     def archive_flag(
         self, key: str, *, actor: str, expected_version: int | None = None, reason: str = ""
     ) -> FlagView:
-        """Stop serving a flag without deleting it (its settings and overrides are kept)."""
+        """Stop serving a flag without deleting it (its settings and overrides are kept).
+
+        A flag that served flags require is not archived (`Conflict` naming them): they would
+        all turn off, since a missing prerequisite is an unmet one."""
         return self._set_archived(key, True, actor=actor, expected_version=expected_version, reason=reason)
 
     def restore_flag(
@@ -158,6 +170,8 @@ class FlagDefinitions(FlagReads):
     ) -> FlagView:
         with self._write(actor) as uow:
             record = require_flag(uow, key)
+            if archived and not record.archived:
+                _refuse_archiving_a_prerequisite(uow, key)
             saved = uow.flags.save(record.definition, archived=archived, expected_version=expected_version)
             self._record(
                 uow,

@@ -88,6 +88,7 @@ class RolloutRecord:
             percentage=self.percentage,
             status=self.status,
             whitelist=frozenset(self.whitelisted_customers),
+            rollback_reason=self.rollback_reason if self.status is RolloutStatus.ROLLED_BACK else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
