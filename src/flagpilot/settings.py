@@ -33,7 +33,8 @@ class Settings:
         config_file: TOML file with preset environment overrides (`FLAGPILOT_CONFIG`).
         cache_ttl_seconds: longest a snapshot is served without re-checking the database.
         bootstrap_admin_token: an admin token to create at start (`FLAGPILOT_BOOTSTRAP_ADMIN_TOKEN`).
-        cors_origins: origins allowed to call the widget endpoint from a browser.
+        cors_origins: origins allowed to call the admin and SDK routes from a browser
+            (`FLAGPILOT_CORS_ORIGINS`); the widget, OFREP and event routes allow every origin.
         environ: the raw variables, for preset overrides (`FLAGPILOT_PRESET__…`).
     """
 

@@ -74,8 +74,7 @@ def create_app(deps: ApiDependencies, lifespan: Lifespan[FastAPI] | None = None)
     # add_middleware wraps: the last added is outermost.
     app.add_middleware(FastPaths, routes=[*widget_hot, *ofrep_hot])
     app.add_middleware(BodySizeLimit, max_bytes=deps.max_body_bytes)
-    if deps.cors_origins:
-        app.add_middleware(BrowserCors, origins=deps.cors_origins)
+    app.add_middleware(BrowserCors, origins=deps.cors_origins)
     docs_pages = (app.docs_url, app.openapi_url, app.swagger_ui_oauth2_redirect_url)
     app.add_middleware(
         RequestObserver,

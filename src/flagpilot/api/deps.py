@@ -27,7 +27,8 @@ class ApiDependencies:
         snapshots: compiled snapshots per environment; the request path reads only these.
         authenticator: turns bearer secrets into principals.
         default_environment: the environment evaluated when neither token nor request names one.
-        cors_origins: browser origins allowed to call the widget and OFREP endpoints.
+        cors_origins: browser origins allowed to call the admin and SDK routes (the widget,
+            OFREP and event routes answer every origin).
         max_body_bytes: larger request bodies are refused with 413 before they are read.
         flags_enabled: the master switch, reported by `/readyz` and `/metrics`.
         tokens: the token service, for routes that manage tokens (None when not offered).

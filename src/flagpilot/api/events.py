@@ -8,7 +8,8 @@ member (`body.3.outcome`) and nothing is counted, so a client can fix and resend
 without counting anything twice. A well-formed batch is answered 202 with how many events were
 `accepted` (counted), `ignored` (no serving rollout for the flag: a normal race with a rollback)
 and `rejected` (timestamped outside the accepted window). Counts reach the database at the
-next flush, within a second.
+next flush, within a second. An environment that does not exist is a 404, like on every other
+route: a typo in `?environment=` must not turn every event into a silent `ignored`.
 """
 
 # No `from __future__ import annotations` here: FastAPI reads the route's `Annotated`
@@ -29,6 +30,7 @@ from flagpilot.services.auth import Authenticator, Principal, TokenKind
 from flagpilot.services.errors import InvalidInput
 from flagpilot.services.rollouts import OutcomeAggregator
 from flagpilot.services.rollouts.outcomes import MAX_COUNT
+from flagpilot.services.snapshots import SnapshotProvider
 
 PATH = "/api/events"
 MAX_BATCH = 5_000
@@ -107,10 +109,12 @@ def parse_batch(raw: bytes) -> list[dict[str, Any]]:
 def events_router(
     aggregator: OutcomeAggregator,
     authenticator: Authenticator,
+    snapshots: SnapshotProvider,
     default_environment: str,
     clock: Clock = lambda: datetime.now(UTC),
 ) -> APIRouter:
-    """`POST /api/events` counting into `aggregator` (server-SDK and client-SDK tokens)."""
+    """`POST /api/events` counting into `aggregator` (server-SDK and client-SDK tokens); the
+    environment must be one `snapshots` serves."""
     router = APIRouter(tags=["events"])
     reporter = Depends(require(authenticator, TokenKind.SERVER_SDK, TokenKind.CLIENT_SDK))
 
@@ -119,6 +123,8 @@ def events_router(
         status_code=202,
         summary="Report rollout outcome events",
         responses={
+            404: problem_doc("The environment does not exist."),
+            413: problem_doc("The body is over the route's limit (room for 5,000 events)."),
             422: problem_doc("A malformed event; each bad member is named.", ValidationProblem),
             **PROBLEM_RESPONSES,
         },
@@ -154,8 +160,9 @@ def events_router(
         ] = None,
     ) -> Response:
         """Count a batch of outcomes; 202 with accepted / ignored / rejected counts."""
-        events = parse_batch(await request.body())
         scope = scoped_environment(principal, environment, default_environment)
+        snapshots.get(scope)  # EnvironmentNotFound (404) for an unknown one; a memory read
+        events = parse_batch(await request.body())
         result = aggregator.record(events, environment=scope, now=clock())
         body = {"accepted": result.accepted, "ignored": result.ignored, "rejected": result.rejected}
         return Response(orjson.dumps(body), status_code=202, media_type="application/json")

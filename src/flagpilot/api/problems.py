@@ -55,8 +55,9 @@ class PayloadTooLarge(HTTPException):
     reporting a parse error.
     """
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body exceeds {limit} bytes")
+    def __init__(self, limit: int, route: str = "") -> None:
+        where = f", the limit of {route}" if route else ""
+        super().__init__(413, f"the request body exceeds {limit:,} bytes{where}")
 
 
 PROBLEMS: Mapping[type[Exception], tuple[int, str]] = {

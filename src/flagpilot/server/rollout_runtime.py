@@ -139,7 +139,9 @@ class RolloutRuntime:
         container = self.container
         return [
             rollouts_router(container.rollout_manager, authenticator, default_environment, self.clock),
-            events_router(self.aggregator, authenticator, default_environment, self.clock),
+            events_router(
+                self.aggregator, authenticator, container.snapshots, default_environment, self.clock
+            ),
             alerts_router(self.alerts, authenticator),
         ]
 

@@ -1,4 +1,4 @@
-"""Cross-cutting behaviour: request ids, CORS on the browser routes only, the OpenAPI document."""
+"""Cross-cutting behaviour: request ids, CORS (any origin on the public routes), the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ pytestmark = pytest.mark.anyio
 ORIGIN = "https://shop.example"
 
 
-async def request(app_factory: AppFactory, method: str, path: str, **kwargs: object) -> httpx.Response:
-    transport = httpx.ASGITransport(app=app_factory(cors_origins=[ORIGIN]))
+async def request(
+    app_factory: AppFactory, method: str, path: str, *, origins: tuple[str, ...] = (), **kwargs: object
+) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app_factory(cors_origins=list(origins)))
     async with httpx.AsyncClient(transport=transport, base_url="http://flagpilot.test") as http:
         return await http.request(method, path, **kwargs)  # type: ignore[arg-type]
 
@@ -32,55 +34,86 @@ async def test_request_id__missing_or_malformed__is_generated(client: httpx.Asyn
     assert first.headers["x-request-id"] != second.headers["x-request-id"] != "bad id\twith spaces"
 
 
-async def test_cors__allowed_origin_on_widget__is_granted_and_sees_the_etag(
+async def test_cors__widget_by_default__answers_any_origin_and_exposes_the_etag(
     make_app: AppFactory, keys: Keys
 ) -> None:
     response = await request(
         make_app, "GET", "/api/widget/config", params={"key": keys.client}, headers={"Origin": ORIGIN}
     )
 
-    assert response.headers["access-control-allow-origin"] == ORIGIN
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in response.headers
     assert "ETag" in response.headers["access-control-expose-headers"]
 
 
-async def test_cors__preflight_from_allowed_origin__allows_authorization(make_app: AppFactory) -> None:
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [
+        ("/ofrep/v1/evaluate/flags", "POST"),
+        ("/ofrep/v1/evaluate/flags/phase1_auto_restore", "POST"),
+        ("/api/widget/config", "GET"),
+        ("/api/events", "POST"),
+    ],
+)
+async def test_cors__preflight_on_a_public_route__is_answered_for_any_origin(
+    make_app: AppFactory, path: str, method: str
+) -> None:
     response = await request(
         make_app,
         "OPTIONS",
-        "/ofrep/v1/evaluate/flags",
+        path,
         headers={
-            "Origin": ORIGIN,
-            "Access-Control-Request-Method": "POST",
+            "Origin": "https://any-customer.example",
+            "Access-Control-Request-Method": method,
             "Access-Control-Request-Headers": "authorization, content-type",
         },
     )
 
     assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "*"
     assert "Authorization" in response.headers["access-control-allow-headers"]
 
 
-async def test_cors__other_origin__is_not_granted(make_app: AppFactory, keys: Keys) -> None:
-    response = await request(
-        make_app,
-        "GET",
-        "/api/widget/config",
-        params={"key": keys.client},
-        headers={"Origin": "https://evil.example"},
-    )
-
-    assert "access-control-allow-origin" not in response.headers
-
-
-async def test_cors__admin_routes__never_answer_cross_origin(make_app: AppFactory, keys: Keys) -> None:
+async def test_cors__admin_routes__by_default_answer_no_cross_origin_request(
+    make_app: AppFactory, keys: Keys
+) -> None:
     response = await request(
         make_app,
         "GET",
         "/api/admin/tokens",
         headers={"Origin": ORIGIN, "Authorization": f"Bearer {keys.admin}"},
     )
+    preflight = await request(
+        make_app,
+        "OPTIONS",
+        "/api/admin/tokens",
+        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"},
+    )
 
     assert response.status_code == 200
     assert "access-control-allow-origin" not in response.headers
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+async def test_cors__admin_routes__answer_the_origins_listed_in_the_setting_only(
+    make_app: AppFactory, keys: Keys
+) -> None:
+    admin = {"Authorization": f"Bearer {keys.admin}"}
+
+    listed = await request(
+        make_app, "GET", "/api/admin/tokens", origins=(ORIGIN,), headers={"Origin": ORIGIN, **admin}
+    )
+    other = await request(
+        make_app,
+        "GET",
+        "/api/admin/tokens",
+        origins=(ORIGIN,),
+        headers={"Origin": "https://evil.example", **admin},
+    )
+
+    assert listed.headers["access-control-allow-origin"] == ORIGIN
+    assert "access-control-allow-origin" not in other.headers
 
 
 async def test_openapi__documents_the_serving_routes_and_docs_page(client: httpx.AsyncClient) -> None:

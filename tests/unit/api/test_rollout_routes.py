@@ -100,7 +100,7 @@ async def rig(
     clock = Clock()
     routers = [
         rollouts_router(manager, tokens, "production", clock),
-        events_router(aggregator, tokens, "production", clock),
+        events_router(aggregator, tokens, snapshots, "production", clock),
         alerts_router(alerts, tokens),
     ]
     editor = tokens.create(TokenKind.EDITOR, None, None, "test editor", "tests")[1]
@@ -408,3 +408,34 @@ async def test_alerts__of_another_environment__are_403_for_an_environment_confin
 
     assert own.status_code == 200
     assert other.status_code == 403
+
+
+async def test_events__for_an_unknown_environment__are_a_404_problem(rig: Rig, keys: Keys) -> None:
+    batch = [{"featureName": FLAG, "customerId": "c-1", "outcome": "error"}]
+
+    response = await rig.http.post("/api/events?environment=prod", json=batch, headers=bearer(keys.server))
+
+    assert response.status_code == 404
+    assert response.json()["type"] == "urn:flagpilot:problem:environment-not-found"
+    assert "'prod'" in response.json()["detail"]
+
+
+async def test_events__a_batch_of_5000__is_counted_and_a_larger_body_names_the_routes_limit(
+    rig: Rig, keys: Keys
+) -> None:
+    # Given a serving rollout
+    await rig.create()
+    await rig.act("start", {"featureName": FLAG})
+    rig.aggregator.set_rollouts("production", rig.manager.list_rollouts())
+    event = {"featureName": FLAG, "customerId": "c" * 256, "outcome": "success", "count": 10_000}
+
+    # When the documented maximum of 5,000 events with long ids is sent, and then a body past it
+    full = await rig.http.post("/api/events", json=[event] * 5_000, headers=bearer(keys.server))
+    huge = await rig.http.post(
+        "/api/events", content=b"[" + b" " * (4 * 1024 * 1024) + b"]", headers=bearer(keys.server)
+    )
+
+    # Then the first is counted whole, and the second is a 413 naming the route and its limit
+    assert (full.status_code, full.json()["accepted"]) == (202, 5_000)
+    assert huge.status_code == 413
+    assert "4,194,304 bytes, the limit of POST /api/events (room for 5,000 events)" in huge.json()["detail"]
