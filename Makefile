@@ -15,10 +15,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Install, create and migrate the SQLite database with the preset, and serve on 127.0.0.1:8000.
+## Install, create and migrate the SQLite database with the preset, and serve on 127.0.0.1:8000
+## (or HOST / PORT: `make run PORT=8080`; FLAGPILOT_HOST / FLAGPILOT_PORT work too).
 run: $(STAMP)
 	$(BIN)/flagpilot init
-	$(BIN)/flagpilot serve
+	$(BIN)/flagpilot serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 ## Install, then run every check CI runs: lint, types, layering, and the whole test suite.
 test: $(STAMP)

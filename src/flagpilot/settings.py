@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///./flagpilot.db"
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+_URL_FORMS = "sqlite:///path/to/flagpilot.db or postgresql+psycopg://user@host:5432/database"
 
 
-def _flag(value: str | None, default: bool) -> bool:
+def _flag(name: str, value: str | None, default: bool) -> bool:
     if value is None or value.strip() == "":
         return default
     lowered = value.strip().lower()
@@ -18,7 +22,37 @@ def _flag(value: str | None, default: bool) -> bool:
         return True
     if lowered in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"expected true or false, got {value!r}")
+    raise ValueError(f"{name}: expected true or false, got {value!r}")
+
+
+def _positive_seconds(name: str, value: str | None, default: float) -> float:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{name}: expected a number of seconds, got {value!r}") from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"{name}: expected a positive number of seconds, got {value!r}")
+    return seconds
+
+
+def check_database_url(url: str, name: str = "FLAGPILOT_DATABASE_URL") -> str:
+    """`url` if it names a database flagpilot supports; else `ValueError` naming the variable."""
+    scheme, separator, _ = url.partition("://")
+    backend = scheme.split("+")[0].lower()
+    if not separator or not scheme:
+        raise ValueError(f"{name}: {url!r} is not a database URL; expected {_URL_FORMS}")
+    if backend not in SUPPORTED_DATABASES:
+        raise ValueError(f"{name}: {scheme}:// is not supported; SQLite and PostgreSQL are ({_URL_FORMS})")
+    if backend == "postgresql":
+        try:
+            urlsplit(url).port  # noqa: B018 - parsing the port is the check
+        except ValueError:
+            raise ValueError(
+                f"{name}: {url.rsplit('@', maxsplit=1)[-1]!r} has a port that is not a number"
+            ) from None
+    return url
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,18 +83,24 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read settings from `environ` (the process environment by default)."""
+        """Read settings from `environ` (the process environment by default).
+
+        Raises:
+            ValueError: a variable has a bad value; the message starts with its name.
+        """
         env = dict(os.environ if environ is None else environ)
         config = env.get("FLAGPILOT_CONFIG")
         if config is None and Path("flagpilot.toml").is_file():
             config = "flagpilot.toml"
         origins = env.get("FLAGPILOT_CORS_ORIGINS", "")
         return cls(
-            database_url=env.get("FLAGPILOT_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_url=check_database_url(env.get("FLAGPILOT_DATABASE_URL") or DEFAULT_DATABASE_URL),
             environment=env.get("FLAGPILOT_ENVIRONMENT") or "production",
-            flags_enabled=_flag(env.get("FLAGPILOT_FLAGS_ENABLED"), True),
+            flags_enabled=_flag("FLAGPILOT_FLAGS_ENABLED", env.get("FLAGPILOT_FLAGS_ENABLED"), True),
             config_file=Path(config) if config else None,
-            cache_ttl_seconds=float(env.get("FLAGPILOT_CACHE_TTL_SECONDS") or 300),
+            cache_ttl_seconds=_positive_seconds(
+                "FLAGPILOT_CACHE_TTL_SECONDS", env.get("FLAGPILOT_CACHE_TTL_SECONDS"), 300.0
+            ),
             bootstrap_admin_token=env.get("FLAGPILOT_BOOTSTRAP_ADMIN_TOKEN") or None,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             environ=env,

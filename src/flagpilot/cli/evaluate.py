@@ -16,15 +16,19 @@ from flagpilot.settings import Settings
 Customer = Annotated[str | None, typer.Option("--customer", help="Customer id (targeting key).")]
 Org = Annotated[str | None, typer.Option("--org", help="Organization id.")]
 Env = Annotated[str | None, typer.Option("--env", help="Environment (default: FLAGPILOT_ENVIRONMENT).")]
+Preset = Annotated[
+    bool,
+    typer.Option("--preset", help="Evaluate the built-in preset and its overrides, without a database."),
+]
 
 
-def _snapshot(env: str | None) -> Snapshot:
+def _snapshot(env: str | None, preset: bool) -> Snapshot:
     try:
         settings = Settings.from_env()
     except ValueError as exc:
         fail(f"bad setting: {exc}")
     try:
-        return load_snapshot(settings, env or settings.environment)
+        return load_snapshot(settings, env, preset=preset)
     except InvalidConfiguration as exc:
         fail(f"invalid configuration: {exc}")
     except OSError as exc:
@@ -38,9 +42,10 @@ def eval_command(
     env: Env = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Show every step considered.")] = False,
+    preset: Preset = False,
 ) -> None:
     """Evaluate one flag for a customer and print the value and why."""
-    snapshot = _snapshot(env)
+    snapshot = _snapshot(env, preset)
     ctx = EvaluationContext(customer_id=customer, organization_id=org)
     explanation = snapshot.explain(flag, ctx)
     result = explanation.result if explain else snapshot.evaluate(flag, ctx)
@@ -67,9 +72,11 @@ def eval_command(
         raise typer.Exit(1)
 
 
-def widget_config_command(customer: Customer = None, org: Org = None, env: Env = None) -> None:
+def widget_config_command(
+    customer: Customer = None, org: Org = None, env: Env = None, preset: Preset = False
+) -> None:
     """Print the chat widget's configuration document for a customer."""
-    snapshot = _snapshot(env)
+    snapshot = _snapshot(env, preset)
     results = snapshot.evaluate_all(EvaluationContext(customer_id=customer, organization_id=org))
     print_json(widget_document({key: result.value for key, result in results.items()}))
 

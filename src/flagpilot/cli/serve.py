@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Annotated, Any
 
 import typer
@@ -29,9 +31,27 @@ def log_config(level: str) -> dict[str, Any]:
     }
 
 
+def port_in_use(host: str, port: int) -> OSError | None:
+    """Why `host:port` cannot be listened on (taken, not an address of this machine), or None.
+
+    Checked before the banner and before uvicorn starts, so that a busy port is one line of
+    error rather than a banner followed by a server log.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc
+    return None
+
+
 def serve_command(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(envvar="FLAGPILOT_HOST", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(envvar="FLAGPILOT_PORT", min=1, max=65535, help="Port to listen on.")
+    ] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (about one per core).")] = 1,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
@@ -42,6 +62,14 @@ def serve_command(
         check_database(settings)
     except (ValueError, InvalidConfiguration, OSError, DatabaseNotReady) as exc:
         fail(f"cannot start: {exc}")
+    unavailable = port_in_use(host, port)
+    if unavailable is not None:
+        why = (
+            "is already in use"
+            if unavailable.errno == errno.EADDRINUSE
+            else f"cannot be used ({unavailable.strerror})"
+        )
+        fail(f"cannot start: {host}:{port} {why}; choose another with --port or FLAGPILOT_PORT")
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
     typer.echo(f"flagpilot API on {base}  (docs: {base}/docs, OpenAPI: {base}/openapi.json)", err=True)

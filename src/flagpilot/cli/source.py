@@ -1,29 +1,30 @@
-"""Where CLI evaluation reads flags from: the database if there is one, else the preset.
+"""Where CLI evaluation reads flags from: the database, or on request the built-in preset.
 
-The database is used when `FLAGPILOT_DATABASE_URL` names a server database, or when the SQLite
-file it names (by default `./flagpilot.db`) exists. Otherwise the preset with the operator's
-overrides (config file, then `FLAGPILOT_PRESET__…` variables) is evaluated, at version 0.
+The database named by `FLAGPILOT_DATABASE_URL` must exist and be initialised, as for `serve`:
+answering built-in defaults for a mistyped path would look like a working installation, and
+connecting to a missing SQLite file would leave an empty one behind. `--preset` evaluates the
+preset with the operator's overrides (config file, then `FLAGPILOT_PRESET__…` variables), at
+version 0, without any database.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from flagpilot.cli.output import fail
 from flagpilot.core import Snapshot
 from flagpilot.presets import (
+    ENVIRONMENTS,
     merge,
     overrides_from_env,
     overrides_from_toml,
     preset_states,
     validate_overrides,
 )
+from flagpilot.server.startup import DatabaseNotReady, check_database
 from flagpilot.services.errors import EnvironmentNotFound, StorageUnavailable
 from flagpilot.settings import Settings
-from flagpilot.storage import build_engine, is_sqlite
+from flagpilot.storage import build_engine
 from flagpilot.storage.snapshot_store import SqlSnapshotStore
 
 
@@ -38,22 +39,15 @@ def preset_overrides(settings: Settings) -> dict[str, dict[str, object]]:
     return overrides
 
 
-def uses_database(settings: Settings) -> bool:
-    """Whether flags come from the database named by the settings (see the module docstring)."""
-    if not is_sqlite(settings.database_url):
-        return True
-    database = make_url(settings.database_url).database
-    return bool(database) and database != ":memory:" and Path(str(database)).is_file()
-
-
-def database_snapshot(settings: Settings, environment: str) -> Snapshot:
-    """A snapshot of `environment` as stored in the database."""
+def database_snapshot(settings: Settings, environment: str, origin: str) -> Snapshot:
+    """A snapshot of `environment` as stored in the database (`origin` names where the
+    environment came from, for the error: `--env` or `FLAGPILOT_ENVIRONMENT`)."""
     engine = build_engine(settings.database_url, poolclass=NullPool)
     shown = engine.url.render_as_string(hide_password=True)
     try:
         state = SqlSnapshotStore(engine).load(environment)
     except EnvironmentNotFound:
-        fail(f"--env: environment {environment!r} does not exist in the database at {shown}")
+        fail(f"{origin}: environment {environment!r} does not exist in the database at {shown}")
     except StorageUnavailable as exc:
         fail(f"cannot read flags from the database at {shown} ({exc.detail}); has `flagpilot init` run?", 1)
     finally:
@@ -63,9 +57,18 @@ def database_snapshot(settings: Settings, environment: str) -> Snapshot:
     )
 
 
-def load_snapshot(settings: Settings, environment: str) -> Snapshot:
-    """A snapshot of `environment` from the database, or else from the preset and overrides."""
-    if uses_database(settings):
-        return database_snapshot(settings, environment)
-    states = preset_states(environment, preset_overrides(settings))
-    return Snapshot(states, environment=environment, version=0, flags_enabled=settings.flags_enabled)
+def load_snapshot(settings: Settings, environment: str | None, *, preset: bool = False) -> Snapshot:
+    """A snapshot of `environment` (None: the settings' default) from the database, or from
+    the preset and its overrides when `preset` is set."""
+    origin = "--env" if environment is not None else "FLAGPILOT_ENVIRONMENT"
+    name = environment if environment is not None else settings.environment
+    if preset:
+        if name not in ENVIRONMENTS:
+            fail(f"{origin}: environment {name!r} is not one of the preset's: {', '.join(ENVIRONMENTS)}")
+        states = preset_states(name, preset_overrides(settings))
+        return Snapshot(states, environment=name, version=0, flags_enabled=settings.flags_enabled)
+    try:
+        check_database(settings)
+    except DatabaseNotReady as exc:
+        fail(f"{exc} (or pass --preset to evaluate the built-in preset without a database)", 1)
+    return database_snapshot(settings, name, origin)

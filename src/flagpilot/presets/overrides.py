@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flagpilot.core import FlagValue, InvalidConfiguration, Problem, check_states, check_value
-from flagpilot.presets.chat_widget import definition, preset_states
+from flagpilot.presets.chat_widget import ENVIRONMENTS, definition, preset_states
 
 ENV_PREFIX = "FLAGPILOT_PRESET__"
 
@@ -84,9 +84,20 @@ def merge(*layers: Overrides) -> Overrides:
 
 
 def validate_overrides(overrides: Mapping[str, Mapping[str, Any]]) -> None:
-    """Reject unknown flags, wrong types and broken prerequisites in preset overrides."""
+    """Reject unknown environments, unknown flags, wrong types and broken prerequisites in
+    preset overrides: a mistyped `FLAGPILOT_PRESET__QA__…` must not be silently ignored."""
     problems: list[Problem] = []
     for environment, values in overrides.items():
+        if environment not in ENVIRONMENTS:
+            known = ", ".join(ENVIRONMENTS)
+            problems.append(
+                Problem(
+                    "(preset)",
+                    f"environments.{environment}",
+                    f"unknown environment; the preset's are {known}",
+                )
+            )
+            continue
         for key, value in values.items():
             found = definition(key)
             if found is None:

@@ -31,7 +31,7 @@ class DatabaseNotReady(RuntimeError):
 def _not_initialised(url: str) -> str:
     return (
         f"the database at {url} is not initialised: run `flagpilot init` "
-        "(with the same FLAGPILOT_DATABASE_URL) before `flagpilot serve`"
+        "(with the same FLAGPILOT_DATABASE_URL) first"
     )
 
 

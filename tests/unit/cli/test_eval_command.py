@@ -11,7 +11,7 @@ RESULT_KEYS = ["value", "reason", "variant", "errorCode", "errorMessage", "versi
 
 
 def test_eval_json__prints_exactly_the_result_keys(flagpilot: Run) -> None:
-    code, out, _ = flagpilot("eval", "phase1_auto_restore", "--customer", "c1", "--json")
+    code, out, _ = flagpilot("eval", "--preset", "phase1_auto_restore", "--customer", "c1", "--json")
 
     data = json.loads(out)
     assert code == 0
@@ -29,7 +29,11 @@ def test_eval_json__prints_exactly_the_result_keys(flagpilot: Run) -> None:
 
 def test_eval_json__with_an_env_var_override__is_static(flagpilot: Run) -> None:
     code, out, _ = flagpilot(
-        "eval", "phase2_retry_logic", "--json", FLAGPILOT_PRESET__PRODUCTION__PHASE2_RETRY_LOGIC="true"
+        "eval",
+        "--preset",
+        "phase2_retry_logic",
+        "--json",
+        FLAGPILOT_PRESET__PRODUCTION__PHASE2_RETRY_LOGIC="true",
     )
 
     assert code == 0
@@ -40,7 +44,7 @@ def test_eval_json__with_an_env_var_override__is_static(flagpilot: Run) -> None:
 
 
 def test_eval__in_development__serves_the_environment_value(flagpilot: Run) -> None:
-    code, out, _ = flagpilot("eval", "phase3_analytics", "--env", "development", "--json")
+    code, out, _ = flagpilot("eval", "--preset", "phase3_analytics", "--env", "development", "--json")
 
     assert (code, json.loads(out)["reason"], json.loads(out)["value"]) == (0, "STATIC", True)
 
@@ -52,7 +56,7 @@ def test_eval__with_a_toml_config__applies_it(flagpilot: Run, workdir: Path) -> 
 
     # When staging is evaluated with that file
     code, out, _ = flagpilot(
-        "eval", "phase2_retry_logic", "--env", "staging", "--json", FLAGPILOT_CONFIG=str(config)
+        "eval", "--preset", "phase2_retry_logic", "--env", "staging", "--json", FLAGPILOT_CONFIG=str(config)
     )
 
     # Then the file's value is served
@@ -62,6 +66,7 @@ def test_eval__with_a_toml_config__applies_it(flagpilot: Run, workdir: Path) -> 
 def test_eval__with_the_master_switch_off__serves_the_builtin_default(flagpilot: Run) -> None:
     code, out, _ = flagpilot(
         "eval",
+        "--preset",
         "phase2_retry_logic",
         "--json",
         FLAGPILOT_FLAGS_ENABLED="false",
@@ -72,14 +77,14 @@ def test_eval__with_the_master_switch_off__serves_the_builtin_default(flagpilot:
 
 
 def test_eval_text__prints_value_reason_and_version(flagpilot: Run) -> None:
-    code, out, _ = flagpilot("eval", "phase1_auto_restore", "--customer", "c1")
+    code, out, _ = flagpilot("eval", "--preset", "phase1_auto_restore", "--customer", "c1")
 
     assert code == 0
     assert out.strip() == "phase1_auto_restore = true  reason=DEFAULT  version=0"
 
 
 def test_eval_explain__lists_the_seven_steps_and_marks_the_one_that_applied(flagpilot: Run) -> None:
-    code, out, _ = flagpilot("eval", "phase1_auto_restore", "--customer", "c1", "--explain")
+    code, out, _ = flagpilot("eval", "--preset", "phase1_auto_restore", "--customer", "c1", "--explain")
 
     lines = out.splitlines()
     assert code == 0
@@ -91,7 +96,9 @@ def test_eval_explain__lists_the_seven_steps_and_marks_the_one_that_applied(flag
 
 
 def test_eval_explain_json__adds_the_steps_to_the_result(flagpilot: Run) -> None:
-    code, out, _ = flagpilot("eval", "phase2_retry_logic", "--customer", "c1", "--explain", "--json")
+    code, out, _ = flagpilot(
+        "eval", "--preset", "phase2_retry_logic", "--customer", "c1", "--explain", "--json"
+    )
 
     data = json.loads(out)
     assert code == 0
@@ -101,7 +108,7 @@ def test_eval_explain_json__adds_the_steps_to_the_result(flagpilot: Run) -> None
 
 
 def test_eval__of_an_unknown_flag__exits_1_naming_the_error(flagpilot: Run) -> None:
-    code, out, err = flagpilot("eval", "phase9_teleport", "--customer", "c1")
+    code, out, err = flagpilot("eval", "--preset", "phase9_teleport", "--customer", "c1")
 
     assert code == 1
     assert "reason=ERROR" in out
@@ -110,7 +117,7 @@ def test_eval__of_an_unknown_flag__exits_1_naming_the_error(flagpilot: Run) -> N
 
 
 def test_eval_json__of_an_unknown_flag__exits_1_with_the_error_code(flagpilot: Run) -> None:
-    code, out, _ = flagpilot("eval", "phase9_teleport", "--json")
+    code, out, _ = flagpilot("eval", "--preset", "phase9_teleport", "--json")
 
     assert code == 1
     assert json.loads(out)["errorCode"] == "FLAG_NOT_FOUND"
@@ -118,7 +125,7 @@ def test_eval_json__of_an_unknown_flag__exits_1_with_the_error_code(flagpilot: R
 
 def test_eval__with_an_override_of_an_unknown_flag__fails_naming_it(flagpilot: Run) -> None:
     code, _, err = flagpilot(
-        "eval", "phase1_auto_restore", FLAGPILOT_PRESET__PRODUCTION__PHASE9_TELEPORT="true"
+        "eval", "--preset", "phase1_auto_restore", FLAGPILOT_PRESET__PRODUCTION__PHASE9_TELEPORT="true"
     )
 
     assert code == 2
@@ -129,8 +136,36 @@ def test_eval__with_an_override_of_an_unknown_flag__fails_naming_it(flagpilot: R
 def test_eval__with_a_missing_config_file__fails_naming_the_file(flagpilot: Run, workdir: Path) -> None:
     missing = workdir / "absent.toml"
 
-    code, _, err = flagpilot("eval", "phase1_auto_restore", FLAGPILOT_CONFIG=str(missing))
+    code, _, err = flagpilot("eval", "--preset", "phase1_auto_restore", FLAGPILOT_CONFIG=str(missing))
 
     assert code == 2
     assert "cannot read configuration" in err
     assert "absent.toml" in err
+
+
+def test_eval__without_a_database__refuses_and_creates_no_file(flagpilot: Run, workdir: Path) -> None:
+    code, out, err = flagpilot("eval", "phase1_auto_restore")
+
+    assert (code, out) == (1, "")
+    assert "is not initialised: run `flagpilot init`" in err
+    assert "--preset" in err
+    assert list(workdir.iterdir()) == []
+
+
+def test_widget_config__on_an_empty_database_file__refuses(flagpilot: Run, workdir: Path) -> None:
+    (workdir / "flagpilot.db").write_bytes(b"")
+
+    code, _, err = flagpilot("widget-config", "--customer", "c1")
+
+    assert code == 1
+    assert "is not initialised" in err
+
+
+def test_eval__with_an_unknown_default_environment__blames_the_variable_not_the_option(
+    flagpilot: Run,
+) -> None:
+    code, _, err = flagpilot("eval", "--preset", "phase1_auto_restore", FLAGPILOT_ENVIRONMENT="prod")
+
+    assert code == 2
+    assert "FLAGPILOT_ENVIRONMENT: environment 'prod'" in err
+    assert "--env" not in err

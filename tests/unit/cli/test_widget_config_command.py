@@ -9,7 +9,11 @@ from tests.unit.cli.conftest import Run
 
 def test_widget_config__prints_the_resolved_document(flagpilot: Run) -> None:
     code, out, _ = flagpilot(
-        "widget-config", "--customer", "c1", FLAGPILOT_PRESET__PRODUCTION__PHASE2_RETRY_LOGIC="true"
+        "widget-config",
+        "--preset",
+        "--customer",
+        "c1",
+        FLAGPILOT_PRESET__PRODUCTION__PHASE2_RETRY_LOGIC="true",
     )
 
     assert code == 0
@@ -23,7 +27,7 @@ def test_widget_config__prints_the_resolved_document(flagpilot: Run) -> None:
 
 
 def test_widget_config__for_an_anonymous_visitor_in_development__turns_every_phase_on(flagpilot: Run) -> None:
-    code, out, _ = flagpilot("widget-config", "--env", "development")
+    code, out, _ = flagpilot("widget-config", "--preset", "--env", "development")
 
     document = json.loads(out)["sessionPersistence"]
     assert code == 0
@@ -32,7 +36,9 @@ def test_widget_config__for_an_anonymous_visitor_in_development__turns_every_pha
 
 def test_widget_config__with_a_mistyped_override__fails_naming_the_flag(flagpilot: Run) -> None:
     # "1" reads as the number 1, not as true: a boolean flag refuses it.
-    code, _, err = flagpilot("widget-config", FLAGPILOT_PRESET__PRODUCTION__PHASE2_RETRY_LOGIC="1")
+    code, _, err = flagpilot(
+        "widget-config", "--preset", FLAGPILOT_PRESET__PRODUCTION__PHASE2_RETRY_LOGIC="1"
+    )
 
     assert code == 2
     assert "phase2_retry_logic" in err

@@ -124,3 +124,9 @@ def test_validate_overrides__from_an_env_variable__names_the_flag() -> None:
     overrides = overrides_from_env({"FLAGPILOT_PRESET__PRODUCTION__PHASE1_PARENT_STORAGE": "yes"})
 
     assert problems_of(overrides) == [("phase1_parent_storage", "environments.production")]
+
+
+def test_validate_overrides__for_an_environment_the_preset_does_not_have__names_it() -> None:
+    overrides = overrides_from_env({"FLAGPILOT_PRESET__QA__PHASE2_RETRY_LOGIC": "true"})
+
+    assert problems_of(overrides) == [("(preset)", "environments.qa")]

@@ -1,0 +1,48 @@
+"""Bad configuration is refused with the variable's name, in one line."""
+
+from __future__ import annotations
+
+import pytest
+
+from flagpilot.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("FLAGPILOT_DATABASE_URL", "nonsense", "FLAGPILOT_DATABASE_URL: 'nonsense' is not a database URL"),
+        ("FLAGPILOT_DATABASE_URL", "mysql://db/flags", "SQLite and PostgreSQL are"),
+        (
+            "FLAGPILOT_DATABASE_URL",
+            "postgresql://db:five/flags",
+            "FLAGPILOT_DATABASE_URL: 'postgresql://db:five/flags' has a port that is not a number",
+        ),
+        ("FLAGPILOT_FLAGS_ENABLED", "maybe", "FLAGPILOT_FLAGS_ENABLED: expected true or false, got 'maybe'"),
+        (
+            "FLAGPILOT_CACHE_TTL_SECONDS",
+            "5 minutes",
+            "FLAGPILOT_CACHE_TTL_SECONDS: expected a number of seconds",
+        ),
+        ("FLAGPILOT_CACHE_TTL_SECONDS", "-1", "FLAGPILOT_CACHE_TTL_SECONDS: expected a positive number"),
+        ("FLAGPILOT_CACHE_TTL_SECONDS", "nan", "FLAGPILOT_CACHE_TTL_SECONDS: expected a positive number"),
+    ],
+)
+def test_from_env__with_a_bad_value__names_the_variable(variable: str, value: str, message: str) -> None:
+    with pytest.raises(ValueError, match=variable) as raised:
+        Settings.from_env({variable: value})
+
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///./flagpilot.db",
+        "sqlite:////var/lib/flagpilot/flags.db",
+        "postgresql+psycopg://flagpilot:secret@db.internal:5432/flags",
+        "postgresql:///flags?host=/var/run/postgresql",
+    ],
+)
+def test_from_env__with_a_supported_url__takes_it(url: str) -> None:
+    assert Settings.from_env({"FLAGPILOT_DATABASE_URL": url}).database_url == url
