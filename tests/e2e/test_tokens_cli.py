@@ -23,7 +23,7 @@ def test_token_created_by_the_cli__works_on_the_running_server_until_revoked(tmp
     with running_server(database, setup=[["init"]]) as server:
         # Given an editor token made with the CLI while the server runs
         issued = json.loads(_flagpilot(env, "token", "create", "--kind", "editor", "--name", "ops", "--json"))
-        headers = {"Authorization": f"Bearer {issued['token']}"}
+        headers = {"Authorization": f"Bearer {issued['secret']}"}
 
         # When it switches a flag off, and is then revoked
         killed = httpx.post(
@@ -32,7 +32,7 @@ def test_token_created_by_the_cli__works_on_the_running_server_until_revoked(tmp
             headers=headers,
         )
         tokens = httpx.get(server.url("/api/admin/tokens"), headers=headers)
-        _flagpilot(env, "token", "revoke", issued["id"])
+        _flagpilot(env, "token", "revoke", issued["tokenId"])
         listed = json.loads(_flagpilot(env, "token", "list", "--json"))
 
     # Then it could change flags but not manage tokens, and the revocation is on record
@@ -40,7 +40,7 @@ def test_token_created_by_the_cli__works_on_the_running_server_until_revoked(tmp
     assert killed.status_code == 200
     assert killed.json()["environments"]["production"]["killed"] is True
     assert tokens.status_code == 403
-    assert next(t for t in listed if t["id"] == issued["id"])["revokedAt"] is not None
+    assert next(t for t in listed if t["tokenId"] == issued["tokenId"])["revokedAt"] is not None
 
 
 def test_serve__on_an_uninitialised_database__refuses_to_start_and_names_flagpilot_init(

@@ -1,4 +1,5 @@
-"""`flagpilot flags list|get|set|clear|kill|unkill`: flags and their environment settings."""
+"""`flagpilot flags list|get|create|edit|archive|restore|set|clear|kill|unkill`: flags, their
+definitions and their environment settings."""
 
 from __future__ import annotations
 
@@ -7,21 +8,29 @@ from typing import Annotated
 
 import typer
 
-from flagpilot.cli.output import print_json, print_table
+from flagpilot.cli.output import fail, print_json, print_table
 from flagpilot.cli.runtime import (
     ActorOption,
+    EnvOption,
     JsonOption,
     ReasonOption,
+    environment_of,
     open_container,
     parse_value,
     resolve_actor,
 )
+from flagpilot.core import FlagDefinition, FlagType
 from flagpilot.services.flags import EnvironmentState, FlagView
 
 flags_app = typer.Typer(help="List, inspect and change flags.", no_args_is_help=True)
 
 FlagArgument = Annotated[str, typer.Argument(help="Flag key, e.g. phase2_enhanced_storage.")]
-EnvOption = Annotated[str, typer.Option("--env", help="Environment, e.g. production.")]
+PhaseOption = Annotated[int | None, typer.Option("--phase", min=1, max=3, help="Release phase: 1, 2 or 3.")]
+DescriptionOption = Annotated[str | None, typer.Option("--description", help="What the flag controls.")]
+RequiresOption = Annotated[
+    list[str] | None,
+    typer.Option("--requires", help="A prerequisite flag that must be on (repeat for several)."),
+]
 VersionOption = Annotated[
     int | None,
     typer.Option("--expected-version", help="Refuse the change if the flag's version is no longer this."),
@@ -112,13 +121,102 @@ def get_command(flag: FlagArgument, as_json: JsonOption = False) -> None:
         _print_view(view)
 
 
+@flags_app.command("create")
+def create_command(
+    flag: FlagArgument,
+    flag_type: Annotated[FlagType, typer.Option("--type", help="The value type.")] = FlagType.BOOL,
+    default: Annotated[
+        str | None, typer.Option("--default", help='JSON default value (default: false, "", 0 or {}).')
+    ] = None,
+    phase: PhaseOption = None,
+    description: DescriptionOption = None,
+    requires: RequiresOption = None,
+    reason: ReasonOption = "",
+    actor: ActorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a flag of any type, with its default, phase, description and prerequisites."""
+    empty = {FlagType.BOOL: False, FlagType.STRING: "", FlagType.NUMBER: 0, FlagType.JSON: {}}
+    definition = FlagDefinition(
+        key=flag,
+        type=flag_type,
+        default=empty[flag_type] if default is None else parse_value(default, "--default"),
+        phase=phase,
+        description=description or "",
+        prerequisites=tuple(requires or ()),
+    )
+    with open_container() as container:
+        view = container.flag_manager.create_flag(definition, actor=resolve_actor(actor), reason=reason)
+    _done(view, as_json, f"created {flag} ({flag_type.value}, default {json.dumps(definition.default)})")
+
+
+@flags_app.command("edit")
+def edit_command(
+    flag: FlagArgument,
+    default: Annotated[str | None, typer.Option("--default", help="JSON default value.")] = None,
+    phase: PhaseOption = None,
+    no_phase: Annotated[bool, typer.Option("--no-phase", help="Remove the flag's phase.")] = False,
+    description: DescriptionOption = None,
+    requires: RequiresOption = None,
+    no_requires: Annotated[bool, typer.Option("--no-requires", help="Remove every prerequisite.")] = False,
+    reason: ReasonOption = "",
+    expected_version: VersionOption = None,
+    actor: ActorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a flag's default, phase, description or prerequisites; the rest stay."""
+    changes: dict[str, object] = {}
+    if default is not None:
+        changes["default"] = parse_value(default, "--default")
+    if phase is not None or no_phase:
+        changes["phase"] = None if no_phase else phase
+    if description is not None:
+        changes["description"] = description
+    if requires is not None or no_requires:
+        changes["prerequisites"] = [] if no_requires else list(requires or ())
+    if not changes:
+        fail("nothing to change: give --default, --phase, --description or --requires")
+    with open_container() as container:
+        view = container.flag_manager.update_flag(
+            flag, changes, actor=resolve_actor(actor), expected_version=expected_version, reason=reason
+        )
+    _done(view, as_json, f"changed {', '.join(changes)} of {flag}")
+
+
+def _archive_command(archived: bool) -> None:
+    """Register `archive` (archived=True) or `restore`."""
+
+    def command(
+        flag: FlagArgument,
+        reason: ReasonOption = "",
+        expected_version: VersionOption = None,
+        actor: ActorOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        with open_container() as container:
+            change = container.flag_manager.archive_flag if archived else container.flag_manager.restore_flag
+            view = change(flag, actor=resolve_actor(actor), expected_version=expected_version, reason=reason)
+        _done(view, as_json, f"{flag} {'archived' if archived else 'restored'}")
+
+    command.__doc__ = (
+        "Stop serving a flag, keeping its settings and overrides (restore brings it back)."
+        if archived
+        else "Serve an archived flag again."
+    )
+    flags_app.command("archive" if archived else "restore")(command)
+
+
+_archive_command(archived=True)
+_archive_command(archived=False)
+
+
 @flags_app.command("set")
 def set_command(
     flag: FlagArgument,
-    env: EnvOption,
     value: Annotated[
         str, typer.Option("--value", help='JSON value: true, 3, "text", {"a": 1} (bare text is a string).')
     ],
+    env: EnvOption = None,
     reason: ReasonOption = "",
     expected_version: VersionOption = None,
     actor: ActorOption = None,
@@ -127,16 +225,22 @@ def set_command(
     """Set a flag's value in an environment."""
     parsed = parse_value(value)
     with open_container() as container:
+        environment = environment_of(env, container)
         view = container.flag_manager.set_value(
-            flag, env, parsed, actor=resolve_actor(actor), expected_version=expected_version, reason=reason
+            flag,
+            environment,
+            parsed,
+            actor=resolve_actor(actor),
+            expected_version=expected_version,
+            reason=reason,
         )
-    _done(view, as_json, f"{flag} = {json.dumps(parsed)} in {env}")
+    _done(view, as_json, f"{flag} = {json.dumps(parsed)} in {environment}")
 
 
 @flags_app.command("clear")
 def clear_command(
     flag: FlagArgument,
-    env: EnvOption,
+    env: EnvOption = None,
     reason: ReasonOption = "",
     expected_version: VersionOption = None,
     actor: ActorOption = None,
@@ -144,10 +248,11 @@ def clear_command(
 ) -> None:
     """Remove a flag's value in an environment (it falls back to the default)."""
     with open_container() as container:
+        environment = environment_of(env, container)
         view = container.flag_manager.clear_value(
-            flag, env, actor=resolve_actor(actor), expected_version=expected_version, reason=reason
+            flag, environment, actor=resolve_actor(actor), expected_version=expected_version, reason=reason
         )
-    _done(view, as_json, f"{flag} has no value in {env}")
+    _done(view, as_json, f"{flag} has no value in {environment}")
 
 
 def _switch_command(killed: bool) -> None:
@@ -155,15 +260,16 @@ def _switch_command(killed: bool) -> None:
 
     def command(
         flag: FlagArgument,
-        env: EnvOption,
+        env: EnvOption = None,
         reason: ReasonOption = "",
         actor: ActorOption = None,
         as_json: JsonOption = False,
     ) -> None:
         with open_container() as container:
+            environment = environment_of(env, container)
             flip = container.flag_manager.kill if killed else container.flag_manager.unkill
-            view = flip(flag, env, actor=resolve_actor(actor), reason=reason)
-        _done(view, as_json, f"{flag} {'killed' if killed else 'no longer killed'} in {env}")
+            view = flip(flag, environment, actor=resolve_actor(actor), reason=reason)
+        _done(view, as_json, f"{flag} {'killed' if killed else 'no longer killed'} in {environment}")
 
     command.__doc__ = (
         "Turn the kill switch on: the flag is off for everyone in the environment."

@@ -48,6 +48,7 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "db": LazyCommand("flagpilot.cli.database", "Migrate the database schema."),
     "flags": LazyCommand("flagpilot.cli.flags", "List, inspect and change flags."),
+    "env": LazyCommand("flagpilot.cli.environments", "List and add environments."),
     "override": LazyCommand("flagpilot.cli.overrides", "Override a flag for customers or organizations."),
     "audit": LazyCommand("flagpilot.cli.audit", "Read and verify the audit trail."),
     "rollout": LazyCommand(

@@ -10,6 +10,7 @@ import typer
 from flagpilot.cli.output import fail, print_json, print_table
 from flagpilot.cli.runtime import (
     ActorOption,
+    EnvOption,
     JsonOption,
     ReasonOption,
     load_settings,
@@ -26,7 +27,6 @@ CustomerOption = Annotated[
     list[str] | None, typer.Option("--customer", help="Customer id (repeat for several).")
 ]
 OrgOption = Annotated[list[str] | None, typer.Option("--org", help="Organization id (repeat for several).")]
-EnvOption = Annotated[str | None, typer.Option("--env", help="Environment (default: FLAGPILOT_ENVIRONMENT).")]
 
 
 def _target(customer: list[str] | None, org: list[str] | None) -> tuple[OverrideScope, list[str]]:
@@ -50,6 +50,7 @@ def set_command(
     env: EnvOption = None,
     reason: ReasonOption = "",
     actor: ActorOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Override a flag for one or more customers (--customer) or organizations (--org)."""
     scope, subjects = _target(customer, org)
@@ -64,7 +65,10 @@ def set_command(
             actor=resolve_actor(actor),
             reason=reason,
         )
-    typer.echo(f"{flag} = {json.dumps(parsed)} for {count} {scope.value}(s) in {environment}")
+    if as_json:
+        print_json({"flag": flag, "environment": environment, "scope": scope.value, "count": count})
+    else:
+        typer.echo(f"{flag} = {json.dumps(parsed)} for {count} {scope.value}(s) in {environment}")
 
 
 @override_app.command("clear")
@@ -75,6 +79,7 @@ def clear_command(
     env: EnvOption = None,
     reason: ReasonOption = "",
     actor: ActorOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Remove overrides of a flag for the given customers or organizations."""
     scope, subjects = _target(customer, org)
@@ -83,7 +88,10 @@ def clear_command(
         removed = container.flag_manager.clear_overrides(
             flag, environment, scope, subjects, actor=resolve_actor(actor), reason=reason
         )
-    typer.echo(f"removed {removed} {scope.value} override(s) of {flag} in {environment}")
+    if as_json:
+        print_json({"flag": flag, "environment": environment, "scope": scope.value, "count": removed})
+    else:
+        typer.echo(f"removed {removed} {scope.value} override(s) of {flag} in {environment}")
 
 
 @override_app.command("list")

@@ -29,6 +29,10 @@ ActorOption = Annotated[
     typer.Option("--actor", help="Who makes the change (default: $FLAGPILOT_ACTOR or your user name)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+EnvOption = Annotated[
+    str | None, typer.Option("--env", help="Environment (default: $FLAGPILOT_ENVIRONMENT or production).")
+]
+"""The environment a command acts in; every command defaults it the same way (`environment_of`)."""
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why, for the audit trail.")]
 
 
@@ -38,6 +42,11 @@ def load_settings() -> Settings:
         return Settings.from_env()
     except ValueError as exc:
         fail(f"bad setting: {exc}")
+
+
+def environment_of(env: str | None, container: Container) -> str:
+    """`--env`, else the settings' environment (`$FLAGPILOT_ENVIRONMENT`, else production)."""
+    return env or container.settings.environment
 
 
 def resolve_actor(actor: str | None) -> str:

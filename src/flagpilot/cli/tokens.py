@@ -20,9 +20,9 @@ token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_h
 
 
 def token_dict(token: TokenInfo) -> dict[str, Any]:
-    """A token without its secret, as `--json` prints it."""
+    """A token without its secret, as `--json` prints it: the HTTP API's field names."""
     return {
-        "id": token.token_id,
+        "tokenId": token.token_id,
         "kind": token.kind.value,
         "name": token.name,
         "organizationId": token.organization_id,
@@ -48,7 +48,7 @@ def create_command(
     with open_container() as container:
         token, secret = container.tokens.create(kind, org, env, name or f"{kind.value} token", who)
     if as_json:
-        print_json({"token": secret, **token_dict(token)})
+        print_json({**token_dict(token), "secret": secret})
         return
     typer.echo(secret)
     typer.echo(

@@ -86,14 +86,19 @@ def build_container(settings: Settings) -> Container:
         watcher=change_watcher(engine),
     )
     uow_factory.add_commit_listener(snapshots.invalidate)
+    flag_manager = FlagManager(uow_factory)
+
+    def environment_exists(name: str) -> bool:
+        return any(environment.name == name for environment in flag_manager.list_environments())
+
     return Container(
         settings=settings,
         engine=engine,
         uow_factory=uow_factory,
-        flag_manager=FlagManager(uow_factory),
+        flag_manager=flag_manager,
         audit_log=AuditLog(uow_factory),
         snapshots=snapshots,
         store=store,
-        tokens=TokenService(SqlTokenStore(uow_factory)),
+        tokens=TokenService(SqlTokenStore(uow_factory), environment_exists=environment_exists),
         rollout_manager=RolloutManager(uow_factory),
     )

@@ -147,11 +147,19 @@ class TokenService:
     Args:
         store: where tokens live.
         clock: the current time (UTC); a parameter so tests control it.
+        environment_exists: whether an environment exists, so that a token is never confined
+            to a mistyped one (which would make it useless, silently); None accepts any name.
     """
 
-    def __init__(self, store: TokenStore, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(
+        self,
+        store: TokenStore,
+        clock: Callable[[], datetime] = _utc_now,
+        environment_exists: Callable[[str], bool] | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._environment_exists = environment_exists
 
     def create(
         self,
@@ -164,10 +172,22 @@ class TokenService:
         """Issue a token; the secret is returned here once and never again.
 
         Raises:
-            InvalidInput: an unknown kind, or an empty or overlong name.
+            InvalidInput: an unknown kind, an empty or overlong name, an empty organization id
+                (which would otherwise read as "every organization"), or an unknown environment.
         """
         token_kind = _checked_kind(kind)
         _check_name(name)
+        if organization_id is not None and not organization_id.strip():
+            raise InvalidInput(
+                "organizationId: must not be empty; leave it out for a token of every organization",
+                [Problem("(token)", "organizationId", "must not be empty")],
+            )
+        exists = self._environment_exists
+        if environment is not None and exists is not None and not exists(environment):
+            raise InvalidInput(
+                f"environment: {environment!r} does not exist",
+                [Problem("(token)", "environment", f"{environment!r} does not exist")],
+            )
         secret = new_secret(token_kind)
         return self._add(secret, token_kind, organization_id, environment, name.strip(), actor), secret
 

@@ -123,3 +123,19 @@ async def test_kill_switch__turns_the_flag_off_in_the_widget_at_once(
 
     assert killed.json()["environments"]["production"]["killed"] is True
     assert widget.json()["sessionPersistence"]["phase1"]["parentStorage"] is False
+
+
+async def test_create_environment__adds_it_once_and_flags_are_served_there(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    created = await client.post("/api/admin/environments", json={"name": "qa"}, headers=admin)
+    again = await client.post("/api/admin/environments", json={"name": "qa"}, headers=admin)
+    bad = await client.post("/api/admin/environments", json={"name": "Q A"}, headers=admin)
+    listed = await client.get("/api/admin/environments", headers=admin)
+    flag = await client.get(f"/api/admin/flags/{FLAG}", headers=admin)
+
+    assert (created.status_code, created.json()) == (201, {"name": "qa", "description": ""})
+    assert created.headers["Location"] == "/api/admin/environments/qa"
+    assert (again.status_code, bad.status_code) == (409, 422)
+    assert "qa" in {item["name"] for item in listed.json()["items"]}
+    assert "qa" in flag.json()["environments"]
