@@ -9,6 +9,7 @@ Errors of every layer become problem documents through `problems`.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.types import Lifespan
 
 from flagpilot import __version__
@@ -25,6 +26,10 @@ from flagpilot.api.operations import operations_router
 from flagpilot.api.sdk import sdk_router
 from flagpilot.api.tokens import tokens_router
 from flagpilot.api.widget import widget_routes
+
+DOCS_URL = "/docs"
+DOCS_ASSETS_URL = "/docs-assets"
+"""Where the Swagger UI and ReDoc scripts and styles are served from (the package's own files)."""
 
 DESCRIPTION = """\
 Feature flags and progressive rollouts.
@@ -47,12 +52,16 @@ def create_app(deps: ApiDependencies, lifespan: Lifespan[FastAPI] | None = None)
     The app keeps `deps` and its metrics on `app.state` (`deps`, `metrics`) for routers added
     later by the composition root.
     """
-    app = FastAPI(
+    # Swagger UI from files shipped in a package (fastapi-offline), not a CDN: an air-gapped
+    # installation gets working API docs. (No ReDoc: ReDoc 2 cannot resolve the `$defs`
+    # references of the OpenAPI 3.1 document and renders nothing.)
+    app = FastAPIOffline(
         title="flagpilot",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url=DOCS_URL,
         redoc_url=None,
+        static_url=DOCS_ASSETS_URL,
         openapi_url="/openapi.json",
         lifespan=lifespan,
         # Metrics are Prometheus (`/metrics`); FastAPI's OpenTelemetry hooks would otherwise
@@ -75,7 +84,7 @@ def create_app(deps: ApiDependencies, lifespan: Lifespan[FastAPI] | None = None)
     app.add_middleware(FastPaths, routes=[*widget_hot, *ofrep_hot])
     app.add_middleware(BodySizeLimit, max_bytes=deps.max_body_bytes)
     app.add_middleware(BrowserCors, origins=deps.cors_origins)
-    docs_pages = (app.docs_url, app.openapi_url, app.swagger_ui_oauth2_redirect_url)
+    docs_pages = (DOCS_URL, app.openapi_url, app.swagger_ui_oauth2_redirect_url)
     app.add_middleware(
         RequestObserver,
         metrics=metrics,
