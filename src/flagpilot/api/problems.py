@@ -128,7 +128,7 @@ def _lookup(exc: Exception) -> tuple[int, str] | None:
 def _extra(exc: Exception) -> dict[str, Any]:
     """The members a problem type adds to the standard four."""
     if isinstance(exc, RequestValidationError):
-        return {"errors": [_field_error(error) for error in exc.errors()]}
+        return {"errors": [_field_error(error, exc.body) for error in exc.errors()]}
     if isinstance(exc, InvalidInput):
         return {"errors": [{"field": f"{p.flag}.{p.field}", "message": p.message} for p in exc.problems]}
     if isinstance(exc, VersionConflict) and exc.current_version is not None:
@@ -138,9 +138,35 @@ def _extra(exc: Exception) -> dict[str, Any]:
     return {}
 
 
-def _field_error(error: Mapping[str, Any]) -> dict[str, str]:
+def _field_error(error: Mapping[str, Any], body: Any) -> dict[str, str]:
+    if error.get("type") == "json_invalid":
+        return {"field": "body", "message": malformed_json(body, error)}
     location = ".".join(str(part) for part in error.get("loc", ()))
     return {"field": location, "message": str(error.get("msg", "invalid"))}
+
+
+def malformed_json(document: Any, error: Mapping[str, Any]) -> str:
+    """`malformed JSON at line L column C: <why>`, from the decoder's character offset."""
+    position = error.get("loc", ("body", 0))[-1]
+    why = str(error.get("ctx", {}).get("error", "invalid JSON"))
+    if not isinstance(document, str) or not isinstance(position, int):
+        return f"malformed JSON: {why}"
+    line = document.count("\n", 0, position) + 1
+    column = position - document.rfind("\n", 0, position)
+    return f"malformed JSON at line {line} column {column}: {why}"
+
+
+def _not_json(request: Request, exc: RequestValidationError) -> RequestValidationError | None:
+    """The error a body sent without a JSON content type deserves, if that is what happened."""
+    content_type = request.headers.get("content-type", "")
+    media = content_type.split(";")[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        return None
+    if not any(tuple(error.get("loc", ())) == ("body",) for error in exc.errors()):
+        return None
+    sent = f"it was sent as {media}" if media else "it was sent without a Content-Type"
+    message = f"send the body as JSON with Content-Type: application/json ({sent})"
+    return RequestValidationError([{"loc": ("body",), "msg": message, "type": "content_type"}])
 
 
 def response_for(exc: Exception) -> Response:
@@ -173,6 +199,8 @@ def response_for(exc: Exception) -> Response:
 
 
 async def _handle(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, RequestValidationError):
+        exc = _not_json(request, exc) or exc
     return response_for(exc)
 
 

@@ -47,7 +47,10 @@ def admit(
     scope.setdefault("state", {})["token_id"] = principal.token_id
     if principal.kind not in kinds:
         allowed = ", ".join(sorted(kind.value for kind in kinds))
-        raise PermissionDenied(f"a {principal.kind.value} token cannot call this endpoint (needs {allowed})")
+        article = "an" if principal.kind.value[0] in "aeiou" else "a"
+        raise PermissionDenied(
+            f"{article} {principal.kind.value} token cannot call this endpoint (needs {allowed})"
+        )
     return principal
 
 

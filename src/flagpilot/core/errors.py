@@ -6,8 +6,21 @@ CoreError
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """`value` as a caller wrote it, in JSON (`true`, `null`, `"text"`), cut at `limit`
+    characters: messages about values must read like the request, not like Python."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        # NaN and the infinities are not JSON; show them as JavaScript would.
+        special = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+        text = special.get(repr(value), repr(value)) if isinstance(value, float) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True, slots=True)

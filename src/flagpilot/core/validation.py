@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from flagpilot.core.enums import FlagType
-from flagpilot.core.errors import InvalidConfiguration, Problem
+from flagpilot.core.errors import InvalidConfiguration, Problem, shown
 from flagpilot.core.model import EnvironmentConfig, FlagDefinition, FlagState, value_matches_type
 from flagpilot.core.prerequisites import prerequisite_problems
 
@@ -28,10 +28,7 @@ def _json_safe(value: object) -> bool:
 def check_value(flag: FlagDefinition, field: str, value: object) -> list[Problem]:
     """Problems with `value` as a value of `flag` (type and JSON-representability)."""
     if not value_matches_type(value, flag.type) or not _json_safe(value):
-        shown = repr(value)
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        return [Problem(flag.key, field, f"{shown} is not a {flag.type.value} value")]
+        return [Problem(flag.key, field, f"{shown(value)} is not a {flag.type.value} value")]
     return []
 
 
@@ -39,9 +36,16 @@ def check_definition(flag: FlagDefinition) -> list[Problem]:
     """Problems with a flag definition on its own."""
     problems: list[Problem] = []
     if not FLAG_KEY.match(flag.key):
-        problems.append(Problem(flag.key, "key", "must match " + FLAG_KEY.pattern))
+        problems.append(
+            Problem(
+                flag.key,
+                "key",
+                f"{shown(flag.key)} must be lower case letters, digits, '_', '.' or '-', start with a "
+                f"letter and have at most 128 characters ({FLAG_KEY.pattern})",
+            )
+        )
     if flag.phase is not None and flag.phase not in (1, 2, 3):
-        problems.append(Problem(flag.key, "phase", f"must be 1, 2, 3 or none, not {flag.phase!r}"))
+        problems.append(Problem(flag.key, "phase", f"must be 1, 2, 3 or null, not {shown(flag.phase)}"))
     problems += check_value(flag, "default", flag.default)
     if flag.key in flag.prerequisites:
         problems.append(Problem(flag.key, "prerequisites", "a flag cannot require itself"))

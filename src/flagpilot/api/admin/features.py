@@ -26,6 +26,7 @@ from flagpilot.api.admin.access import (
 from flagpilot.api.admin.bodies import SetFeature
 from flagpilot.api.admin.docs import READ, WRITE, PhasesDoc, SetFeatureDoc
 from flagpilot.api.admin.grouping import by_phase
+from flagpilot.api.admin.sent import named_as_sent
 from flagpilot.api.admin.services import AdminServices
 from flagpilot.api.admin.versions import expected_version, versioned
 from flagpilot.api.jsonio import json_response
@@ -82,37 +83,40 @@ def feature_flags_router(services: AdminServices) -> APIRouter:
     ) -> Response:
         """Set the environment's value, an organization's override or a customer's override."""
         value = chosen_value(body)
+        sent = named_as_sent({"value": "enabled" if "enabled" in body.model_fields_set else "value"})
         key = body.feature_name
         environment = environment_for(principal, body.environment, services.default_environment)
         actor = actor_of(principal)
         organization = organization_for(principal, body.organization_id)
         if body.customer_id is None and body.organization_id is None:
             require_all_organizations(principal)
-            view = manager.set_value(
-                key,
-                environment,
-                value,
-                actor=actor,
-                expected_version=expected_version(if_match, body.version),
-                reason=body.reason,
-            )
+            with sent:
+                view = manager.set_value(
+                    key,
+                    environment,
+                    value,
+                    actor=actor,
+                    expected_version=expected_version(if_match, body.version),
+                    reason=body.reason,
+                )
             scope, subject, version = "environment", None, view.version
         else:
             scope = OverrideScope.CUSTOMER if body.customer_id is not None else OverrideScope.ORGANIZATION
             subject = body.customer_id if body.customer_id is not None else organization
             assert subject is not None
-            stored = manager.set_override(
-                key,
-                environment,
-                scope,
-                subject,
-                value,
-                actor=actor,
-                reason=body.reason,
-                organization_id=organization
-                if scope is OverrideScope.CUSTOMER
-                else principal.organization_id,
-            )
+            with sent:
+                stored = manager.set_override(
+                    key,
+                    environment,
+                    scope,
+                    subject,
+                    value,
+                    actor=actor,
+                    reason=body.reason,
+                    organization_id=organization
+                    if scope is OverrideScope.CUSTOMER
+                    else principal.organization_id,
+                )
             value, version = stored.value, manager.get_flag(key).version
         data = {
             "featureName": key,

@@ -19,6 +19,7 @@ from flagpilot.api.admin.access import (
 )
 from flagpilot.api.admin.bodies import ID, Change, FlagChanges, NewFlag
 from flagpilot.api.admin.docs import ETAG_HEADER, NOT_FOUND, READ, WRITE, FlagDoc
+from flagpilot.api.admin.sent import named_as_sent
 from flagpilot.api.admin.services import AdminServices
 from flagpilot.api.admin.versions import expected_version, versioned
 from flagpilot.api.security import require
@@ -60,7 +61,9 @@ def flags_router(services: AdminServices) -> APIRouter:
             description=body.description,
             prerequisites=tuple(body.prerequisites),
         )
-        view = manager.create_flag(definition, actor=actor_of(principal), reason=body.reason)
+        fields = {"key": "key", "default": "defaultValue", "phase": "phase", "prerequisites": "prerequisites"}
+        with named_as_sent(fields):
+            view = manager.create_flag(definition, actor=actor_of(principal), reason=body.reason)
         location = {"Location": f"/api/admin/flags/{view.key}"}
         return versioned(view.to_dict(), view.version, 201, location)
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from flagpilot.core import FlagDefinition, FlagState, Problem
+from flagpilot.core.errors import shown
 from flagpilot.services.errors import Conflict, InvalidInput
 from flagpilot.services.flags.base import ENVIRONMENT_NAME
 from flagpilot.services.flags.checks import (
@@ -52,7 +53,7 @@ def _changed_definition(record_definition: FlagDefinition, changes: Mapping[str,
         prerequisites = ()
     phase = changes.get("phase", record_definition.phase)
     if isinstance(phase, bool) or not (phase is None or isinstance(phase, int)):
-        problems.append(Problem(key, "phase", f"must be 1, 2, 3 or none, not {phase!r}"))
+        problems.append(Problem(key, "phase", f"must be 1, 2, 3 or null, not {shown(phase)}"))
     raise_problems(problems)
     updates = {CHANGEABLE[name]: value for name, value in changes.items()}
     updates["prerequisites"] = tuple(prerequisites)
