@@ -4,6 +4,7 @@ definitions and their environment settings."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -183,8 +184,18 @@ def edit_command(
     _done(view, as_json, f"changed {', '.join(changes)} of {flag}")
 
 
-def _archive_command(archived: bool) -> None:
-    """Register `archive` (archived=True) or `restore`."""
+def _register_pair(
+    names: tuple[str, str], docs: tuple[str, str], build: Callable[[bool], Callable[..., None]]
+) -> None:
+    """Register two commands that differ only in direction: `build(True)` and `build(False)`."""
+    for direction, name, doc in zip((True, False), names, docs, strict=True):
+        command = build(direction)
+        command.__doc__ = doc
+        flags_app.command(name)(command)
+
+
+def _archive_command(archived: bool) -> Callable[..., None]:
+    """`archive` (archived=True) or `restore`."""
 
     def command(
         flag: FlagArgument,
@@ -198,16 +209,17 @@ def _archive_command(archived: bool) -> None:
             view = change(flag, actor=resolve_actor(actor), expected_version=expected_version, reason=reason)
         _done(view, as_json, f"{flag} {'archived' if archived else 'restored'}")
 
-    command.__doc__ = (
-        "Stop serving a flag, keeping its settings and overrides (restore brings it back)."
-        if archived
-        else "Serve an archived flag again."
-    )
-    flags_app.command("archive" if archived else "restore")(command)
+    return command
 
 
-_archive_command(archived=True)
-_archive_command(archived=False)
+_register_pair(
+    ("archive", "restore"),
+    (
+        "Stop serving a flag, keeping its settings and overrides (restore brings it back).",
+        "Serve an archived flag again.",
+    ),
+    _archive_command,
+)
 
 
 @flags_app.command("set")
@@ -255,8 +267,8 @@ def clear_command(
     _done(view, as_json, f"{flag} has no value in {environment}")
 
 
-def _switch_command(killed: bool) -> None:
-    """Register `kill` (killed=True) or `unkill`: the two differ only in the direction."""
+def _switch_command(killed: bool) -> Callable[..., None]:
+    """`kill` (killed=True) or `unkill`: the two differ only in the direction."""
 
     def command(
         flag: FlagArgument,
@@ -271,16 +283,17 @@ def _switch_command(killed: bool) -> None:
             view = flip(flag, environment, actor=resolve_actor(actor), reason=reason)
         _done(view, as_json, f"{flag} {'killed' if killed else 'no longer killed'} in {environment}")
 
-    command.__doc__ = (
-        "Turn the kill switch on: the flag is off for everyone in the environment."
-        if killed
-        else "Turn the kill switch off again."
-    )
-    flags_app.command("kill" if killed else "unkill")(command)
+    return command
 
 
-_switch_command(killed=True)
-_switch_command(killed=False)
+_register_pair(
+    ("kill", "unkill"),
+    (
+        "Turn the kill switch on: the flag is off for everyone in the environment.",
+        "Turn the kill switch off again.",
+    ),
+    _switch_command,
+)
 
 
 def _done(view: FlagView, as_json: bool, message: str) -> None:
