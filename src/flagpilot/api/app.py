@@ -2,7 +2,8 @@
 
 Middleware, outermost first: request observation (id, latency, access log) sees every
 answer including errors; CORS for the browser-facing routes; the body-size limit before any
-route reads a byte; then the hot routes' direct dispatch, ahead of the framework's router.
+route reads a byte; text no database can store (NUL, lone surrogates) refused with a 422;
+then the hot routes' direct dispatch, ahead of the framework's router.
 Errors of every layer become problem documents through `problems`.
 """
 
@@ -17,6 +18,7 @@ from flagpilot.api import problems
 from flagpilot.api.cors import BrowserCors
 from flagpilot.api.deps import ApiDependencies
 from flagpilot.api.fastpath import FastPaths
+from flagpilot.api.hygiene import TextHygiene
 from flagpilot.api.limits import BodySizeLimit
 from flagpilot.api.metrics import ApiMetrics
 from flagpilot.api.observe import RequestObserver
@@ -82,6 +84,7 @@ def create_app(deps: ApiDependencies, lifespan: Lifespan[FastAPI] | None = None)
         app.include_router(router)
     # add_middleware wraps: the last added is outermost.
     app.add_middleware(FastPaths, routes=[*widget_hot, *ofrep_hot])
+    app.add_middleware(TextHygiene)
     app.add_middleware(BodySizeLimit, max_bytes=deps.max_body_bytes)
     app.add_middleware(BrowserCors, origins=deps.cors_origins)
     docs_pages = (DOCS_URL, app.openapi_url, app.swagger_ui_oauth2_redirect_url)

@@ -50,7 +50,8 @@ def _problems(index: int, event: object) -> list[Problem]:
         value = event.get(member)
         if not isinstance(value, str) or not value or len(value) > 256:
             found.append(Problem("body", f"{where}.{member}", "must be a non-empty string of at most 256"))
-    if event.get("outcome") not in OUTCOMES:
+    outcome = event.get("outcome")
+    if not isinstance(outcome, str) or outcome not in OUTCOMES:  # a list or object is unhashable
         found.append(Problem("body", f"{where}.outcome", 'must be "success" or "error"'))
     count = event.get("count", 1)
     if type(count) is not int or not 0 < count <= MAX_COUNT:

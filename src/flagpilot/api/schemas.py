@@ -116,11 +116,34 @@ BEARER: list[dict[str, list[str]]] = [{"HTTPBearer": []}]
 """The OpenAPI security requirement of routes that check tokens themselves."""
 
 
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """`model`'s JSON schema with its `$defs` substituted in place.
+
+    Pydantic refers to nested models as `#/$defs/Name`, which only resolves against the schema's
+    own root; placed inside an OpenAPI document, the reference points at nothing.
+    """
+    schema = model.model_json_schema()
+    definitions: dict[str, Any] = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            reference = node.get("$ref")
+            if isinstance(reference, str) and reference.startswith("#/$defs/"):
+                return resolve(definitions[reference.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
 def problem_doc(description: str, model: type[Problem] = Problem) -> dict[str, Any]:
-    """An OpenAPI response of `application/problem+json` (the schema inline, with its `$defs`)."""
+    """An OpenAPI response of `application/problem+json`, its schema self-contained."""
     return {
         "description": description,
-        "content": {"application/problem+json": {"schema": model.model_json_schema()}},
+        "content": {"application/problem+json": {"schema": inline_schema(model)}},
     }
 
 

@@ -24,8 +24,8 @@ class NewToken(Camel):
 
     kind: TokenKind
     name: str = Field(min_length=1, max_length=200)
-    organization_id: str | None = Field(default=None, max_length=256)
-    environment: str | None = Field(default=None, max_length=256)
+    organization_id: str | None = Field(default=None, max_length=128)
+    environment: str | None = Field(default=None, max_length=64)
 
 
 class TokenView(Camel):

@@ -20,6 +20,7 @@ from flagpilot.core.model import (
     value_matches_type,
 )
 from flagpilot.core.result import EvaluationResult
+from flagpilot.core.servable import servable_states
 from flagpilot.core.snapshot import NO_DEFAULT, Snapshot
 from flagpilot.core.tiers import (
     SERVING_STATUSES,
@@ -34,6 +35,8 @@ from flagpilot.core.validation import (
     check_states,
     check_value,
     ensure_valid,
+    json_value_problem,
+    text_problem,
 )
 from flagpilot.core.wire import (
     FORMAT_VERSION,
@@ -79,12 +82,15 @@ __all__ = [
     "frozen_mapping",
     "hash_key",
     "in_rollout",
+    "json_value_problem",
     "next_tier",
     "schema_text",
+    "servable_states",
     "snapshot_from_dict",
     "snapshot_to_dict",
     "state_from_dict",
     "state_to_dict",
+    "text_problem",
     "threshold",
     "tier_index",
     "unleash_normalized",

@@ -15,21 +15,85 @@ FLAG_KEY = re.compile(r"^[a-z][a-z0-9_.-]{0,127}$")
 """Flag keys: lower case, start with a letter, at most 128 characters."""
 
 
-def _json_safe(value: object) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _json_safe(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_json_safe(item) for item in value)
-    return value is None or isinstance(value, bool | int | str)
+MAX_VALUE_DEPTH = 32
+"""How deeply a JSON flag value may nest: well inside every JSON library's recursion limit."""
+
+MAX_SAFE_INTEGER = 2**53
+"""The largest integer every JSON reader (JavaScript's included) holds exactly."""
+
+MAX_VALUE_SIZE = 32 * 1024
+"""About how many bytes a flag value may take as JSON: a configuration, not a data store."""
+
+
+def text_problem(text: str) -> str | None:
+    """Why no database can store `text` (a NUL character, a lone surrogate), or None."""
+    if "\x00" in text:
+        return "contains a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode"
+    return None
+
+
+def json_value_problem(value: object) -> str | None:
+    """Why `value` is not a storable JSON value, or None if it is.
+
+    Checked without recursion, so that a hostile value cannot exhaust the stack here either:
+    each scalar must be JSON (finite numbers, valid Unicode without NUL), nesting is bounded by
+    `MAX_VALUE_DEPTH` and the whole by `MAX_VALUE_SIZE`. A value that passes can be written by
+    every serialiser the server uses, so one stored flag can never break a read.
+    """
+    size = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_VALUE_DEPTH:
+            return f"nests deeper than {MAX_VALUE_DEPTH} levels"
+        size += 8
+        if isinstance(item, str):
+            size += len(item)
+            problem = text_problem(item)
+            if problem:
+                return "has a string that " + problem
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "has a number that is not finite"
+        elif isinstance(item, dict):
+            for key, member in item.items():
+                if not isinstance(key, str):
+                    return "has an object key that is not a string"
+                problem = text_problem(key)
+                if problem:
+                    return "has an object key that " + problem
+                size += len(key)
+                stack.append((member, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((member, depth + 1) for member in item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if abs(item) > MAX_SAFE_INTEGER:
+                return "has an integer beyond ±2^53, which JSON readers cannot hold exactly"
+        elif not (item is None or isinstance(item, bool)):
+            return f"holds a {type(item).__name__}, which is not JSON"
+        if size > MAX_VALUE_SIZE:
+            return f"is larger than {MAX_VALUE_SIZE // 1024} KiB"
+    return None
 
 
 def check_value(flag: FlagDefinition, field: str, value: object) -> list[Problem]:
-    """Problems with `value` as a value of `flag` (type and JSON-representability)."""
-    if not value_matches_type(value, flag.type) or not _json_safe(value):
-        return [Problem(flag.key, field, f"{shown(value)} is not a {flag.type.value} value")]
+    """Problems with `value` as a value of `flag` (type, JSON-representability, depth and size)."""
+    text = shown(value) if _cheap_to_show(value) else f"a {type(value).__name__}"
+    if not value_matches_type(value, flag.type):
+        return [Problem(flag.key, field, f"{text} is not a {flag.type.value} value")]
+    problem = json_value_problem(value)
+    if problem:
+        return [Problem(flag.key, field, f"the value {problem}")]
     return []
+
+
+def _cheap_to_show(value: object) -> bool:
+    """Whether showing `value` is safe: no deep nesting that would exhaust the stack."""
+    return not isinstance(value, dict | list) or json_value_problem(value) is None
 
 
 def check_definition(flag: FlagDefinition) -> list[Problem]:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flagpilot.core import Snapshot
+from flagpilot.core import Snapshot, servable_states
 from flagpilot.services.errors import EnvironmentNotFound, StorageUnavailable
 from flagpilot.services.ports import ChangeWatcher, SnapshotStore
 from flagpilot.services.snapshots import CacheStats
@@ -197,8 +197,11 @@ class SnapshotCache:
         except StorageUnavailable as exc:
             self._mark_unavailable(exc)
             raise
+        states, left_out = servable_states(state.states)
+        for problem in left_out:
+            log.error("snapshot of %s: %s", environment, problem)
         snapshot = Snapshot(
-            state.states, environment=environment, version=state.version, flags_enabled=self._flags_enabled
+            states, environment=environment, version=state.version, flags_enabled=self._flags_enabled
         )
         with self._lock:
             current = self._entries.get(environment)

@@ -8,13 +8,20 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.sql.dml import Insert
 
-from flagpilot.services.errors import Conflict, PermissionDenied, ServiceError, StorageUnavailable
+from flagpilot.services.errors import (
+    Conflict,
+    InvalidInput,
+    PermissionDenied,
+    ServiceError,
+    StorageUnavailable,
+)
 from flagpilot.services.records import utc
 
 _PERMISSION_STATES = {"42501"}  # insufficient_privilege, incl. row-level security violations
+_DATA_EXCEPTION_CLASS = "22"  # a value the database cannot store: too long, out of range, NUL, ...
 
 
 def upsert(
@@ -56,12 +63,19 @@ def _sqlstate(exc: DBAPIError) -> str | None:
 
 
 def translate(exc: DBAPIError) -> ServiceError:
-    """The service error for a database error that escaped a repository."""
+    """The service error for a database error that escaped a repository.
+
+    Only a failure to reach the database is `StorageUnavailable` (503); a value the database
+    refuses is the request's fault (422), so that it can never make a healthy replica look down.
+    """
     detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
     if _sqlstate(exc) in _PERMISSION_STATES:
         return PermissionDenied(f"not permitted for this organization: {detail}")
     if isinstance(exc, IntegrityError):
         return Conflict(f"the change conflicts with stored data: {detail}")
+    if isinstance(exc, DataError) or (_sqlstate(exc) or "").startswith(_DATA_EXCEPTION_CLASS):
+        # The request's fault, not the database's: never a reason to report the database down.
+        return InvalidInput(f"the database cannot store a value of the request: {detail}")
     if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
         return StorageUnavailable(f"the database cannot be reached: {detail}")
     return StorageUnavailable(f"database error: {detail}")

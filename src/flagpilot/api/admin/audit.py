@@ -39,7 +39,7 @@ def audit_router(services: AdminServices) -> APIRouter:
         since: Moment = None,
         until: Moment = None,
         before: Annotated[
-            int | None, Query(ge=1, le=2**62, description="`nextBefore` of the last page.")
+            int | None, Query(ge=1, le=2**31 - 1, description="`nextBefore` of the last page.")
         ] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> Response:

@@ -6,17 +6,21 @@ prerequisites, the 0.01 % grid — is checked by the services and named in the 4
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StringConstraints
 
 from flagpilot.api.schemas import Camel
 from flagpilot.core import FlagType
 from flagpilot.services.records import OverrideScope
 
 ID = 128
+"""Flag keys and organization/customer ids: the width of their database columns."""
 REASON = 1000
 MAX_BULK = 10_000
+
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=ID)]
+"""A flag key or subject id in a list or as an object key."""
 
 Version = Field(default=None, ge=1, le=2**53, description="The flag version the change is based on.")
 Reason = Field(default="", max_length=REASON, description="Why, for the audit trail.")
@@ -54,7 +58,7 @@ class NewFlag(Body):
     default_value: Any = False
     phase: int | None = Field(default=None, ge=1, le=3)
     description: str = Field(default="", max_length=2000)
-    prerequisites: list[str] = Field(default_factory=list, max_length=50)
+    prerequisites: list[Identifier] = Field(default_factory=list, max_length=50)
     reason: str = Reason
 
 
@@ -64,7 +68,7 @@ class FlagChanges(Body):
     description: str | None = Field(default=None, max_length=2000)
     default_value: Any = None
     phase: int | None = Field(default=None, ge=1, le=3)
-    prerequisites: list[str] | None = Field(default=None, max_length=50)
+    prerequisites: list[Identifier] | None = Field(default=None, max_length=50)
     reason: str = Reason
     version: int | None = Version
 
@@ -89,7 +93,7 @@ class OverrideValues(Body):
 
     environment: str | None = Field(default=None, min_length=1, max_length=64)
     scope: OverrideScope = OverrideScope.CUSTOMER
-    values: dict[str, Any] = Field(min_length=1, max_length=MAX_BULK)
+    values: dict[Identifier, Any] = Field(min_length=1, max_length=MAX_BULK)
     reason: str = Reason
 
 
@@ -98,5 +102,5 @@ class ClearOverrides(Body):
 
     environment: str | None = Field(default=None, min_length=1, max_length=64)
     scope: OverrideScope = OverrideScope.CUSTOMER
-    subject_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_BULK)
+    subject_ids: list[Identifier] | None = Field(default=None, min_length=1, max_length=MAX_BULK)
     reason: str = Reason

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flagpilot.core import FlagValue
+from flagpilot.core import FlagValue, text_problem
 from flagpilot.services.errors import InvalidInput
 from flagpilot.services.records import FlagRecord, FlagSetting, OverrideRecord
 from flagpilot.services.rollouts.records import RolloutRecord
@@ -123,7 +123,11 @@ def decode_cursor(cursor: str) -> tuple[str, str, str]:
         parts = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
     except (ValueError, UnicodeError) as exc:
         raise InvalidInput(f"cursor {cursor!r} is not a cursor this service issued") from exc
-    if not (isinstance(parts, list) and len(parts) == 3 and all(isinstance(p, str) for p in parts)):
+    if not (
+        isinstance(parts, list)
+        and len(parts) == 3
+        and all(isinstance(p, str) and text_problem(p) is None for p in parts)
+    ):
         raise InvalidInput(f"cursor {cursor!r} is not a cursor this service issued")
     return parts[0], parts[1], parts[2]
 
