@@ -45,7 +45,12 @@ class Operator:
         return self.http.get(path, params=params, headers=self.admin_headers)
 
     def rollout(self, verb: str, feature: str = FEATURE, **fields: Any) -> dict[str, Any]:
-        """`POST /api/admin/rollout/<verb>`; the rollout it answers (fails the test on an error)."""
+        """`POST /api/admin/rollout/<verb>`; the rollout it answers (fails the test on an error).
+
+        An advance names the tier it advances from, as an operator's screen shows it.
+        """
+        if verb == "advance" and "fromTier" not in fields and "version" not in fields:
+            fields["fromTier"] = self.get(f"{ROLLOUT}/{feature}").json()["currentTier"]
         response = self.post(f"{ROLLOUT}/{verb}", {"featureName": feature, **fields})
         assert response.status_code == 200, f"{verb} {feature}: {response.status_code} {response.text}"
         answer: dict[str, Any] = response.json()

@@ -56,7 +56,7 @@ def test_rollout_plan__each_tier_serves_its_share_and_nobody_loses_the_feature_o
     assert_share(previous, 1)
 
     # When an advance is asked before the tier has been held 48 hours
-    early = operator.post(f"{ROLLOUT}/advance", {"featureName": FEATURE})
+    early = operator.post(f"{ROLLOUT}/advance", {"featureName": FEATURE, "fromTier": "tier_1_internal"})
 
     # Then it is refused by the dwell gate ("minimum 48 hours per tier")
     assert early.status_code == 409

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from flagpilot.core import Problem
+from flagpilot.core import Problem, Tier
 from flagpilot.services.errors import InvalidInput
 from flagpilot.services.rollouts import RolloutConfig
 
@@ -62,14 +62,36 @@ class Transition(StrictCamel):
     environment: str | None = Field(default=None, min_length=1, max_length=64)
     reason: str = Field(default="", max_length=REASON_MAX)
     version: int | None = Field(
-        default=None, ge=1, description="Refuse with 409 unless the rollout is still at this version."
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="Refuse with 409 unless the rollout is still at this version.",
     )
 
 
 class Advance(Transition):
-    """An advance to the next tier; `force` skips closed gates and needs a reason."""
+    """An advance to the next tier; `force` skips closed gates and needs a reason.
+
+    An advance names what it advances from — `fromTier` (the `currentTier` the caller saw), or
+    the rollout's `version` (in the body or `If-Match`) — so that a retried or duplicated
+    request makes one transition, and the copies get 409, instead of each moving a tier on.
+    """
 
     force: bool = False
+    from_tier: Tier | None = Field(default=None, description="The tier the rollout advances from.")
+
+    def origin(self, expected: int | None) -> Tier | None:
+        """`fromTier`, after checking that the advance names an origin at all.
+
+        Raises:
+            InvalidInput: neither `fromTier` nor a version names what the advance starts from.
+        """
+        if self.from_tier is None and expected is None:
+            raise InvalidInput(
+                "an advance names the tier it advances from (fromTier) or the rollout's version",
+                [Problem("body", "fromTier", "is required unless version or If-Match is given")],
+            )
+        return self.from_tier
 
 
 class Rollback(Transition):
@@ -87,7 +109,7 @@ def expected_version(body_version: int | None, if_match: str | None) -> int | No
     if if_match is None or if_match.strip() == "*":
         return body_version
     tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    if not (tag.isascii() and tag.isdigit() and len(tag) <= 10):  # "²".isdigit() is true
         raise InvalidInput(
             "If-Match must carry the rollout's version as an entity tag",
             [Problem("header", "If-Match", 'must be an entity tag like "3"')],

@@ -126,14 +126,17 @@ def rollouts_router(
             if_match: IfMatch = None,
         ) -> dict[str, Any]:
             require_all_organizations(principal)  # a rollout reaches every tenant
-            extra = {"force": body.force} if isinstance(body, Advance) else {}
+            expected = expected_version(body.version, if_match)
+            extra: dict[str, Any] = {}
+            if isinstance(body, Advance):
+                extra = {"force": body.force, "from_tier": body.origin(expected)}
             record = action(
                 body.feature_name,
                 environment_of(principal, body.environment),
                 actor=_actor(principal),
                 now=clock(),
                 reason=body.reason,
-                expected_version=expected_version(body.version, if_match),
+                expected_version=expected,
                 **extra,
             )
             return _tagged(response, record)

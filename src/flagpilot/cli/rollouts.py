@@ -18,7 +18,7 @@ import typer
 
 from flagpilot.cli.output import fail, print_json, print_table
 from flagpilot.cli.runtime import ActorOption, JsonOption, ReasonOption, open_container, resolve_actor
-from flagpilot.core import RolloutStatus
+from flagpilot.core import RolloutStatus, Tier
 from flagpilot.presets import ROLLOUT_FLAGS
 from flagpilot.server import Container
 from flagpilot.services.errors import AlreadyExists, EnvironmentNotFound, InvalidInput
@@ -176,15 +176,34 @@ def advance_command(
     force: Annotated[bool, typer.Option("--force", help="Skip closed gates (needs --reason).")] = False,
     reason: ReasonOption = "",
     expected_version: VersionOption = None,
+    from_tier: Annotated[
+        Tier | None,
+        typer.Option("--from-tier", help="Refuse unless still at this tier (default: as read now)"),
+    ] = None,
     actor: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Advance to the next tier if its dwell time, evidence and error rate allow."""
+    """Advance to the next tier if its dwell time, evidence and error rate allow.
+
+    The advance names the tier it starts from, as read just before (or `--from-tier`), so that
+    a command repeated by accident, or run twice at once, moves the rollout one tier, not two.
+    """
     if force and not reason.strip():
         fail("--force needs --reason: a forced advance is audited with why")
-    record = _transition(
-        "advance", feature, env, actor, force=force, reason=reason, expected_version=expected_version
-    )
+    with open_container() as container:
+        environment = _environment(container, env)
+        if from_tier is None and expected_version is None:
+            from_tier = container.rollout_manager.get(feature, environment).current_tier
+        record = container.rollout_manager.advance(
+            feature,
+            environment,
+            actor=resolve_actor(actor),
+            now=_now(),
+            force=force,
+            reason=reason,
+            expected_version=expected_version,
+            from_tier=from_tier,
+        )
     _show(record, as_json)
 
 

@@ -202,7 +202,7 @@ async def test_advance__inside_the_dwell_time__is_409_naming_the_gate_and_when_i
     await rig.create()
     await rig.act("start", {"featureName": FLAG})
 
-    refused = await rig.act("advance", {"featureName": FLAG})
+    refused = await rig.act("advance", {"featureName": FLAG, "fromTier": "tier_1_internal"})
 
     assert refused.status_code == 409
     problem = refused.json()
@@ -215,13 +215,38 @@ async def test_advance__forced__needs_a_reason_and_then_moves_one_tier(rig: Rig)
     await rig.create()
     await rig.act("start", {"featureName": FLAG})
 
-    unexplained = await rig.act("advance", {"featureName": FLAG, "force": True})
-    forced = await rig.act("advance", {"featureName": FLAG, "force": True, "reason": "pilot go-ahead"})
+    origin = {"featureName": FLAG, "fromTier": "tier_1_internal"}
+    unexplained = await rig.act("advance", {**origin, "force": True})
+    forced = await rig.act("advance", {**origin, "force": True, "reason": "pilot go-ahead"})
 
     assert unexplained.status_code == 422
     assert "phase2_enhanced_storage.reason" in _fields(unexplained)
     assert forced.status_code == 200
     assert (forced.json()["currentTier"], forced.json()["percentage"]) == ("tier_2_early_adopters", 10.0)
+
+
+async def test_advance__naming_no_origin__is_422_asking_for_from_tier(rig: Rig) -> None:
+    await rig.create()
+    await rig.act("start", {"featureName": FLAG})
+
+    unnamed = await rig.act("advance", {"featureName": FLAG, "force": True, "reason": "go"})
+
+    assert unnamed.status_code == 422
+    assert "body.fromTier" in _fields(unnamed)
+
+
+async def test_advance__repeated_from_the_same_tier__moves_one_tier_and_then_409s(rig: Rig) -> None:
+    await rig.create()
+    await rig.act("start", {"featureName": FLAG})
+    body = {"featureName": FLAG, "fromTier": "tier_1_internal", "force": True, "reason": "go"}
+
+    first = await rig.act("advance", body)
+    again = await rig.act("advance", body)
+
+    assert first.status_code == 200
+    assert first.json()["currentTier"] == "tier_2_early_adopters"
+    assert again.status_code == 409
+    assert again.json()["type"] == "urn:flagpilot:problem:version-conflict"
 
 
 async def test_lifecycle__through_every_verb__ends_planned_again_with_its_history(rig: Rig) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from flagpilot.core import FlagType, Problem
+from flagpilot.core import FlagType, Problem, Tier
 from flagpilot.services.audit_entry import AuditEntry
 from flagpilot.services.errors import (
     AlreadyExists,
@@ -94,6 +94,7 @@ class RolloutManager(RolloutReads):
         force: bool = False,
         reason: str = "",
         expected_version: int | None = None,
+        from_tier: Tier | None = None,
     ) -> RolloutRecord:
         """Move an active rollout to its next tier, if every gate is open.
 
@@ -106,6 +107,8 @@ class RolloutManager(RolloutReads):
             reason: why (required when forcing).
             expected_version: the version the caller saw; if the rollout moved since, the
                 advance is refused with `VersionConflict` instead of skipping a second tier.
+            from_tier: the tier the caller saw; the same protection without a version, so that
+                twenty copies of one "advance from tier 1" make one transition and 409s.
 
         Raises:
             RolloutStateError: not active, or already at tier 4.
@@ -118,6 +121,12 @@ class RolloutManager(RolloutReads):
             )
 
         def transform(uow: UnitOfWork, record: RolloutRecord) -> tuple[RolloutRecord, dict[str, Any]]:
+            if from_tier is not None and record.current_tier is not from_tier:
+                raise VersionConflict(
+                    f"rollout {feature_name!r} in {environment} is at {record.current_tier.value}, "
+                    f"not {from_tier.value}: it was advanced since",
+                    current_version=record.version,
+                )
             moved = rules.advance(record, now=now)
             closed = closed_gates(record, load_statistics(uow, record, now), now=now)
             if closed and not force:
