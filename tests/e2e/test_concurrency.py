@@ -91,7 +91,9 @@ def test_twenty_concurrent_forced_advances__make_exactly_one_transition(
     assert Counter(a.status_code for a in answers) == {200: 1, 409: CONCURRENT - 1}, [a.text for a in answers]
     after = _rollout(servers[1])
     assert after["currentTier"] == "tier_2_early_adopters"
-    advanced = [e for e in after["events"] if e["eventType"] == "advanced" and e["reason"] == f"burst {origin}"]
+    advanced = [
+        e for e in after["events"] if e["eventType"] == "advanced" and e["reason"] == f"burst {origin}"
+    ]
     assert len(advanced) == 1
 
 

@@ -65,6 +65,7 @@ def server(receiver: Receiver) -> Iterator[ServerProcess]:
     environ = {
         "FLAGPILOT_ROLLBACK_CHECK_SECONDS": "0.3",
         "FLAGPILOT_ALERT_WEBHOOK_URL": receiver.url,
+        "FLAGPILOT_ALERT_WEBHOOK_ALLOW": "127.0.0.1",
         "FLAGPILOT_ACCESS_LOG": "false",
     }
     with running_server(environ, setup=[["init"]]) as process:

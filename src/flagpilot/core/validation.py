@@ -18,29 +18,33 @@ FLAG_KEY = re.compile(r"^[a-z][a-z0-9_.-]{0,127}$")
 MAX_VALUE_DEPTH = 32
 """How deeply a JSON flag value may nest: well inside every JSON library's recursion limit."""
 
-MAX_SAFE_INTEGER = 2**53
-"""The largest integer every JSON reader (JavaScript's included) holds exactly."""
+INTEGER_RANGE = range(-(2**63), 2**64)
+"""The integers every serialiser the server uses can write (64-bit, signed or unsigned)."""
 
 MAX_VALUE_SIZE = 32 * 1024
 """About how many bytes a flag value may take as JSON: a configuration, not a data store."""
+
+
+def _unencodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def text_problem(text: str) -> str | None:
     """Why no database can store `text` (a NUL character, a lone surrogate), or None."""
     if "\x00" in text:
         return "contains a NUL character"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "is not valid Unicode"
-    return None
+    return "is not valid Unicode" if _unencodable(text) else None
 
 
 def json_value_problem(value: object) -> str | None:
     """Why `value` is not a storable JSON value, or None if it is.
 
     Checked without recursion, so that a hostile value cannot exhaust the stack here either:
-    each scalar must be JSON (finite numbers, valid Unicode without NUL), nesting is bounded by
+    each scalar must be JSON (finite numbers, valid Unicode), nesting is bounded by
     `MAX_VALUE_DEPTH` and the whole by `MAX_VALUE_SIZE`. A value that passes can be written by
     every serialiser the server uses, so one stored flag can never break a read.
     """
@@ -53,9 +57,8 @@ def json_value_problem(value: object) -> str | None:
         size += 8
         if isinstance(item, str):
             size += len(item)
-            problem = text_problem(item)
-            if problem:
-                return "has a string that " + problem
+            if _unencodable(item):
+                return "has a string that is not valid Unicode"
         elif isinstance(item, float):
             if not math.isfinite(item):
                 return "has a number that is not finite"
@@ -63,16 +66,15 @@ def json_value_problem(value: object) -> str | None:
             for key, member in item.items():
                 if not isinstance(key, str):
                     return "has an object key that is not a string"
-                problem = text_problem(key)
-                if problem:
-                    return "has an object key that " + problem
+                if _unencodable(key):
+                    return "has an object key that is not valid Unicode"
                 size += len(key)
                 stack.append((member, depth + 1))
         elif isinstance(item, list):
             stack.extend((member, depth + 1) for member in item)
         elif isinstance(item, int) and not isinstance(item, bool):
-            if abs(item) > MAX_SAFE_INTEGER:
-                return "has an integer beyond ±2^53, which JSON readers cannot hold exactly"
+            if item not in INTEGER_RANGE:
+                return "has an integer beyond 64 bits"
         elif not (item is None or isinstance(item, bool)):
             return f"holds a {type(item).__name__}, which is not JSON"
         if size > MAX_VALUE_SIZE:
@@ -87,7 +89,7 @@ def check_value(flag: FlagDefinition, field: str, value: object) -> list[Problem
         return [Problem(flag.key, field, f"{text} is not a {flag.type.value} value")]
     problem = json_value_problem(value)
     if problem:
-        return [Problem(flag.key, field, f"the value {problem}")]
+        return [Problem(flag.key, field, f"{shown} is not a {flag.type.value} value: it {problem}")]
     return []
 
 

@@ -9,7 +9,9 @@ Every replica
 
 The one replica holding the leader lock (see `leader`)
   - runs the automatic-rollback checker every `FLAGPILOT_ROLLBACK_CHECK_SECONDS` (default 5);
-  - delivers alert webhooks to `FLAGPILOT_ALERT_WEBHOOK_URL` every second, retrying with backoff.
+  - delivers alert webhooks to `FLAGPILOT_ALERT_WEBHOOK_URL` every second, retrying with backoff;
+    only to public addresses, checked at connect time, unless `FLAGPILOT_ALERT_WEBHOOK_ALLOW`
+    lists the host or network (comma-separated, e.g. `127.0.0.1,10.0.0.0/8`).
 
 Two daemon threads do this; `stop()` ends them promptly (they wait on an event, never sleep) and
 flushes the last counts. Settings (environment variables):
@@ -42,7 +44,7 @@ from flagpilot.server.container import Container
 from flagpilot.server.db_metrics import query_timer
 from flagpilot.server.leader import Leadership, leadership
 from flagpilot.server.rollout_metrics import AutoRollbackCounter, RolloutCollector
-from flagpilot.server.webhook_http import HttpxPoster
+from flagpilot.server.webhook_http import Allowance, HttpxPoster
 from flagpilot.services.auth import Authenticator
 from flagpilot.services.errors import ServiceError
 from flagpilot.services.rollouts import (
@@ -95,6 +97,7 @@ class RuntimeSettings:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     rule: RollbackRule = field(default_factory=RollbackRule)
+    webhook_allow: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> RuntimeSettings:
@@ -108,6 +111,7 @@ class RuntimeSettings:
             webhook_url=url,
             webhook_secret=environ.get("FLAGPILOT_ALERT_WEBHOOK_SECRET") or None,
             rule=rule_from_environ(environ),
+            webhook_allow=environ.get("FLAGPILOT_ALERT_WEBHOOK_ALLOW") or None,
         )
 
 
@@ -250,7 +254,7 @@ def build_rollout_runtime(container: Container, settings: Settings, clock: Clock
     sinks: list[AlertSink] = [alerts, rollbacks]
     poster = notifier = None
     if runtime_settings.webhook_url is not None:
-        poster = HttpxPoster()
+        poster = HttpxPoster(Allowance.parse(runtime_settings.webhook_allow))
         notifier = WebhookNotifier(
             poster, runtime_settings.webhook_url, secret=runtime_settings.webhook_secret
         )

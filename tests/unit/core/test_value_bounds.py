@@ -40,13 +40,12 @@ def test_json_value__larger_than_the_bound__is_refused() -> None:
 @pytest.mark.parametrize(
     ("value", "words"),
     [
-        ({"k": "a\x00b"}, "NUL"),
         (["\ud800"], "Unicode"),
         ({"\udfff": 1}, "key"),
         ([float("nan")], "finite"),
         ([float("inf")], "finite"),
-        (2**53 + 1, "2^53"),
-        (-(2**64), "2^53"),
+        (2**64, "64 bits"),
+        (-(2**63) - 1, "64 bits"),
         ({1: "x"}, "key"),
         ({"s": {1, 2}}, "set"),
     ],

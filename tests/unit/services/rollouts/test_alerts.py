@@ -126,24 +126,3 @@ def test_webhook__delay_doubles_up_to_the_cap() -> None:
     notifier = WebhookNotifier(ScriptedPoster(), "https://x", base_delay=1.0, max_delay=5.0)
 
     assert [notifier.delay(n).seconds for n in (1, 2, 3, 4)] == [1, 2, 4, 5]
-
-
-def test_httpx_poster__returns_the_status_and_maps_transport_errors() -> None:
-    # Given
-    import httpx
-    import pytest
-
-    from flagpilot.server.webhook_http import HttpxPoster
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        if request.url.host == "down.example.com":
-            raise httpx.ConnectError("refused", request=request)
-        return httpx.Response(202)
-
-    poster = HttpxPoster(httpx.Client(transport=httpx.MockTransport(answer)))
-
-    # When / Then
-    assert poster.post("https://up.example.com/", b"{}", {}, 1.0) == 202
-    with pytest.raises(PostFailed, match="ConnectError"):
-        poster.post("https://down.example.com/", b"{}", {}, 1.0)
-    poster.close()
