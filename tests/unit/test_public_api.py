@@ -79,6 +79,18 @@ EXPECTED: dict[str, list[str]] = {
         "widget_document",
     ],
     "flagpilot.cli": ["app", "main"],
+    "flagpilot.sdk": [
+        "AsyncClient",
+        "Change",
+        "Client",
+        "ContextLike",
+        "FlagpilotProvider",
+        "Options",
+        "OutcomeMetrics",
+        "Source",
+        "State",
+        "Status",
+    ],
 }
 
 

@@ -247,6 +247,7 @@ class Client(Configured):
         self._close_deadline = deadline
         steps: list[Callable[[], None]] = [
             self._stop.set,
+            self._ready.set,  # wakes `wait_ready` callers: nothing more will arrive
             self._sockets.interrupt,
             lambda: self._join(threads, deadline),
         ]
