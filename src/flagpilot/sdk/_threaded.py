@@ -72,10 +72,30 @@ class Sockets:
         self._open = set()
 
 
-def plain_http(url: str) -> bool:
-    """Whether `url` is plain HTTP: then no TLS context is built (loading the CA bundle holds
-    the interpreter's lock for milliseconds, which would stall the application's threads)."""
-    return url.startswith("http://")
+def client_arguments(httpx: Any, url: str, key: str, options: Options) -> dict[str, Any]:
+    """The settings both drivers' HTTP clients share.
+
+    For plain HTTP no TLS context is built: loading the CA bundle holds the interpreter's lock
+    for milliseconds, which would stall the application's threads while the client starts.
+    """
+    return {
+        "base_url": url,
+        "headers": {"Authorization": f"Bearer {key}", "User-Agent": USER_AGENT},
+        "timeout": httpx.Timeout(options.read_timeout, connect=options.connect_timeout),
+        "trust_env": False,
+        "verify": not url.startswith("http://"),
+    }
+
+
+@contextlib.contextmanager
+def translated(httpx: Any) -> Iterator[None]:
+    """Network failures as `Unavailable`, the one error the protocol knows."""
+    try:
+        yield
+    except httpx.TimeoutException as error:
+        raise Unavailable(f"the server did not answer in time ({type(error).__name__})") from error
+    except (httpx.HTTPError, httpx.StreamError, OSError) as error:
+        raise Unavailable(f"cannot reach the server: {error!r}") from error
 
 
 def _headers(response: httpx.Response) -> dict[str, str]:
@@ -108,13 +128,7 @@ class HttpDriver:
         self._httpx = httpx
         self.options, self.stop, self.sockets = options, stop, sockets
         self.params = {} if environment is None else {"environment": environment}
-        self.client = httpx.Client(
-            base_url=url,
-            headers={"Authorization": f"Bearer {key}", "User-Agent": USER_AGENT},
-            timeout=httpx.Timeout(options.read_timeout, connect=options.connect_timeout),
-            trust_env=False,
-            verify=not plain_http(url),
-        )
+        self.client = httpx.Client(**client_arguments(httpx, url, key, options))
         self._stream: httpx.Response | None = None
         self._stream_socket: socket.socket | None = None
         self._chunks: Iterator[bytes] | None = None
@@ -140,7 +154,7 @@ class HttpDriver:
 
     def perform(self, operation: Operation) -> Any:
         """One operation; a network failure becomes `Unavailable`."""
-        try:
+        with translated(self._httpx):
             if isinstance(operation, Fetch):
                 return self.fetch(operation.etag)
             if isinstance(operation, OpenStream):
@@ -151,10 +165,6 @@ class HttpDriver:
                 return self.close_stream()
             if isinstance(operation, Sleep):
                 return self.stop.wait(operation.seconds)
-        except self._httpx.TimeoutException as error:
-            raise Unavailable(f"the server did not answer in time ({type(error).__name__})") from error
-        except (self._httpx.HTTPError, self._httpx.StreamError, OSError) as error:
-            raise Unavailable(f"cannot reach the server: {error!r}") from error
         raise TypeError(f"unknown operation {operation!r}")
 
     def fetch(self, etag: str | None) -> Reply:

@@ -32,7 +32,7 @@ from flagpilot.sdk._protocol import (
     Unavailable,
 )
 from flagpilot.sdk._status import Change, State
-from flagpilot.sdk._threaded import USER_AGENT, plain_http
+from flagpilot.sdk._threaded import client_arguments, translated
 from flagpilot.sdk.client import TICK_SECONDS, Configured
 
 if TYPE_CHECKING:
@@ -49,13 +49,7 @@ class AsyncHttpDriver:
 
         self._httpx, self.options = httpx, options
         self.params = {} if environment is None else {"environment": environment}
-        self.client = httpx.AsyncClient(
-            base_url=url,
-            headers={"Authorization": f"Bearer {key}", "User-Agent": USER_AGENT},
-            timeout=httpx.Timeout(options.read_timeout, connect=options.connect_timeout),
-            trust_env=False,
-            verify=not plain_http(url),
-        )
+        self.client = httpx.AsyncClient(**client_arguments(httpx, url, key, options))
         self._stream: httpx.Response | None = None
         self._chunks: Any = None
 
@@ -80,7 +74,7 @@ class AsyncHttpDriver:
 
     async def perform(self, operation: Operation) -> Any:
         """One operation; a network failure becomes `Unavailable`."""
-        try:
+        with translated(self._httpx):
             if isinstance(operation, Fetch):
                 return await self.fetch(operation.etag)
             if isinstance(operation, OpenStream):
@@ -91,10 +85,6 @@ class AsyncHttpDriver:
                 return await self.close_stream()
             if isinstance(operation, Sleep):
                 return await asyncio.sleep(operation.seconds)
-        except self._httpx.TimeoutException as error:
-            raise Unavailable(f"the server did not answer in time ({type(error).__name__})") from error
-        except (self._httpx.HTTPError, self._httpx.StreamError, OSError) as error:
-            raise Unavailable(f"cannot reach the server: {error!r}") from error
         raise TypeError(f"unknown operation {operation!r}")
 
     async def fetch(self, etag: str | None) -> Reply:
@@ -156,8 +146,7 @@ class AsyncClient(Configured):
 
     _tasks: list[asyncio.Task[None]]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def _begin(self) -> None:
         self._tasks = []
         self._closed = False
         self._ready: asyncio.Event | None = None

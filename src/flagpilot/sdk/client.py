@@ -48,7 +48,22 @@ def check_arguments(url: str | None, server_key: str | None, offline: bool) -> N
 
 
 class Configured(FlagReader):
-    """What both clients share: arguments, the first data, outcome counting and status."""
+    """What both clients share: arguments, the first data, outcome counting and status.
+
+    Args:
+        url: the flagpilot server, e.g. `https://flags.example.com`.
+        server_key: a server-SDK token.
+        environment: the environment to follow; None means the key's, else the server's default.
+        bootstrap: a snapshot (wire format, as `GET /api/sdk/snapshot` serves it) as a file or a
+            mapping, served until the server answers.
+        cache_dir: a folder for the last-known-good snapshot, loaded at start when there is no
+            bootstrap and rewritten on every change.
+        offline: never contact a server; serve the bootstrap or the cache.
+        options: timings and limits (`Options`).
+
+    Raises:
+        ValueError: a URL, key or bootstrap that cannot work; nothing has been started then.
+    """
 
     def __init__(
         self,
@@ -71,6 +86,10 @@ class Configured(FlagReader):
         self._outcomes = OutcomeBuffer(self._options.max_pending_outcomes)
         self._cache_path = None if cache_dir is None else _cache.cache_file(cache_dir, environment)
         self._load_first(bootstrap)
+        self._begin()
+
+    def _begin(self) -> None:
+        """Start following the server (a client that needs no start-up does nothing)."""
 
     def _load_first(self, bootstrap: Bootstrap | None) -> None:
         """Fail-static start: the bootstrap document, else the disk cache, else nothing (defaults)."""
@@ -123,43 +142,10 @@ class Configured(FlagReader):
 
 
 class Client(Configured):
-    """A flagpilot client for threaded programs (WSGI servers, workers, scripts).
+    """A flagpilot client for threaded programs (WSGI servers, workers, scripts); its arguments
+    are `Configured`'s."""
 
-    Args:
-        url: the flagpilot server, e.g. `https://flags.example.com`.
-        server_key: a server-SDK token.
-        environment: the environment to follow; None means the key's, else the server's default.
-        bootstrap: a snapshot (wire format, as `GET /api/sdk/snapshot` serves it) as a file or a
-            mapping, served until the server answers.
-        cache_dir: a folder for the last-known-good snapshot, loaded at start when there is no
-            bootstrap and rewritten on every change.
-        offline: never contact a server; serve the bootstrap or the cache.
-        options: timings and limits (`Options`).
-
-    Raises:
-        ValueError: a URL, key or bootstrap that cannot work; nothing has been started then.
-    """
-
-    def __init__(
-        self,
-        url: str | None,
-        server_key: str | None = None,
-        environment: str | None = None,
-        *,
-        bootstrap: Bootstrap | None = None,
-        cache_dir: str | os.PathLike[str] | None = None,
-        offline: bool = False,
-        options: Options | None = None,
-    ) -> None:
-        super().__init__(
-            url,
-            server_key,
-            environment,
-            bootstrap=bootstrap,
-            cache_dir=cache_dir,
-            offline=offline,
-            options=options,
-        )
+    def _begin(self) -> None:
         self._closed = False
         self._close_lock = threading.Lock()
         self._threads: list[threading.Thread] = []

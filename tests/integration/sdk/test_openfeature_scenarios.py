@@ -287,23 +287,23 @@ def _status_of(provider: FlagpilotProvider, *, wait: bool) -> OpenFeatureClient:
     return api.get_client(domain=name)
 
 
+def assert_every_type_answers_the_default(client: OpenFeatureClient, code: ErrorCode) -> None:
+    for kind, default in [
+        ("Boolean", False),
+        ("String", "bye"),
+        ("Integer", 1),
+        ("Float", 0.1),
+        ("Object", {"a": 1}),
+    ]:
+        details = evaluate(client, kind, f"{kind.lower()}-flag", default, EMPTY)
+        assert (details.value, details.reason, details.error_code) == (default, "ERROR", code)
+
+
 def test_fatal_provider__answers_the_default_with_provider_fatal(server: FakeServer) -> None:
     fatal = Client(server.url, "fp_revoked", options=FAST)
     try:
         refused = _status_of(FlagpilotProvider(fatal), wait=True)
-        for kind, default in [
-            ("Boolean", False),
-            ("String", "bye"),
-            ("Integer", 1),
-            ("Float", 0.1),
-            ("Object", {"a": 1}),
-        ]:
-            details = evaluate(refused, kind, f"{kind.lower()}-flag", default, EMPTY)
-            assert (details.value, details.reason, details.error_code) == (
-                default,
-                "ERROR",
-                ErrorCode.PROVIDER_FATAL,
-            )
+        assert_every_type_answers_the_default(refused, ErrorCode.PROVIDER_FATAL)
     finally:
         fatal.close()
 
@@ -313,19 +313,7 @@ def test_not_ready_provider__short_circuits_with_provider_not_ready(server: Fake
     client = Client(server.url, "fp_server-sdk_test", options=Options(read_timeout=30, connect_timeout=30))
     try:
         waiting = _status_of(FlagpilotProvider(client, init_timeout=30), wait=False)
-        for kind, default in [
-            ("Boolean", False),
-            ("String", "bye"),
-            ("Integer", 1),
-            ("Float", 0.1),
-            ("Object", {"a": 1}),
-        ]:
-            details = evaluate(waiting, kind, f"{kind.lower()}-flag", default, EMPTY)
-            assert (details.value, details.reason, details.error_code) == (
-                default,
-                "ERROR",
-                ErrorCode.PROVIDER_NOT_READY,
-            )
+        assert_every_type_answers_the_default(waiting, ErrorCode.PROVIDER_NOT_READY)
         assert waiting.get_provider_status() is ProviderStatus.NOT_READY
     finally:
         server.hanging.clear()
