@@ -150,7 +150,7 @@ def measure(rounds: int) -> dict[str, dict[str, list[float]]]:
     for _ in range(rounds):
         for label, loops in cases.items():
             for way, (loop, count) in loops.items():
-                number = 1 if label.startswith("d") or way == "openfeat." else 3
+                number = 1 if way == "openfeat." else 3
                 seconds = timeit.Timer(loop).timeit(number)
                 timings[label][way].append(seconds / number / count * 1e6)
     return timings

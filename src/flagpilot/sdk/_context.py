@@ -18,7 +18,7 @@ ContextLike: TypeAlias = EvaluationContext | Mapping[str, Any] | None
 or None for an anonymous visitor."""
 
 ANONYMOUS = EvaluationContext()
-MAX_REMEMBERED = 65_536
+MAX_REMEMBERED = 16_384
 _ID_KEYS = frozenset({"customerId", "targetingKey", "organizationId"})
 
 _remembered: dict[tuple[Any, Any], EvaluationContext] = {}

@@ -202,6 +202,8 @@ class Client(Configured):
                     self._flush(driver, self._options.read_timeout)
                     next_flush = time.monotonic() + self._options.flush_interval
             self._flush(driver, self._close_deadline - time.monotonic() - 0.1)
+        except Exception:  # a bug here must not end the thread with a traceback on stderr
+            logger.exception("flagpilot: the outcome thread failed")
         finally:
             driver.close()
 
