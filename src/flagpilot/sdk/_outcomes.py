@@ -47,6 +47,7 @@ class OutcomeBuffer:
         self._counts: OrderedDict[Key, int] = OrderedDict()
         self._lock = threading.Lock()
         self._sent = self._dropped = self._unattributed = 0
+        self._in_flight = 0  # taken for a batch, not yet settled: still pending
 
     def add(self, flag: str, customer: str | None, ok: bool, count: int = 1) -> None:
         """Count `count` outcomes of `flag` for `customer`."""
@@ -85,11 +86,13 @@ class OutcomeBuffer:
                         }
                     )
                     count -= part
+            self._in_flight += sum(event["count"] for event in taken)
         return taken
 
     def put_back(self, events: list[dict[str, Any]]) -> None:
         """Return events a failed send took; they are older than anything added since."""
         with self._lock:
+            self._in_flight -= sum(event["count"] for event in events)
             newer = list(self._counts.items())
             self._counts.clear()
             for event in events:
@@ -102,6 +105,7 @@ class OutcomeBuffer:
         """Record a batch as sent, or as dropped when the server refused it for good."""
         total = sum(event["count"] for event in events)
         with self._lock:
+            self._in_flight -= total
             if accepted:
                 self._sent += total
             else:
@@ -110,14 +114,14 @@ class OutcomeBuffer:
     def metrics(self) -> OutcomeMetrics:
         """The counts so far."""
         with self._lock:
-            pending = sum(self._counts.values())
+            pending = sum(self._counts.values()) + self._in_flight
             return OutcomeMetrics(self._sent, self._dropped, self._unattributed, pending)
 
     def after_fork(self) -> None:
         """In a forked child: start empty (the parent sends what it had) with a fresh lock."""
         self._lock = threading.Lock()
         self._counts = OrderedDict()
-        self._sent = self._dropped = self._unattributed = 0
+        self._sent = self._dropped = self._unattributed = self._in_flight = 0
 
 
 def settle_reply(buffer: OutcomeBuffer, events: list[dict[str, Any]], status: int | None) -> bool:
