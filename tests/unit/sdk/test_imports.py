@@ -39,4 +39,4 @@ def test_running_client_and_provider__load_only_what_the_sdk_extra_installs() ->
 
     assert not loaded & SERVER_ONLY
     assert {"httpx", "openfeature"} <= loaded
-    assert sorted(extra) == ["httpx>=0.27", "openfeature-sdk>=0.10"]
+    assert {"httpx>=0.27", "openfeature-sdk>=0.10"} <= set(extra)  # (and the OFREP provider of docs/api.md)
