@@ -8,7 +8,7 @@ is allowed when something is really wrong), or `quiet` (neither rollback nor pau
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -58,7 +58,6 @@ class Case:
     within_minutes: int | None = None
     goal_share: float = 0.005
     minutes: int = TIER_MINUTES
-    tags: tuple[str, ...] = field(default=())
 
     def rates(self) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
         """Per-minute error rates of treatment and of control (None without control)."""
@@ -71,86 +70,66 @@ class Case:
         return treated, control
 
 
-def _steady(rate: float, per_minute: float, **extra: object) -> Case:
-    runs = 5_000 if rate == 0.04 else 1_000
+def _steady(rate: float, per_minute: float) -> Case:
     name = f"steady {rate:.1%} at {per_minute:g}/min, no control"
-    if rate > 0.05:
-        goal: dict[str, object] = {"expect": "rollback", "goal_share": 0.95}
-        if rate == 0.08:
-            goal["within_events"] = 1_000
-        if rate == 0.15:
-            goal["within_events"] = 200
-        return Case(name, per_minute, rate, None, runs=runs, **goal, **extra)  # type: ignore[arg-type]
-    return Case(name, per_minute, rate, None, runs=runs, **extra)  # type: ignore[arg-type]
+    runs = 5_000 if rate == 0.04 else 1_000
+    if rate <= 0.05:
+        return Case(name, per_minute, rate, None, runs=runs)
+    within = 1_000 if rate == 0.08 else 200
+    return Case(
+        name, per_minute, rate, None, runs=runs, expect="rollback", within_events=within, goal_share=0.95
+    )
+
+
+def _late_onset(rate: float, within_minutes: int) -> Case:
+    onset = 40 * 60
+    return Case(
+        f"late onset 2% → {rate:.0%} after 40 h, 20/min",
+        20,
+        HEALTHY,
+        segments=(Segment(onset, TIER_MINUTES, rate),),
+        expect="rollback",
+        onset=onset,
+        within_minutes=within_minutes,
+        goal_share=0.95,
+    )
+
+
+def _burst(start: int, when: str, *, both: bool) -> Case:
+    """Five minutes of 60% errors from `start`: roll back if treatment's alone, hold if shared."""
+    segment = Segment(start, start + 5, 0.60, 0.60 if both else None)
+    name = f"burst 60% for 5 min at {when}, {'both cohorts' if both else 'treatment only'}"
+    if both:
+        return Case(name, 20, HEALTHY, segments=(segment,), onset=start)
+    return Case(
+        name,
+        20,
+        HEALTHY,
+        segments=(segment,),
+        expect="rollback",
+        onset=start,
+        within_minutes=15,
+        goal_share=0.95,
+    )
 
 
 def all_cases() -> list[Case]:
-    """Every case of the table, in order."""
+    """Every case of the table, in order (the order seeds the streams)."""
     cases = [_steady(rate, traffic) for traffic in (1, 20, 2_000) for rate in (0.02, 0.04, 0.08, 0.15)]
-    late = 40 * 60
-    burst = 5
-    early = 30
-    cases += [
+    early, late = 30, 40 * 60
+    return [
+        *cases,
         Case("steady 4.9% at 20/min, no control", 20, 0.049, None, expect="quiet", goal_share=0.05),
         Case("steady 4.9% at 20/min, control 4.9%", 20, 0.049, 0.049, expect="quiet", goal_share=0.05),
         Case("8% vs control 2% at 20/min", 20, 0.08, expect="rollback", within_events=1_000, goal_share=0.95),
         Case("15% vs control 2% at 20/min", 20, 0.15, expect="rollback", within_events=200, goal_share=0.95),
-        Case(
-            "late onset 2% → 8% after 40 h, 20/min",
-            20,
-            HEALTHY,
-            segments=(Segment(late, TIER_MINUTES, 0.08),),
-            expect="rollback",
-            onset=late,
-            within_minutes=6 * 60,
-            goal_share=0.95,
-        ),
-        Case(
-            "late onset 2% → 20% after 40 h, 20/min",
-            20,
-            HEALTHY,
-            segments=(Segment(late, TIER_MINUTES, 0.20),),
-            expect="rollback",
-            onset=late,
-            within_minutes=30,
-            goal_share=0.95,
-        ),
-        Case(
-            "burst 60% for 5 min at 30 min, treatment only",
-            20,
-            HEALTHY,
-            segments=(Segment(early, early + burst, 0.60),),
-            expect="rollback",
-            onset=early,
-            within_minutes=15,
-            goal_share=0.95,
-        ),
-        Case(
-            "burst 60% for 5 min at 40 h, treatment only",
-            20,
-            HEALTHY,
-            segments=(Segment(late, late + burst, 0.60),),
-            expect="rollback",
-            onset=late,
-            within_minutes=15,
-            goal_share=0.95,
-        ),
-        Case(
-            "burst 60% for 5 min at 30 min, both cohorts",
-            20,
-            HEALTHY,
-            segments=(Segment(early, early + burst, 0.60, 0.60),),
-            onset=early,
-        ),
-        Case(
-            "burst 60% for 5 min at 40 h, both cohorts",
-            20,
-            HEALTHY,
-            segments=(Segment(late, late + burst, 0.60, 0.60),),
-            onset=late,
-        ),
+        _late_onset(0.08, 6 * 60),
+        _late_onset(0.20, 30),
+        _burst(early, "30 min", both=False),
+        _burst(late, "40 h", both=False),
+        _burst(early, "30 min", both=True),
+        _burst(late, "40 h", both=True),
         Case("control as bad: both 6% at 20/min", 20, 0.06, 0.06),
         Case("control as bad: both 10% at 20/min", 20, 0.10, 0.10),
         Case("relative only: 4% vs control 2%, 20/min", 20, 0.04, 0.02),
     ]
-    return cases
