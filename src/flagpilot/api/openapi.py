@@ -26,7 +26,9 @@ _UNPARSABLE = problem_doc("The body is not valid JSON.")
 def _patch_operation(operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     validation = responses.get("422")
-    if validation is not None and "application/problem+json" not in validation.get("content", {}):
+    if validation is None or "application/problem+json" not in validation.get("content", {}):
+        # Every operation can answer it: text no database stores (NUL, lone surrogates) is
+        # refused at the edge, in the query, the path or the body, before any route runs.
         responses["422"] = _VALIDATION
     if "requestBody" in operation and "400" not in responses:
         responses["400"] = _UNPARSABLE
