@@ -36,8 +36,10 @@ def audit_command(
         records = container.audit_log.query(
             feature_name=flag, actor=actor, since=start, until=end, limit=limit
         )
+        names = {token.token_id: token.name for token in container.tokens.list()}
+    rows = [audit_record_dict(record, names) for record in records]
     if as_json:
-        print_json([audit_record_dict(record) for record in records])
+        print_json(rows)
         return
     print_table(
         ["ID", "WHEN (UTC)", "ACTOR", "ACTION", "FLAG", "ENV", "SUBJECT", "REASON"],
@@ -45,14 +47,14 @@ def audit_command(
             [
                 r.id,
                 r.changed_at.strftime("%Y-%m-%d %H:%M:%S"),
-                r.actor,
+                r.actor if row["actorName"] is None else f"{r.actor} ({row['actorName']})",
                 r.action,
                 r.feature_name or "",
                 r.environment or "",
                 r.subject_id or "",
                 r.reason,
             ]
-            for r in records
+            for r, row in zip(records, rows, strict=True)
         ],
     )
 

@@ -50,6 +50,7 @@ def admin_routers_of(container: Container) -> Sequence[APIRouter]:
             export=partial(export_document, container.uow_factory),
             import_document=partial(import_document, container.uow_factory),
             default_environment=container.settings.environment,
+            token_names=lambda: {token.token_id: token.name for token in container.tokens.list()},
         )
     )
 

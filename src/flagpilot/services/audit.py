@@ -8,6 +8,7 @@ deletion or reordering of a sealed row shows up as the first broken link, named 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,12 +31,21 @@ def _state(text: str | None) -> Any:
         return text
 
 
-def audit_record_dict(record: AuditRecord) -> dict[str, Any]:
-    """An audit row as JSON, with its before/after states parsed."""
+TOKEN_ACTOR = "token:"
+"""Changes made over the API are recorded as `token:<token id>`."""
+
+
+def audit_record_dict(record: AuditRecord, token_names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """An audit row as JSON, with its before/after states parsed, and for a change made with a
+    token the token's name beside its id (`actorName`; null for other actors)."""
+    actor_name = None
+    if token_names is not None and record.actor.startswith(TOKEN_ACTOR):
+        actor_name = token_names.get(record.actor[len(TOKEN_ACTOR) :])
     return {
         "id": record.id,
         "changedAt": record.changed_at.isoformat(),
         "actor": record.actor,
+        "actorName": actor_name,
         "action": record.action,
         "scope": record.scope,
         "flag": record.feature_name,

@@ -23,6 +23,7 @@ async def test_audit__lists_a_change_by_the_tokens_actor_and_the_chain_verifies(
 
     [row] = page.json()["items"]
     assert (row["action"], row["actor"], row["reason"]) == ("environment.kill", f"token:{token_id}", "drill")
+    assert row["actorName"] == "bootstrap admin"
     assert page.json()["nextBefore"] == row["id"]
     assert verified.json()["ok"] is True
 

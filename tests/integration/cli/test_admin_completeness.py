@@ -111,3 +111,17 @@ def test_token_create__with_an_unknown_environment_or_an_empty_org__is_refused(i
     assert "'prod' does not exist" in unknown.err
     assert "organizationId: must not be empty" in empty_org.err
     assert set(fine.json()) >= {"tokenId", "secret", "environment"}
+
+
+def test_audit__shows_a_tokens_name_beside_its_id(initialised: Run) -> None:
+    # Given a change recorded as made with a named token (as the API records it)
+    token = initialised("token", "create", "--kind", "admin", "--name", "deploy bot", "--json").json()
+    initialised("flags", "kill", "phase2_retry_logic", "--actor", f"token:{token['tokenId']}")
+
+    # When the trail is read
+    rows = initialised("audit", "--flag", "phase2_retry_logic", "--json").json()
+    table = initialised("audit", "--flag", "phase2_retry_logic").out
+
+    # Then the row names the token, in JSON and in the table
+    assert (rows[0]["actor"], rows[0]["actorName"]) == (f"token:{token['tokenId']}", "deploy bot")
+    assert f"token:{token['tokenId']} (deploy bot)" in table

@@ -60,7 +60,9 @@ def audit_router(services: AdminServices) -> APIRouter:
         # A full page has a next one only if an older row exists: look for one, not for a page.
         more = len(records) == limit and bool(read(records[-1].id, 1))
         next_before = records[-1].id if more else None
-        return json_response({"items": [audit_record_dict(r) for r in records], "nextBefore": next_before})
+        names = services.token_names()
+        items = [audit_record_dict(r, names) for r in records]
+        return json_response({"items": items, "nextBefore": next_before})
 
     @router.get("/verify", summary="Verify the audit trail", response_model=ChainDoc, responses=READ)
     def verify(principal: Annotated[Principal, readers]) -> Response:

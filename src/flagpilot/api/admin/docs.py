@@ -95,6 +95,7 @@ class AuditDoc(Camel):
     id: int
     changed_at: str
     actor: str
+    actor_name: str | None = None
     action: str
     scope: str
     flag: str | None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ class AdminServices:
         export: builds the export document.
         import_document: checks and writes an export document (`actor`, `dry_run` keywords).
         default_environment: the environment a request means when it names none.
+        token_names: token id → name, so audit rows show who a token is beside its id.
     """
 
     flags: FlagManager
@@ -34,3 +35,4 @@ class AdminServices:
     export: Exporter
     import_document: Callable[..., ImportReport]
     default_environment: str = "production"
+    token_names: Callable[[], Mapping[str, str]] = dict
