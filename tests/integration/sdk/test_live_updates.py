@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flagpilot.core import ErrorCode
-from flagpilot.sdk import Change, Client, Options, State
+from flagpilot.sdk import Change, Client, Options, Source, State
 from tests.integration.sdk.conftest import FAST, eventually
 from tests.integration.sdk.fake_server import FakeServer, flag
 
@@ -175,7 +175,8 @@ def test_huge_stream_line__drops_the_stream_and_reconnects(
     server: FakeServer, make_client: Callable[..., Client]
 ) -> None:
     server.stream_prelude = b"data: " + b"x" * 300_000
-    client = ready(make_client())
+    client = make_client()  # (it flips between READY and STALE as each stream is refused)
+    eventually(lambda: client.status.source is Source.NETWORK, what="the snapshot")
 
     server.wait_for(STREAM, 2)
     assert client.get_boolean("new_checkout", CUSTOMER) is True
