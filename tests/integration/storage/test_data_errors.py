@@ -1,0 +1,33 @@
+"""A value the database refuses is the request's fault (422), never "storage unavailable"."""
+
+from __future__ import annotations
+
+import pytest
+
+from flagpilot.services.errors import InvalidInput
+from flagpilot.services.records import OverrideScope
+from flagpilot.storage import SqlUnitOfWorkFactory
+from tests.integration.builders import add_flags
+
+pytestmark = pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)])
+
+FLAG = "phase2_enhanced_storage"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["x" * 200, "nul\x00inside"],
+    ids=["wider-than-the-column", "nul-byte"],
+)
+def test_value_the_database_refuses__is_invalid_input_not_storage_unavailable(
+    uow_factory: SqlUnitOfWorkFactory, subject: str
+) -> None:
+    add_flags(uow_factory)
+
+    def write() -> None:
+        with uow_factory(actor="test") as uow:
+            uow.overrides.put_many(OverrideScope.ORGANIZATION, FLAG, "production", {subject: True}, reason="")
+            uow.commit()
+
+    with pytest.raises(InvalidInput, match="cannot store"):
+        write()
