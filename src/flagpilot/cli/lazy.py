@@ -55,6 +55,7 @@ COMMANDS: dict[str, LazyCommand] = {
         "flagpilot.cli.rollouts", "Pilot rollouts: create, advance through tiers, roll back."
     ),
     "token": LazyCommand("flagpilot.cli.tokens", "Create, list and revoke API tokens."),
+    "user": LazyCommand("flagpilot.cli.users", "Create, list and disable admin UI users."),
 }
 """Sub-command name → its module (whose `register(app)` adds it) and its one-line help."""
 

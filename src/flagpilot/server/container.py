@@ -20,10 +20,12 @@ from flagpilot.services.flags import FlagManager
 from flagpilot.services.rollouts import RolloutManager
 from flagpilot.services.snapshot_cache import SnapshotCache
 from flagpilot.services.tokens import TokenService
+from flagpilot.services.users import UserService
 from flagpilot.settings import Settings
 from flagpilot.storage import SqlUnitOfWorkFactory, build_engine
 from flagpilot.storage.snapshot_store import SqlSnapshotStore
 from flagpilot.storage.tokens import SqlTokenStore
+from flagpilot.storage.users import SqlUserStore
 from flagpilot.storage.watchers import change_watcher
 
 
@@ -41,6 +43,7 @@ class Container:
         store: what the cache reads snapshots from.
         tokens: API tokens, stored hashed in `api_tokens`, creation and revocation audited.
         rollout_manager: the rollout lifecycle over the same units of work.
+        users: admin UI users and their sessions.
     """
 
     settings: Settings
@@ -52,6 +55,7 @@ class Container:
     store: SqlSnapshotStore
     tokens: TokenService
     rollout_manager: RolloutManager
+    users: UserService
 
     def start(self) -> None:
         """Start the snapshot cache's refresher and the change listener."""
@@ -101,4 +105,5 @@ def build_container(settings: Settings) -> Container:
         store=store,
         tokens=TokenService(SqlTokenStore(uow_factory), environment_exists=environment_exists),
         rollout_manager=RolloutManager(uow_factory),
+        users=UserService(SqlUserStore(uow_factory)),
     )

@@ -368,10 +368,31 @@ class User(Base):
     id: Mapped[int] = _surrogate_id()
     email: Mapped[str] = mapped_column(String(320), unique=True, comment="Login.")
     display_name: Mapped[str] = mapped_column(Text, default="", comment="Name shown in the audit trail.")
-    password_hash: Mapped[str] = mapped_column(Text, default="", comment="scrypt hash.")
+    password_hash: Mapped[str] = mapped_column(Text, default="", comment="argon2id hash.")
     role: Mapped[str] = mapped_column(String(16), default="viewer", comment="admin, editor or viewer.")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, comment="Disabled users cannot log in.")
     created_at: Mapped[datetime] = _created_at()
+
+
+class UiSession(Base):
+    __tablename__ = "ui_sessions"
+    __table_args__ = {
+        "comment": "Signed-in admin UI browsers; the cookie holds the secret, this row its hash."
+    }
+
+    session_hash: Mapped[str] = mapped_column(
+        String(64), primary_key=True, comment="SHA-256 of the session cookie's secret."
+    )
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True, comment="Who signed in."
+    )
+    csrf_token: Mapped[str] = mapped_column(
+        String(64), comment="The token every form of this session carries."
+    )
+    created_at: Mapped[datetime] = _created_at()
+    expires_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), comment="After this the session is refused."
+    )
 
 
 class StateVersion(Base):
