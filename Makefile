@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export FLAGPILOT_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,12 @@ run: $(STAMP)
 	$(BIN)/flagpilot init
 	$(BIN)/flagpilot serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
+## The browser tests drive Debian's Chromium (never a downloaded browser): install it when missing.
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
 ## Install, then run every check CI runs: lint, types, layering, and the whole test suite.
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports

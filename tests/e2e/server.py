@@ -44,6 +44,8 @@ class ServerProcess:
     base_url: str
     admin_token: str
     log_path: Path
+    env: Mapping[str, str]
+    workdir: Path
 
     def url(self, path: str) -> str:
         """The absolute URL of `path`."""
@@ -64,6 +66,18 @@ class ServerProcess:
         response.raise_for_status()
         secret: str = response.json()["secret"]
         return secret
+
+    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run a `flagpilot` command against the server's database (its directory and environment)."""
+        return subprocess.run(
+            [str(FLAGPILOT), *args],
+            cwd=self.workdir,
+            env=dict(self.env),
+            input=stdin,
+            text=True,
+            capture_output=True,
+            check=True,
+        )
 
     def log(self) -> str:
         """What the server has logged so far."""
@@ -130,7 +144,7 @@ def running_server(
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        server = ServerProcess(process, f"http://127.0.0.1:{port}", admin_token, log_path)
+        server = ServerProcess(process, f"http://127.0.0.1:{port}", admin_token, log_path, env, Path(workdir))
         try:
             _wait_until_healthy(server)
             yield server

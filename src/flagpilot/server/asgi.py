@@ -30,10 +30,11 @@ from prometheus_client.registry import Collector
 from flagpilot.api import ApiDependencies, close_streams, create_app, reopen_streams
 from flagpilot.api.admin import AdminServices, admin_routers
 from flagpilot.server.container import Container, build_container
-from flagpilot.server.rollout_runtime import rollout_collectors, rollout_lifespan, rollout_routers
+from flagpilot.server.rollout_runtime import rollout_collectors, rollout_lifespan, rollout_routers, runtime_of
 from flagpilot.server.startup import bootstrap_admin, check_schema
 from flagpilot.services.transfer import export_document, import_document
 from flagpilot.settings import Settings
+from flagpilot.ui import UiServices, ui_routers
 
 RouterFactory = Callable[[Container], Sequence[APIRouter]]
 CollectorFactory = Callable[[Container], Sequence[Collector]]
@@ -55,7 +56,22 @@ def admin_routers_of(container: Container) -> Sequence[APIRouter]:
     )
 
 
-ROUTERS: list[RouterFactory] = [admin_routers_of, rollout_routers]
+def ui_routers_of(container: Container) -> Sequence[APIRouter]:
+    """The admin web UI over the same services as the admin API."""
+    return ui_routers(
+        UiServices(
+            flags=container.flag_manager,
+            rollouts=container.rollout_manager,
+            audit=container.audit_log,
+            tokens=container.tokens,
+            users=container.users,
+            snapshots=container.snapshots,
+            alerts=runtime_of(container).alerts,
+        )
+    )
+
+
+ROUTERS: list[RouterFactory] = [admin_routers_of, rollout_routers, ui_routers_of]
 COLLECTORS: list[CollectorFactory] = [rollout_collectors]
 LIFESPAN_HOOKS: list[LifespanHook] = [rollout_lifespan]
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from flagpilot.services.errors import PermissionDenied
+
 
 class TokenKind(StrEnum):
     """What a token may be used for.
@@ -54,3 +56,22 @@ class Authenticator(Protocol):
         Called on every authenticated request, so implementations answer from memory or a cache.
         """
         ...
+
+
+READERS = (TokenKind.ADMIN, TokenKind.EDITOR, TokenKind.VIEWER)
+"""Who may read flags, rollouts and the audit trail: admin, editor and viewer tokens and users."""
+EDITORS = (TokenKind.ADMIN, TokenKind.EDITOR)
+"""Who may change environment values, kill switches, overrides and rollouts."""
+ADMINS = (TokenKind.ADMIN,)
+"""Who may change flag definitions, import, and manage tokens."""
+
+
+def permit(principal: Principal, kinds: tuple[TokenKind, ...], what: str) -> None:
+    """Refuse `principal` unless it is of one of `kinds` (the API's and the UI's one check).
+
+    Raises:
+        PermissionDenied: naming what was refused and who may do it.
+    """
+    if principal.kind not in kinds:
+        allowed = ", ".join(kind.value for kind in kinds)
+        raise PermissionDenied(f"a {principal.kind.value} cannot {what} (needs {allowed})")

@@ -24,7 +24,7 @@ from flagpilot.api.security import (
     scoped_environment,
     scoped_organization,
 )
-from flagpilot.services.auth import Principal, TokenKind
+from flagpilot.services.auth import ADMINS, EDITORS, READERS, Principal
 
 __all__ = [
     "ADMINS",
@@ -36,11 +36,6 @@ __all__ = [
     "require_all_organizations",
     "require_unconfined",
 ]
-
-READERS = (TokenKind.ADMIN, TokenKind.EDITOR, TokenKind.VIEWER)
-EDITORS = (TokenKind.ADMIN, TokenKind.EDITOR)
-ADMINS = (TokenKind.ADMIN,)
-
 
 def actor_of(principal: Principal) -> str:
     """The actor recorded in the audit trail for a change made with this token."""

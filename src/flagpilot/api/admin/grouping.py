@@ -5,27 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flagpilot.core import FlagType
 from flagpilot.services.flags import FlagView
 
 PHASE_NAMES = ("1", "2", "3", "none")
 
 
-def _enabled(view: FlagView, state: dict[str, Any]) -> bool | None:
-    """On for a customer with no override and outside any rollout; None for non-boolean flags."""
-    definition = view.record.definition
-    if definition.type is not FlagType.BOOL:
-        return None
-    if state["killed"] or view.record.archived:
-        return False
-    return bool(state.get("value", definition.default))
-
-
 def flag_entry(view: FlagView) -> dict[str, Any]:
     """A flag as the listing shows it: `FlagView.to_dict()` plus `enabled` per environment."""
     data = view.to_dict()
-    for state in data["environments"].values():
-        state["enabled"] = _enabled(view, state)
+    for name, state in data["environments"].items():
+        state["enabled"] = view.enabled(name)
     return data
 
 

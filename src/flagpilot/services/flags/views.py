@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flagpilot.core import FlagValue, text_problem
+from flagpilot.core import FlagType, FlagValue, text_problem
 from flagpilot.services.errors import InvalidInput
 from flagpilot.services.records import FlagRecord, FlagSetting, OverrideRecord
 from flagpilot.services.rollouts.records import RolloutRecord
@@ -84,6 +84,18 @@ class FlagView:
     def version(self) -> int:
         """The version to send back with the next change (optimistic concurrency)."""
         return self.record.version
+
+    def enabled(self, environment: str) -> bool | None:
+        """Whether the flag is on in `environment` for a customer with no override and outside
+        any rollout (killed or archived: off); None for a flag that is not boolean."""
+        definition = self.record.definition
+        if definition.type is not FlagType.BOOL:
+            return None
+        state = self.environments.get(environment)
+        if self.record.archived or (state is not None and state.killed):
+            return False
+        setting = None if state is None else state.setting
+        return bool(setting.value if setting is not None and setting.has_value else definition.default)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON for the admin API."""

@@ -1,0 +1,53 @@
+"""What the admin UI is built from: the same services the API and the CLI call.
+
+The UI implements no rule of its own: every change goes through the flag manager, the rollout
+manager, the token service or the user service, which check input, versions and transitions
+and write the audit rows. The UI adds only what a browser needs: sessions, CSRF tokens,
+confirmations and pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from flagpilot.services.audit import AuditLog
+from flagpilot.services.flags import FlagManager
+from flagpilot.services.rollouts import InMemoryAlerts, RolloutManager
+from flagpilot.services.snapshots import SnapshotProvider
+from flagpilot.services.tokens import TokenService
+from flagpilot.services.users import UserService
+
+
+def utc_now() -> datetime:
+    """The current time, aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class UiServices:
+    """Everything the admin pages call.
+
+    Attributes:
+        flags: flags, environment values, kill switch, overrides.
+        rollouts: the rollout lifecycle and its statistics.
+        audit: the audit trail's queries and verification.
+        tokens: API tokens (the tokens page).
+        users: who may sign in, and their sessions.
+        snapshots: the serving snapshots: the explain box, and the pages shown while the
+            database is unreachable.
+        alerts: the rollout alerts of this process (None: the alerts page is empty).
+        clock: the current time (UTC).
+        guarded_environments: environments where every toggle needs a confirmation and a reason.
+    """
+
+    flags: FlagManager
+    rollouts: RolloutManager
+    audit: AuditLog
+    tokens: TokenService
+    users: UserService
+    snapshots: SnapshotProvider
+    alerts: InMemoryAlerts | None = None
+    clock: Callable[[], datetime] = utc_now
+    guarded_environments: Sequence[str] = field(default=("production",))

@@ -1,0 +1,147 @@
+"""How every admin page is answered: templates, security headers, compression.
+
+Templates ship in the package (`flagpilot/ui/templates`) and autoescape everything, so a flag
+name, description, JSON value, reason or customer id renders as text, never as markup. Every
+response of the UI's routes carries the security headers below: a content security policy that
+allows only this origin's scripts and styles (no inline script, no eval, no framing), no MIME
+sniffing, and no caching of pages that show private data. Large pages are gzipped here, so
+the flags page with a thousand flags stays small on the wire without touching the API's routes.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.routing import APIRoute
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from flagpilot.services.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    StorageUnavailable,
+    Unauthenticated,
+)
+from flagpilot.ui.sessions import LOGIN_PATH, SignInRequired
+
+HTMX = "htmx-2.0.11.min.js"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+GZIP_MIN_BYTES = 1024
+DATABASE_DOWN = "The database is unreachable: serving the last good snapshot; changes paused."
+
+
+def _when(moment: datetime | None) -> str:
+    """A moment as people read it: UTC, to the second."""
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _percent(value: float) -> str:
+    return f"{value:g}%"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("flagpilot.ui", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = _when
+    env.filters["percent"] = _percent
+    env.globals["htmx"] = HTMX
+    return env
+
+
+TEMPLATES = _environment()
+
+
+def render(request: Request, template: str, context: Mapping[str, Any], status: int = 200) -> HTMLResponse:
+    """The page `template` rendered with `context` (plus the request and its session)."""
+    page = TEMPLATES.get_template(template)
+    session = getattr(request.state, "ui_session", None)
+    values = {"nav": "", "banner": getattr(request.state, "ui_banner", None), **context}
+    html = page.render(request=request, session=session, **values)
+    return HTMLResponse(html, status_code=status)
+
+
+def _accepts_gzip(request: Request) -> bool:
+    return "gzip" in request.headers.get("accept-encoding", "").lower()
+
+
+def _finish(request: Request, response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    body = getattr(response, "body", b"")
+    if (
+        isinstance(body, bytes)
+        and len(body) >= GZIP_MIN_BYTES
+        and "content-encoding" not in response.headers
+        and _accepts_gzip(request)
+    ):
+        compressed = gzip.compress(body, compresslevel=5)
+        response.body = compressed
+        response.headers["Content-Encoding"] = "gzip"
+        response.headers["Content-Length"] = str(len(compressed))
+        response.headers["Vary"] = "Accept-Encoding"
+    return response
+
+
+STATUS = (
+    (NotFound, 404),
+    (InvalidInput, 422),
+    (Conflict, 409),
+    (Unauthenticated, 401),
+    (PermissionDenied, 403),
+)
+
+
+def error_page(request: Request, error: ServiceError) -> Response:
+    """A whole page saying what went wrong, with the status the API would answer."""
+    if isinstance(error, StorageUnavailable):
+        request.state.ui_banner = DATABASE_DOWN
+        return render(request, "error.html", {"title": "Database unavailable", "detail": DATABASE_DOWN}, 503)
+    status = next((code for kind, code in STATUS if isinstance(error, kind)), 400)
+    return render(request, "error.html", {"title": error.title, "detail": error.detail}, status)
+
+
+class UiRoute(APIRoute):
+    """A route whose every response gets the security headers and, when large, gzip.
+
+    Errors a handler does not answer itself become pages, never a blank one: no session sends
+    the browser to the sign-in page; a service error shows its message with the API's status.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def finished(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except SignInRequired as exc:
+                response = RedirectResponse(f"{LOGIN_PATH}?{urlencode({'next': exc.next_path})}", 303)
+            except ServiceError as exc:
+                response = error_page(request, exc)
+            return _finish(request, response)
+
+        return finished
