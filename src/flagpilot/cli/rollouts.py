@@ -19,10 +19,9 @@ import typer
 from flagpilot.cli.output import fail, print_json, print_table
 from flagpilot.cli.runtime import ActorOption, JsonOption, ReasonOption, open_container, resolve_actor
 from flagpilot.core import RolloutStatus, Tier
-from flagpilot.presets import ROLLOUT_FLAGS
 from flagpilot.server import Container
-from flagpilot.services.errors import AlreadyExists, EnvironmentNotFound, InvalidInput
-from flagpilot.services.rollouts import RolloutConfig, RolloutRecord, closed_gates
+from flagpilot.services.errors import EnvironmentNotFound, InvalidInput
+from flagpilot.services.rollouts import RolloutConfig, RolloutRecord, closed_gates, create_preset_rollouts
 
 rollout_app = typer.Typer(
     help="Pilot rollouts: create, advance through tiers, roll back.", no_args_is_help=True
@@ -44,8 +43,6 @@ OPTIONS = {
     "minEvents": "--min-events",
     "whitelistedCustomers": "--whitelist",
 }
-PRESET_ERROR_RATE = 0.05
-PRESET_TIME_WINDOW_MS = 3_600_000
 
 
 def _now() -> datetime:
@@ -304,24 +301,15 @@ def init_preset_command(
 
     Idempotent: rollouts that exist are reported and left as they are.
     """
-    config = _config(
-        {
-            "whitelistedCustomers": list(internal_customer),
-            "rollbackThreshold": {"errorRate": PRESET_ERROR_RATE, "timeWindow": PRESET_TIME_WINDOW_MS},
-        }
-    )
     who = resolve_actor(actor)
-    results: list[dict[str, Any]] = []
     with open_container() as container:
         environment = _environment(container, env)
-        for feature in ROLLOUT_FLAGS:
-            try:
-                record = _create(container, feature, environment, config, who, "rollout init-preset")
-                outcome = "created"
-            except AlreadyExists:
-                record = container.rollout_manager.get(feature, environment)
-                outcome = "exists"
-            results.append({"result": outcome, "rollout": record.to_dict()})
+        outcomes = create_preset_rollouts(
+            container.rollout_manager, environment, internal_customer, actor=who, now=_now()
+        )
+    results: list[dict[str, Any]] = [
+        {"result": outcome.result, "rollout": outcome.rollout.to_dict()} for outcome in outcomes
+    ]
     if as_json:
         print_json(results)
         return

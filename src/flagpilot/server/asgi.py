@@ -67,6 +67,7 @@ def ui_routers_of(container: Container) -> Sequence[APIRouter]:
             users=container.users,
             snapshots=container.snapshots,
             alerts=runtime_of(container).alerts,
+            checker=runtime_of(container).checker,
         )
     )
 

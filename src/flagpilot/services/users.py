@@ -29,7 +29,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from flagpilot.core import Problem
 from flagpilot.services.auth import Principal, TokenKind
-from flagpilot.services.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from flagpilot.services.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    StorageUnavailable,
+    Unauthenticated,
+)
 
 ROLES = (TokenKind.ADMIN, TokenKind.EDITOR, TokenKind.VIEWER)
 LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
@@ -38,6 +44,7 @@ MAX_PASSWORD_LENGTH = 1024
 SESSION_LIFETIME = timedelta(hours=12)
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=5)
+MAX_REMEMBERED = 10_000
 
 
 class UserNotFound(NotFound):
@@ -227,6 +234,7 @@ class UserService:
         self._hasher = hasher or PasswordHasher()
         self._throttle = LoginThrottle(clock)
         self._decoy: str | None = None
+        self._seen: dict[str, Session] = {}
 
     def create(
         self, login: str, password: str, role: TokenKind | str, *, actor: str, display_name: str = ""
@@ -284,17 +292,33 @@ class UserService:
         return session, secret
 
     def session(self, secret: str) -> Session | None:
-        """The live session of a cookie's secret, or None (unknown, expired, or user disabled)."""
+        """The live session of a cookie's secret, or None (unknown, expired, or user disabled).
+
+        While the database is unreachable, a session this process has seen is still recognised
+        until it expires, so signed-in users keep reading pages served from the last good
+        snapshot; writes fail anyway, and a revocation made meanwhile applies once it is back.
+        """
         if not secret:
             return None
-        session = self._store.find_session(hash_session(secret))
+        digest = hash_session(secret)
+        try:
+            session = self._store.find_session(digest)
+        except StorageUnavailable:
+            session = self._seen.get(digest)
+            if session is None:
+                raise
         if session is None or session.user.disabled or session.expires_at <= self._clock():
+            self._seen.pop(digest, None)
             return None
+        if len(self._seen) >= MAX_REMEMBERED:
+            self._seen.clear()
+        self._seen[digest] = session
         return session
 
     def logout(self, secret: str) -> None:
         """End the session of a cookie's secret (nothing happens for an unknown one)."""
         if secret:
+            self._seen.pop(hash_session(secret), None)
             self._store.delete_session(hash_session(secret))
 
     def _verify(self, digest: str, password: str) -> bool:
@@ -319,4 +343,5 @@ class UserService:
         user = self._store.update(login, actor, disabled=disabled, password_hash=password_hash, role=role)
         if user is None:
             raise UserNotFound(f"user {login!r} does not exist")
+        self._seen = {digest: seen for digest, seen in self._seen.items() if seen.user.login != login}
         return user

@@ -15,14 +15,23 @@ from starlette.responses import Response
 
 from flagpilot.core import RolloutStatus
 from flagpilot.services.auth import EDITORS
+from flagpilot.services.errors import StorageUnavailable
 from flagpilot.services.rollouts import RolloutRecord, RolloutStatistics
+from flagpilot.ui.degraded import snapshot_views
 from flagpilot.ui.flag_rows import PHASES, RowFilter, build_rows
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.sessions import current_caller
-from flagpilot.ui.web import UiRoute, render
+from flagpilot.ui.web import DATABASE_DOWN, UiRoute, render
 
 FLAGS_PATH = "/dashboard/admin/feature-flags"
 ROLLOUT_STATUSES = [status.value for status in RolloutStatus]
+FALLBACK_ENVIRONMENTS = ("development", "staging", "production")
+"""What the page shows while the database is down, before any page has read the real list."""
+
+
+def no_statistics(record: RolloutRecord) -> RolloutStatistics | None:
+    """No rollout statistics (they live in the database)."""
+    return None
 
 
 def flags_router(services: UiServices) -> APIRouter:
@@ -32,11 +41,24 @@ def flags_router(services: UiServices) -> APIRouter:
     def statistics_of(record: RolloutRecord) -> RolloutStatistics | None:
         return services.rollouts.statistics(record.feature_name, record.environment, now=services.clock())
 
+    known_environments = list(FALLBACK_ENVIRONMENTS)
+
     def page(request: Request, fragment: bool) -> Response:
         caller = current_caller(request, services.users)
-        environments = [env.name for env in services.flags.list_environments()]
         row_filter = RowFilter.from_params(request.query_params)
-        rows = build_rows(services.flags.list_flags(), environments, statistics_of, services.clock())
+        now = services.clock()
+        try:
+            environments = [env.name for env in services.flags.list_environments()]
+            rows = build_rows(services.flags.list_flags(), environments, statistics_of, now)
+            known_environments[:] = environments
+            degraded = False
+        except StorageUnavailable:
+            environments = list(known_environments)
+            rows = build_rows(
+                snapshot_views(services.snapshots, environments), environments, no_statistics, now
+            )
+            request.state.ui_banner = DATABASE_DOWN
+            degraded = True
         shown = row_filter.apply(rows)
         sections = [(name, label, [row for row in shown if row.phase == name]) for name, label in PHASES]
         context = {
@@ -46,7 +68,7 @@ def flags_router(services: UiServices) -> APIRouter:
             "filter": row_filter,
             "total": len(rows),
             "shown": len(shown),
-            "can_edit": caller.may(EDITORS),
+            "can_edit": caller.may(EDITORS) and not degraded,
             "guarded": list(services.guarded_environments),
             "statuses": ROLLOUT_STATUSES,
             "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),

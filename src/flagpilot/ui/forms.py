@@ -88,6 +88,7 @@ def confirmation(
     back: str,
     error: str = "",
     button: str = "Confirm",
+    repeated: Mapping[str, Sequence[str]] | None = None,
 ) -> Response:
     """The page that lists the exact change and asks for the reason (422 when one was missing)."""
     context = {
@@ -95,6 +96,7 @@ def confirmation(
         "changes": changes,
         "action": action,
         "hidden": hidden,
+        "repeated": repeated or {},
         "back": back,
         "error": error,
         "button": button,

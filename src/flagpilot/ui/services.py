@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from flagpilot.services.audit import AuditLog
 from flagpilot.services.flags import FlagManager
-from flagpilot.services.rollouts import InMemoryAlerts, RolloutManager
+from flagpilot.services.rollouts import InMemoryAlerts, RollbackChecker, RolloutManager
 from flagpilot.services.snapshots import SnapshotProvider
 from flagpilot.services.tokens import TokenService
 from flagpilot.services.users import UserService
@@ -38,6 +38,7 @@ class UiServices:
         snapshots: the serving snapshots: the explain box, and the pages shown while the
             database is unreachable.
         alerts: the rollout alerts of this process (None: the alerts page is empty).
+        checker: the automatic-rollback rule, to show its verdict on a rollout's numbers.
         clock: the current time (UTC).
         guarded_environments: environments where every toggle needs a confirmation and a reason.
     """
@@ -49,5 +50,6 @@ class UiServices:
     users: UserService
     snapshots: SnapshotProvider
     alerts: InMemoryAlerts | None = None
+    checker: RollbackChecker | None = None
     clock: Callable[[], datetime] = utc_now
     guarded_environments: Sequence[str] = field(default=("production",))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable, Coroutine, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,6 +30,7 @@ from flagpilot.services.errors import (
     StorageUnavailable,
     Unauthenticated,
 )
+from flagpilot.services.records import utc
 from flagpilot.ui.sessions import LOGIN_PATH, SignInRequired
 
 HTMX = "htmx-2.0.11.min.js"
@@ -52,7 +53,17 @@ def _when(moment: datetime | None) -> str:
     """A moment as people read it: UTC, to the second."""
     if moment is None:
         return ""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return utc(moment).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def opening(text: str | None) -> str:
+    """When a gate opens, as people read it: a moment in UTC, or the condition itself."""
+    if not text:
+        return "when its condition holds"
+    try:
+        return "at " + _when(datetime.fromisoformat(text)).removesuffix(" UTC")[:16] + " UTC"
+    except ValueError:
+        return text
 
 
 def _percent(value: float) -> str:
@@ -69,6 +80,7 @@ def _environment() -> Environment:
     )
     env.filters["when"] = _when
     env.filters["percent"] = _percent
+    env.filters["opening"] = opening
     env.globals["htmx"] = HTMX
     return env
 

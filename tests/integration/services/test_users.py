@@ -51,7 +51,9 @@ def test_login__opens_a_session_that_stands_for_the_user_and_its_role(users: Use
     assert found.user.actor == "user:alice"
 
 
-def test_password__is_stored_as_an_argon2id_hash(uow_factory: SqlUnitOfWorkFactory, users: UserService) -> None:
+def test_password__is_stored_as_an_argon2id_hash(
+    uow_factory: SqlUnitOfWorkFactory, users: UserService
+) -> None:
     found = SqlUserStore(uow_factory).find("alice")
     assert found is not None
     assert found[1].startswith("$argon2id$")
@@ -112,7 +114,9 @@ def test_bad_input__names_the_field(users: UserService) -> None:
         users.create("alice", PASSWORD, "viewer", actor="setup")
 
 
-def test_user_changes__are_audited_without_the_hash(uow_factory: SqlUnitOfWorkFactory, users: UserService) -> None:
+def test_user_changes__are_audited_without_the_hash(
+    uow_factory: SqlUnitOfWorkFactory, users: UserService
+) -> None:
     users.disable("alice", actor="admin")
     rows = AuditLog(uow_factory).query(limit=10)
     actions = [(row.action, row.subject_id, row.actor) for row in rows]

@@ -1,5 +1,6 @@
 """Flags: definitions, environment values, the kill switch, overrides, and the reads behind them."""
 
+from flagpilot.services.flags.bulk import BulkAction
 from flagpilot.services.flags.manager import FlagManager
 from flagpilot.services.flags.preset import PresetReport, install_preset
 from flagpilot.services.flags.views import (
@@ -13,6 +14,7 @@ from flagpilot.services.flags.views import (
 )
 
 __all__ = [
+    "BulkAction",
     "EnvironmentState",
     "FlagManager",
     "FlagView",

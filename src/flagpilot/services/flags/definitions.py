@@ -170,18 +170,24 @@ class FlagDefinitions(FlagReads):
         self, key: str, archived: bool, *, actor: str, expected_version: int | None, reason: str
     ) -> FlagView:
         with self._write(actor) as uow:
-            record = require_flag(uow, key)
-            if archived and not record.archived:
-                _refuse_archiving_a_prerequisite(uow, key)
-            saved = uow.flags.save(record.definition, archived=archived, expected_version=expected_version)
-            self._record(
-                uow,
-                "flag.archive" if archived else "flag.restore",
-                "flag",
-                feature_name=key,
-                before=definition_dict(record),
-                after=definition_dict(saved),
-                reason=reason,
-            )
+            self._set_archived_in(uow, key, archived, expected_version=expected_version, reason=reason)
             uow.commit()
         return self.get_flag(key)
+
+    def _set_archived_in(
+        self, uow: UnitOfWork, key: str, archived: bool, *, expected_version: int | None, reason: str
+    ) -> None:
+        """`_set_archived` within the caller's unit of work (a bulk archive changes many in one)."""
+        record = require_flag(uow, key)
+        if archived and not record.archived:
+            _refuse_archiving_a_prerequisite(uow, key)
+        saved = uow.flags.save(record.definition, archived=archived, expected_version=expected_version)
+        self._record(
+            uow,
+            "flag.archive" if archived else "flag.restore",
+            "flag",
+            feature_name=key,
+            before=definition_dict(record),
+            after=definition_dict(saved),
+            reason=reason,
+        )

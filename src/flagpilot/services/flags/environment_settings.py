@@ -14,6 +14,7 @@ from flagpilot.services.flags.checks import (
 )
 from flagpilot.services.flags.reads import FlagReads
 from flagpilot.services.flags.views import FlagView, setting_dict
+from flagpilot.services.ports import UnitOfWork
 from flagpilot.services.records import FlagSetting
 
 
@@ -102,31 +103,55 @@ class EnvironmentSettings(FlagReads):
     ) -> FlagView:
         """Apply `update` to the flag's setting; `checked_value` None skips every check (kill)."""
         with self._write(actor) as uow:
-            record = require_flag(uow, key)
-            require_environment(uow, environment)
-            for value in checked_value or ():
-                check_flag_value(record.definition, "value", value)
-            before = uow.environments.settings(key).get(environment) or FlagSetting(key, environment)
-            after = update(before)
-            if checked_value is not None and not record.archived:
-
-                def apply(states: dict[str, FlagState]) -> None:
-                    states[key] = FlagState(
-                        record.definition, EnvironmentConfig(killed=after.killed, value=after.value)
-                    )
-
-                check_prerequisites(uow, [environment], apply)
-            uow.flags.touch(key, expected_version)
-            uow.environments.put_setting(after)
-            self._record(
+            self._change_in(
                 uow,
-                action,
-                "environment",
-                feature_name=key,
-                environment=environment,
-                before=setting_dict(before),
-                after=setting_dict(after),
+                key,
+                environment,
+                update,
+                action=action,
+                expected_version=expected_version,
                 reason=reason,
+                checked_value=checked_value,
             )
             uow.commit()
         return self.get_flag(key)
+
+    def _change_in(
+        self,
+        uow: UnitOfWork,
+        key: str,
+        environment: str,
+        update: Callable[[FlagSetting], FlagSetting],
+        *,
+        action: str,
+        expected_version: int | None,
+        reason: str,
+        checked_value: tuple[FlagValue, ...] | None,
+    ) -> None:
+        """`_change` within the caller's unit of work (a bulk action changes many flags in one)."""
+        record = require_flag(uow, key)
+        require_environment(uow, environment)
+        for value in checked_value or ():
+            check_flag_value(record.definition, "value", value)
+        before = uow.environments.settings(key).get(environment) or FlagSetting(key, environment)
+        after = update(before)
+        if checked_value is not None and not record.archived:
+
+            def apply(states: dict[str, FlagState]) -> None:
+                states[key] = FlagState(
+                    record.definition, EnvironmentConfig(killed=after.killed, value=after.value)
+                )
+
+            check_prerequisites(uow, [environment], apply)
+        uow.flags.touch(key, expected_version)
+        uow.environments.put_setting(after)
+        self._record(
+            uow,
+            action,
+            "environment",
+            feature_name=key,
+            environment=environment,
+            before=setting_dict(before),
+            after=setting_dict(after),
+            reason=reason,
+        )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flagpilot.services.flags.definitions import FlagDefinitions
-from flagpilot.services.flags.environment_settings import EnvironmentSettings
+from flagpilot.services.flags.bulk import BulkCommands
 from flagpilot.services.flags.overrides import OverrideCommands
 
 
-class FlagManager(FlagDefinitions, EnvironmentSettings, OverrideCommands):
+class FlagManager(BulkCommands, OverrideCommands):
     """Creates, changes and reads flags; each call is one transaction with its audit row.
 
     Every change opens a unit of work, checks its input with the core's `check_*` functions

@@ -23,6 +23,7 @@ from flagpilot.services.rollouts.gates import ERROR_RATE, MIN_DWELL, MIN_EVENTS,
 from flagpilot.services.rollouts.manager import RolloutManager
 from flagpilot.services.rollouts.memory import AuditRow, InMemoryRolloutStore, InMemoryUnitOfWork
 from flagpilot.services.rollouts.outcomes import FLUSH_INTERVAL_SECONDS, IngestResult, OutcomeAggregator
+from flagpilot.services.rollouts.preset import PresetOutcome, create_preset_rollouts
 from flagpilot.services.rollouts.reads import load_statistics
 from flagpilot.services.rollouts.records import (
     DEFAULT_ERROR_RATE_THRESHOLD,
@@ -86,6 +87,7 @@ __all__ = [
     "MinutePoint",
     "OutcomeAggregator",
     "PostFailed",
+    "PresetOutcome",
     "ProcessEvidence",
     "RollbackChecker",
     "RollbackRule",
@@ -99,6 +101,7 @@ __all__ = [
     "WebhookNotifier",
     "by_tier",
     "closed_gates",
+    "create_preset_rollouts",
     "decide",
     "load_statistics",
     "minute_series",
