@@ -1,0 +1,99 @@
+"""With the database unreachable, the flags page renders from the last good snapshot with a
+banner, and every write is refused with the same message; when it is back, so is the page.
+
+The outage is real: the server's PostgreSQL database stops accepting connections and its
+sessions are terminated.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import UiServer, sign_in
+from tests.databases import create_database, database_url, drop_database, libpq_url, unique_name
+from tests.e2e.server import running_server
+
+pytestmark = [pytest.mark.xdist_group("browser-database-down"), pytest.mark.postgres]
+
+FLAGS = "/dashboard/admin/feature-flags"
+BANNER = "The database is unreachable: serving the last good snapshot; changes paused."
+RECOVERY_SECONDS = 60.0
+
+
+@pytest.fixture(scope="module")
+def database(postgres_server_url: str) -> Iterator[tuple[str, str]]:
+    """A fresh PostgreSQL database of this module: (server URL, name)."""
+    name = unique_name("ui_down")
+    create_database(postgres_server_url, name)
+    yield postgres_server_url, name
+    _allow(postgres_server_url, name, True)
+    drop_database(postgres_server_url, name)
+
+
+@pytest.fixture(scope="module")
+def ui_server(database: tuple[str, str]) -> Iterator[UiServer]:
+    """The module's server on the PostgreSQL database."""
+    server_url, name = database
+    environ = {"FLAGPILOT_DATABASE_URL": database_url(server_url, name), "FLAGPILOT_ACCESS_LOG": "false"}
+    with running_server(environ, setup=[["init"]]) as process:
+        yield UiServer(process)
+
+
+def _allow(server_url: str, name: str, allowed: bool) -> None:
+    with psycopg.connect(libpq_url(server_url), autocommit=True) as connection:
+        connection.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')  # type: ignore[arg-type]
+        if not allowed:
+            connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+            )
+
+
+def _until(check: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + RECOVERY_SECONDS
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail("the page did not recover within the bound")
+
+
+def test_database_down__banner_snapshot_page_and_refused_writes(
+    page: Page, ui_server: UiServer, database: tuple[str, str], screenshot: Callable[[Page, str], Path]
+) -> None:
+    sign_in(page, ui_server, "dora", "editor")
+    key = ui_server.process.issue("client-sdk")
+    for environment in ("development", "staging", "production"):  # the serving snapshots are warm
+        httpx.get(ui_server.url("/api/widget/config"), params={"key": key, "environment": environment})
+    page.goto(ui_server.url(FLAGS))
+    csrf = page.evaluate("JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token']")
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+
+    _allow(*database, allowed=False)
+    try:
+        page.reload()
+        expect(page.get_by_role("alert")).to_have_text(BANNER)
+        section = page.get_by_role("region", name="Phase 1")
+        expect(section.locator('td[data-environment="production"] .state')).to_have_text(["On", "On", "On"])
+        expect(page.get_by_role("button", name="Kill phase1_auto_restore in production")).to_have_count(0)
+        screenshot(page, "database-down")
+        refused = httpx.post(
+            ui_server.url("/admin/flags/phase1_auto_restore/environments/development/toggle?to=off"),
+            cookies=cookies,
+            data={"csrf_token": csrf},
+        )
+        assert refused.status_code == 503
+        assert "changes paused" in refused.text
+    finally:
+        _allow(*database, allowed=True)
+
+    def recovered() -> bool:
+        page.reload()
+        return page.get_by_role("button", name="Kill phase1_auto_restore in production").count() == 1
+
+    _until(recovered)
+    expect(page.get_by_text(BANNER)).to_have_count(0)
