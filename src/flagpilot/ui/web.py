@@ -11,6 +11,7 @@ the flags page with a thousand flags stays small on the wire without touching th
 from __future__ import annotations
 
 import gzip
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime
 from typing import Any
@@ -148,12 +149,17 @@ class UiRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def finished(request: Request) -> Response:
+            started = time.perf_counter()
             try:
                 response = await handler(request)
             except SignInRequired as exc:
                 response = RedirectResponse(f"{LOGIN_PATH}?{urlencode({'next': exc.next_path})}", 303)
             except ServiceError as exc:
                 response = error_page(request, exc)
-            return _finish(request, response)
+            finished_response = _finish(request, response)
+            # What the page cost the server, for the browser's devtools and bench/bench_admin_ui.py.
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            finished_response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.1f}"
+            return finished_response
 
         return finished

@@ -1,0 +1,137 @@
+"""The admin UI's pure pieces: the flags page's rows and filters, audit diffs, the chart, paths."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from flagpilot.core import UNSET, FlagDefinition, FlagType, RolloutStatus, Tier
+from flagpilot.services.flags import EnvironmentState, FlagView
+from flagpilot.services.records import FlagRecord, FlagSetting
+from flagpilot.services.rollouts import CohortPair, CohortStats, MinutePoint, RolloutRecord
+from flagpilot.ui.chart import error_rate_chart
+from flagpilot.ui.diff import field_changes
+from flagpilot.ui.flag_rows import RowFilter, build_rows
+from flagpilot.ui.login import safe_next
+from flagpilot.ui.static import static_file
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+ENVIRONMENTS = ["development", "production"]
+
+
+def view(
+    key: str,
+    phase: int | None,
+    *,
+    on: bool = False,
+    killed: bool = False,
+    rollout: RolloutRecord | None = None,
+    updated: datetime = NOW,
+    kind: FlagType = FlagType.BOOL,
+) -> FlagView:
+    definition = FlagDefinition(
+        key=key, phase=phase, type=kind, default=False if kind is FlagType.BOOL else "x"
+    )
+    settings = {
+        "development": EnvironmentState("development", FlagSetting(key, "development", value=True)),
+        "production": EnvironmentState(
+            "production",
+            FlagSetting(key, "production", killed=killed, value=on if kind is FlagType.BOOL else UNSET),
+            rollout=rollout,
+        ),
+    }
+    return FlagView(FlagRecord(definition, updated_at=updated, created_at=updated), settings)
+
+
+def no_stats(record: RolloutRecord) -> None:
+    return None
+
+
+def test_rows__show_state_per_environment_and_the_next_gate() -> None:
+    started = NOW - timedelta(hours=1)
+    rollout = RolloutRecord(
+        "b",
+        "production",
+        Tier.TIER_1_INTERNAL,
+        1.0,
+        RolloutStatus.ACTIVE,
+        tier_started_at=started,
+        min_dwell_seconds=3600 * 48,
+    )
+    rows = build_rows(
+        [view("a", 1, on=True), view("b", 2, rollout=rollout), view("c", None, killed=True)],
+        ENVIRONMENTS,
+        no_stats,
+        NOW,
+    )
+    assert [row.phase for row in rows] == ["1", "2", "other"]
+    assert [cell.state for cell in rows[0].cells] == ["on", "on"]
+    assert rows[2].cells[1].state == "killed"
+    gate = rows[1].cells[1]
+    assert gate.next_tier == "tier_2_early_adopters"
+    assert gate.gate_opens_at == started + timedelta(hours=48)
+
+
+def test_stale__unchanged_for_a_month_without_a_moving_rollout() -> None:
+    old = NOW - timedelta(days=45)
+    rows = build_rows([view("old", 1, updated=old), view("new", 1)], ENVIRONMENTS, no_stats, NOW)
+    assert [row.stale for row in rows] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"q": "BETA"}, ["beta"]),
+        ({"phase": "2"}, ["beta"]),
+        ({"state": "killed", "environment": "production"}, ["gamma"]),
+        ({"state": "on", "environment": "production"}, ["alpha"]),
+        ({"rollout": "none"}, ["alpha", "beta", "gamma"]),
+        ({"sort": "updated"}, ["gamma", "beta", "alpha"]),
+    ],
+)
+def test_filter__narrows_and_orders(params: dict[str, str], expected: list[str]) -> None:
+    views = [
+        view("alpha", 1, on=True, updated=NOW - timedelta(days=2)),
+        view("beta", 2, updated=NOW - timedelta(days=1)),
+        view("gamma", 3, killed=True),
+    ]
+    rows = build_rows(views, ENVIRONMENTS, no_stats, NOW)
+    assert [row.key for row in RowFilter.from_params(params).apply(rows)] == expected
+
+
+def test_diff__names_only_the_fields_that_changed() -> None:
+    changes = field_changes('{"killed": false, "value": true}', '{"killed": true, "value": true}')
+    assert [(c.field, c.before, c.after) for c in changes] == [("killed", "false", "true")]
+    created = field_changes(None, '{"value": 1}')
+    assert [(c.field, c.before, c.after) for c in created] == [("value", "—", "1")]
+    assert [(c.before, c.after) for c in field_changes('"a"', '"b"')] == [('"a"', '"b"')]
+
+
+def test_chart__keeps_the_threshold_on_the_chart() -> None:
+    series = [
+        MinutePoint(
+            NOW + timedelta(minutes=i),
+            Tier.TIER_1_INTERNAL,
+            CohortPair(CohortStats(90, 10), CohortStats(99, 1)),
+        )
+        for i in range(3)
+    ]
+    chart = error_rate_chart(series, threshold=0.5)
+    assert chart is not None
+    assert chart.top_rate >= 0.5
+    assert 0 < chart.threshold_y < chart.bottom_y
+    assert len(chart.treatment.split()) == 3
+    assert error_rate_chart([], threshold=0.05) is None
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil", "javascript:x"])
+def test_sign_in__never_redirects_off_site(target: str) -> None:
+    assert safe_next(target) == "/dashboard/admin/feature-flags"
+
+
+def test_static__serves_only_the_static_folder() -> None:
+    assert static_file("admin.css").name == "admin.css"
+    for path in ("../web.py", "/etc/passwd", "..%2fweb.py", "nope.js"):
+        with pytest.raises(Exception, match="no static file"):
+            static_file(path)
