@@ -1,7 +1,7 @@
 """Admin UI sessions: one row per signed-in browser, keyed by the hash of its cookie's secret.
 
-Revision ID: 0005_ui_sessions
-Revises: 0004_token_hint
+Revision ID: 0006_ui_sessions
+Revises: 0005_pinned_search_path
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_ui_sessions"
-down_revision: str | Sequence[str] | None = "0004_token_hint"
+revision: str = "0006_ui_sessions"
+down_revision: str | Sequence[str] | None = "0005_pinned_search_path"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
