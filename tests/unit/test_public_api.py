@@ -91,6 +91,17 @@ EXPECTED: dict[str, list[str]] = {
         "State",
         "Status",
     ],
+    "flagpilot.ui": ["STATIC_DIRECTORY", "STATIC_PATH", "static_files"],
+    "flagpilot.demo": [
+        "VISITORS",
+        "WHITELISTS",
+        "ConversationStore",
+        "DemoError",
+        "SiteConfig",
+        "Visitor",
+        "create_site",
+        "run_demo",
+    ],
 }
 
 
