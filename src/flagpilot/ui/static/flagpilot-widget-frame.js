@@ -108,10 +108,12 @@
     if (on("connectionMonitoring")) startConnectionMonitor();
     if (on("tabSync")) startTabSync();
 
+    // Both reads go to the host page at once: each is a message round trip.
+    var copy = on("enhancedStorage") && on("autoRestore") ? loadTranscript() : Promise.resolve(null);
     var id = await storedId();
     if (!on("enhancedStorage")) await store.set(TRANSCRIPT_KEY, null); // nothing compressed stays behind
     if (id && on("autoRestore")) {
-      state.restored = await restore(id);
+      state.restored = await restore(id, await copy);
     } else if (id) {
       await store.set(ID_KEY, null); // without auto-restore a reload starts a new conversation
     }
@@ -291,18 +293,20 @@
 
   // ---- conversations (phase1.autoRestore, phase2.enhancedStorage) ----------------------
 
-  async function restore(id) {
+  // `copy`: the compressed transcript from enhanced storage, if there is one.
+  async function restore(id, copy) {
     var fromCopy = false;
-    if (on("enhancedStorage")) {
-      var copy = await loadTranscript();
-      if (copy && copy.id === id) {
-        adopt(id, copy.messages);
-        fromCopy = true;
-      }
+    if (copy && copy.id === id) {
+      adopt(id, copy.messages);
+      fromCopy = true;
     }
+    var shown = state.messages.length;
     var fetching = chatRequest("GET", "/conversations/" + encodeURIComponent(id) + customerQuery()).then(function (conversation) {
-      adopt(id, conversation.messages);
-      render();
+      // A visitor who has typed since the copy was shown keeps what is on screen.
+      if (state.messages.length === shown) {
+        adopt(id, conversation.messages);
+        render();
+      }
       outcome("autoRestore", "success");
       count("restored");
       return true;
