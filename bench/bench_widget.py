@@ -104,7 +104,7 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=50, help="loads or reloads per case (default 50)")
     args = parser.parse_args()
-    if not CHROMIUM.exists():
+    if not Path(CHROMIUM).exists():
         sys.exit(f"Chromium is not installed at {CHROMIUM}")
     print(f"load before: {os.getloadavg()[0]:.2f} (1-minute average, {os.cpu_count()} cores)")
     results: dict[str, list[float]] = {}

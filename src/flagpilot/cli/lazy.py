@@ -56,6 +56,10 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "token": LazyCommand("flagpilot.cli.tokens", "Create, list and revoke API tokens."),
     "user": LazyCommand("flagpilot.cli.users", "Create, list and disable admin UI users."),
+    "demo": LazyCommand(
+        "flagpilot.cli.demo",
+        "Run the chat-widget demo: a host site and a flagpilot server on two loopback ports.",
+    ),
 }
 """Sub-command name → its module (whose `register(app)` adds it) and its one-line help."""
 

@@ -24,7 +24,7 @@ import uvicorn
 
 from flagpilot.demo.site import SiteConfig, Visitor, create_site
 
-STARTUP_SECONDS = 30.0
+STARTUP_SECONDS = 120.0
 PILOT = "pilot-customer"
 BETA = "beta-customer"
 VISITORS = (
