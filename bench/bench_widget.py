@@ -35,7 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's tests package
 
 from playwright.sync_api import Page, sync_playwright
-from tests.browser.conftest import CHROMIUM, launch_chromium
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.demo import Demo, running_demo
 from tests.browser.widget import load, open_chat, ready, send
 
@@ -104,12 +104,12 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=50, help="loads or reloads per case (default 50)")
     args = parser.parse_args()
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         sys.exit(f"Chromium is not installed at {CHROMIUM}")
     print(f"load before: {os.getloadavg()[0]:.2f} (1-minute average, {os.cpu_count()} cores)")
     results: dict[str, list[float]] = {}
     with running_demo() as demo, sync_playwright() as driver:
-        browser = launch_chromium(driver)
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         cases: list[tuple[str, Callable[[Page], Callable[[], float]]]] = [
             ("floor: bare iframe", lambda page: bare_iframe(page, demo)),
             ("load, config fetch", lambda page: widget_load(page, demo.page("bench-visitor"))),

@@ -91,7 +91,7 @@ EXPECTED: dict[str, list[str]] = {
         "State",
         "Status",
     ],
-    "flagpilot.ui": ["STATIC_DIRECTORY", "STATIC_PATH", "static_files"],
+    "flagpilot.ui": ["CSP", "FLAGS_PATH", "SECURITY_HEADERS", "STATIC_ROOT", "UiServices", "ui_routers"],
     "flagpilot.demo": [
         "VISITORS",
         "WHITELISTS",

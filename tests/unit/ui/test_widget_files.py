@@ -1,26 +1,28 @@
-"""The widget's static files: served revalidated, speaking to exact origins, naming real flags."""
+"""The widget's static files: served with their types, speaking to exact origins, naming real flags."""
 
 from __future__ import annotations
 
 import re
 
-from starlette.applications import Starlette
-from starlette.routing import Mount
+from fastapi import FastAPI
 
 from flagpilot.presets import WIDGET_FIELDS
-from flagpilot.ui import STATIC_DIRECTORY, STATIC_PATH, static_files
+from flagpilot.ui import STATIC_ROOT
+from flagpilot.ui.static import static_router
 from tests.unit.asgi_client import SyncClient
 
 
 def mounted() -> SyncClient:
-    return SyncClient(Starlette(routes=[Mount(STATIC_PATH, static_files())]))
+    app = FastAPI()
+    app.include_router(static_router())
+    return SyncClient(app)
 
 
 WIDGET_FILES = ("flagpilot-widget.js", "flagpilot-widget-frame.js")
 
 
 def test_frame_script__maps_each_document_field_to_the_presets_flag_key() -> None:
-    source = (STATIC_DIRECTORY / "flagpilot-widget-frame.js").read_text("utf-8")
+    source = (STATIC_ROOT / "flagpilot-widget-frame.js").read_text("utf-8")
     block = source[source.index("var FLAG_KEYS = {") : source.index("};", source.index("var FLAG_KEYS = {"))]
     mapped = {
         phase: dict(re.findall(r'(\w+): "(\w+)"', body))
@@ -32,28 +34,22 @@ def test_frame_script__maps_each_document_field_to_the_presets_flag_key() -> Non
 
 def test_widget_scripts__never_post_a_message_to_any_origin() -> None:
     for name in WIDGET_FILES:
-        source = (STATIC_DIRECTORY / name).read_text("utf-8")
+        source = (STATIC_ROOT / name).read_text("utf-8")
         targets = re.findall(r"\.postMessage\(([^;]*)\)", source)
 
         assert targets, name
         assert [t for t in targets if re.search(r"""["']\*["']""", t)] == [], name
 
 
-def test_static_mount__serves_the_widget_revalidated_and_answers_304_when_unchanged() -> None:
+def test_static_route__serves_the_loader_as_javascript_and_the_iframe_page_as_html() -> None:
     client = mounted()
 
-    first = client.get("/static/flagpilot-widget.js")
-    again = client.get("/static/flagpilot-widget.js", headers={"If-None-Match": first.headers["etag"]})
+    loader = client.get("/static/flagpilot-widget.js")
+    page = client.get("/static/flagpilot-widget-frame.html")
 
-    assert first.status_code == 200
-    assert first.headers["content-type"].startswith(("text/javascript", "application/javascript"))
-    assert first.headers["cache-control"] == "no-cache"
-    assert "window.FlagpilotWidget" in first.text
-    assert again.status_code == 304
-
-
-def test_static_mount__an_unknown_or_escaping_path_is_a_404() -> None:
-    client = mounted()
-
-    assert client.get("/static/nope.js").status_code == 404
-    assert client.get("/static/../__init__.py").status_code == 404
+    assert loader.status_code == 200
+    assert loader.headers["content-type"].startswith("text/javascript")
+    assert "window.FlagpilotWidget" in loader.text
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<script src="flagpilot-widget-frame.js">' in page.text
