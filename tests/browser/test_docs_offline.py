@@ -46,4 +46,3 @@ def test_docs__offline__render_the_operation_list(page: Page, server: ServerProc
     assert any("/api/widget/config" in path for path in paths), paths
     assert len(paths) > 20
     assert blocked == []
-

@@ -3,13 +3,13 @@ axe-core on every page of the UI, with a screenshot of each."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import UiServer
+from tests.browser.conftest import UiServer, sign_in
 
 pytestmark = pytest.mark.xdist_group("browser-rollouts")
 
@@ -105,25 +105,35 @@ PAGES = {
 }
 
 
+@pytest.fixture(scope="module")
+def admin_session(browser: Browser, ui_server: UiServer) -> Iterator[Page]:
+    """One signed-in admin page for the page-by-page checks, with the preset rollouts created."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = sign_in(context.new_page(), ui_server, "ada", "admin")
+    page.goto(ui_server.url("/admin/rollouts"))
+    if page.get_by_role("link", name="phase2_enhanced_storage").count() == 0:
+        page.get_by_role("button", name="Create the six preset rollouts").click()
+        expect(page.get_by_role("link", name="phase2_enhanced_storage")).to_be_visible()
+    yield page
+    context.close()
+
+
 @pytest.mark.parametrize("name", list(PAGES))
 def test_axe__no_wcag_violation(
-    admin_page: Page,
+    admin_session: Page,
     ui_server: UiServer,
     name: str,
     check_accessibility: Callable[[Page], None],
     screenshot: Callable[[Page, str], Path],
 ) -> None:
-    admin_page.goto(ui_server.url("/admin/rollouts"))
-    if admin_page.get_by_role("link", name="phase2_enhanced_storage").count() == 0:
-        admin_page.get_by_role("button", name="Create the six preset rollouts").click()
-    admin_page.goto(ui_server.url(PAGES[name]))
-    expect(admin_page.get_by_role("main")).to_be_visible()
-    screenshot(admin_page, f"page-{name}")
-    check_accessibility(admin_page)
+    admin_session.goto(ui_server.url(PAGES[name]))
+    expect(admin_session.get_by_role("main")).to_be_visible()
+    screenshot(admin_session, f"page-{name}")
+    check_accessibility(admin_session)
 
 
 def test_axe__sign_in_and_confirmation_pages(
-    page: Page, admin_page: Page, ui_server: UiServer, check_accessibility: Callable[[Page], None]
+    admin_page: Page, ui_server: UiServer, check_accessibility: Callable[[Page], None]
 ) -> None:
     admin_page.goto(ui_server.url("/dashboard/admin/feature-flags"))
     admin_page.get_by_role("button", name="Kill phase1_parent_storage in production").click()

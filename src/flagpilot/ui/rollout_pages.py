@@ -11,6 +11,8 @@ its evidence, and the rollout's event list.
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -48,6 +50,8 @@ def rollout_page(
     record = services.rollouts.get(key, environment)
     stats = services.rollouts.statistics(key, environment, now=now)
     checker = services.checker
+    decision = None if checker is None else checker.judge(record, stats)
+    evidence = None if decision is None else decision.evidence.to_dict()
     context = {
         "nav": "rollouts",
         "r": record,
@@ -55,7 +59,8 @@ def rollout_page(
         "gates": closed_gates(record, stats, now=now) if record.status is RolloutStatus.ACTIVE else [],
         "stats": stats,
         "chart": error_rate_chart(stats.series, record.error_rate_threshold),
-        "decision": None if checker is None else checker.judge(record, stats),
+        "decision": decision,
+        "evidence": json.dumps(evidence, indent=2, default=str),
         "events": services.rollouts.history(key, environment, limit=50),
         "transitions": TRANSITIONS[record.status] if caller.may(EDITORS) else (),
         "here": rollout_path(key, environment),
