@@ -65,7 +65,14 @@ class Settings:
         flags_enabled: the master switch (`FLAGPILOT_FLAGS_ENABLED`); false serves built-in
             defaults only.
         config_file: TOML file with preset environment overrides (`FLAGPILOT_CONFIG`).
-        cache_ttl_seconds: longest a snapshot is served without re-checking the database.
+        cache_ttl_seconds: a snapshot older than this is rebuilt even if nothing changed: the
+            last resort behind the change listener and the version poll.
+        poll_seconds: how often every replica asks the database for its state version
+            (`FLAGPILOT_POLL_SECONDS`, default 1).
+        listen: whether to LISTEN for change notifications on PostgreSQL (`FLAGPILOT_LISTEN`);
+            false behind a transaction-pooling proxy, where the poll alone propagates changes.
+        ready_max_lag_seconds: `/readyz` fails when the snapshots were last confirmed current
+            longer ago than this (`FLAGPILOT_READY_MAX_LAG_SECONDS`, default 10).
         bootstrap_admin_token: an admin token to create at start (`FLAGPILOT_BOOTSTRAP_ADMIN_TOKEN`).
         cors_origins: origins allowed to call the admin and SDK routes from a browser
             (`FLAGPILOT_CORS_ORIGINS`); the widget, OFREP and event routes allow every origin.
@@ -77,6 +84,9 @@ class Settings:
     flags_enabled: bool = True
     config_file: Path | None = None
     cache_ttl_seconds: float = 300.0
+    poll_seconds: float = 1.0
+    listen: bool = True
+    ready_max_lag_seconds: float = 10.0
     bootstrap_admin_token: str | None = None
     cors_origins: tuple[str, ...] = ()
     environ: Mapping[str, str] = field(default_factory=dict)
@@ -100,6 +110,11 @@ class Settings:
             config_file=Path(config) if config else None,
             cache_ttl_seconds=_positive_seconds(
                 "FLAGPILOT_CACHE_TTL_SECONDS", env.get("FLAGPILOT_CACHE_TTL_SECONDS"), 300.0
+            ),
+            poll_seconds=_positive_seconds("FLAGPILOT_POLL_SECONDS", env.get("FLAGPILOT_POLL_SECONDS"), 1.0),
+            listen=_flag("FLAGPILOT_LISTEN", env.get("FLAGPILOT_LISTEN"), True),
+            ready_max_lag_seconds=_positive_seconds(
+                "FLAGPILOT_READY_MAX_LAG_SECONDS", env.get("FLAGPILOT_READY_MAX_LAG_SECONDS"), 10.0
             ),
             bootstrap_admin_token=env.get("FLAGPILOT_BOOTSTRAP_ADMIN_TOKEN") or None,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),

@@ -38,6 +38,9 @@ class ApiDependencies:
         stream_poll_seconds: how often change streams look for a new snapshot version.
         stream_heartbeat_seconds: how often an idle change stream sends a keep-alive comment.
         access_log: whether each request is logged as a JSON line on `flagpilot.access`.
+        loop_lag_interval_seconds: how often the event-loop lag probe wakes.
+        ready_max_lag_seconds: `/readyz` fails when the snapshots were last confirmed current
+            against the database longer ago than this.
     """
 
     snapshots: SnapshotProvider
@@ -53,3 +56,5 @@ class ApiDependencies:
     stream_poll_seconds: float = 0.15
     stream_heartbeat_seconds: float = 15.0
     access_log: bool = True
+    ready_max_lag_seconds: float = 10.0
+    loop_lag_interval_seconds: float = 0.05

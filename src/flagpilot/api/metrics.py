@@ -59,10 +59,28 @@ class _ServingCollector:
         )
         yield GaugeMetricFamily(
             "flagpilot_snapshot_age_seconds",
-            "Seconds since the snapshots were confirmed current.",
+            "Seconds since the snapshots were last confirmed current against the database.",
             stats.age_seconds,
         )
-        yield GaugeMetricFamily("flagpilot_snapshot_version", "Newest snapshot version held.", stats.version)
+        versions = GaugeMetricFamily(
+            "flagpilot_snapshot_version",
+            "Version of the snapshot served, by environment.",
+            labels=["environment"],
+        )
+        for environment, version in stats.versions.items():
+            versions.add_metric([environment], version)
+        yield versions
+        yield GaugeMetricFamily(
+            "flagpilot_database_version",
+            "The newest state version this replica has seen in the database.",
+            stats.database_version,
+        )
+        if stats.listening is not None:
+            yield GaugeMetricFamily(
+                "flagpilot_listen_healthy",
+                "1 while change notifications arrive (the listener's own echo came back in time).",
+                int(stats.listening),
+            )
         yield GaugeMetricFamily(
             "flagpilot_snapshot_stale",
             "1 while old snapshots are served because the database is unreachable.",

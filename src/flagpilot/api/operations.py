@@ -1,7 +1,9 @@
 """Operations routes: liveness, readiness and Prometheus metrics (no token: for probes and scrapers).
 
 `/readyz` answers 503 while the process serves stale snapshots because the database cannot be
-reached, so a load balancer prefers replicas that are current. The master switch is reported but
+reached, or when its snapshots were last confirmed current against the database more than
+`ready_max_lag_seconds` ago (its refresher is stuck or far behind), so a load balancer drains
+it and prefers replicas that are current. The master switch is reported but
 does not make a replica unready: a switched-off replica still answers correctly (with the
 built-in defaults), and taking every replica out of rotation would serve nothing at all.
 """
@@ -31,18 +33,21 @@ def readiness(deps: ApiDependencies) -> tuple[bool, dict[str, Any]]:
         database = {"ok": False, "detail": f"unreachable: {stats.last_error or 'unknown error'}"}
     else:
         database = {"ok": True, "detail": "reachable"}
-    snapshot = {
-        "ok": not stats.stale,
-        "detail": f"version {stats.version}, confirmed {stats.age_seconds:.1f} s ago"
-        + (" (stale: serving the last good snapshot)" if stats.stale else ""),
-    }
+    limit = deps.ready_max_lag_seconds
+    behind = stats.age_seconds > limit
+    detail = f"version {stats.version}, confirmed current {stats.age_seconds:.1f} s ago"
+    if stats.stale:
+        detail += " (stale: serving the last good snapshot)"
+    elif behind:
+        detail += f": more than {limit:g} s behind the database (version {stats.database_version})"
+    snapshot = {"ok": not (stats.stale or behind), "detail": detail}
     flags = {
         "ok": True,
         "detail": "flags are evaluated"
         if deps.flags_enabled
         else "master switch off: built-in defaults only",
     }
-    ready = not stats.stale and bool(database["ok"])
+    ready = bool(snapshot["ok"]) and bool(database["ok"])
     return ready, {
         "ready": ready,
         "checks": {"database": database, "snapshot": snapshot, "flagsEnabled": flags},
@@ -81,7 +86,7 @@ def operations_router(deps: ApiDependencies, metrics: ApiMetrics) -> APIRouter:
         response_model=None,
         responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}},
     )
-    async def prometheus_metrics() -> Response:
+    def prometheus_metrics() -> Response:  # sync: collectors may read the database
         """Evaluations, snapshot cache and age, request latency by route."""
         return Response(metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST, **_NO_STORE})
 

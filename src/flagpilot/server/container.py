@@ -2,9 +2,9 @@
 
 `build_container(settings)` builds the engine, the unit-of-work factory, the flag manager, the
 audit log, the token service and the snapshot cache, and wires the cache to every committed
-write (read-your-writes) and to the change watcher of the database (LISTEN/NOTIFY or
-`PRAGMA data_version`). Nothing starts until `start()`: building a container opens no
-connection and starts no thread.
+write (read-your-writes: a write returns once this process serves it) and to the change
+watcher of the database (LISTEN/NOTIFY or `PRAGMA data_version`). Nothing starts until
+`start()`: building a container opens no connection and starts no thread.
 """
 
 from __future__ import annotations
@@ -58,7 +58,10 @@ class Container:
     users: UserService
 
     def start(self) -> None:
-        """Start the snapshot cache's refresher and the change listener."""
+        """Build every snapshot, then start the cache's refresher and the change listener.
+
+        Blocks until the snapshots are built: call it off the event loop.
+        """
         self.snapshots.start()
 
     def close(self) -> None:
@@ -87,9 +90,10 @@ def build_container(settings: Settings) -> Container:
         store,
         flags_enabled=settings.flags_enabled,
         ttl_seconds=settings.cache_ttl_seconds,
-        watcher=change_watcher(engine),
+        poll_seconds=settings.poll_seconds,
+        watcher=change_watcher(engine, listen=settings.listen),
     )
-    uow_factory.add_commit_listener(snapshots.invalidate)
+    uow_factory.add_commit_listener(snapshots.written)
     flag_manager = FlagManager(uow_factory)
 
     def environment_exists(name: str) -> bool:

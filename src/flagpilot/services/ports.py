@@ -309,6 +309,10 @@ class SnapshotStore(Protocol):
         """The current state version (one cheap query); raises `StorageUnavailable`."""
         ...
 
+    def environments(self) -> list[str]:
+        """The names of every environment, sorted; raises `StorageUnavailable`."""
+        ...
+
 
 ChangeCallback = Callable[[int | None], None]
 """Called with the new state version, or None when a change may have been missed."""
@@ -323,4 +327,8 @@ class ChangeWatcher(Protocol):
 
     def stop(self) -> None:
         """Stop watching and wait for the thread to end."""
+        ...
+
+    def healthy(self) -> bool | None:
+        """Whether changes are known to arrive (None: this watcher cannot tell)."""
         ...

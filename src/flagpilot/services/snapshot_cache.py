@@ -1,25 +1,36 @@
 """Compiled snapshots per environment, held in memory and kept current without blocking requests.
 
-How a snapshot learns of a change:
+Once started (a server), the cache is refreshed by one background thread and `get` is a dict
+lookup that never touches the database and never waits for a rebuild:
 
-- a write in this process calls `invalidate()` (the unit-of-work factory's commit listener), and
-  the next `get` rebuilds synchronously: the writer reads its own writes;
-- a write in another process reaches the `ChangeWatcher` (LISTEN/NOTIFY on PostgreSQL,
-  `PRAGMA data_version` on SQLite), which calls `notify()`; a background thread then rebuilds
-  the cached environments while `get` keeps serving the old snapshots until the new ones are ready;
-- if a notification is lost, the time-to-live bounds the staleness: after `ttl_seconds` the
-  background thread asks the database for its version and rebuilds if it moved.
+- `start()` builds every environment before the process takes traffic;
+- the refresher asks the database for its state version every `poll_seconds` (one primary-key
+  read) and rebuilds each environment whose snapshot is older, off the request path; the new
+  snapshot replaces the old one in one assignment, so a request sees one or the other, whole;
+- a change watcher (LISTEN/NOTIFY on PostgreSQL, `PRAGMA data_version` on SQLite) wakes the
+  refresher at once, so the poll only matters when a notification is lost;
+- a write in this process calls `written()` after its commit, which waits until a refresh that
+  started after the commit has finished: an admin write returns once this process serves it
+  (read-your-writes), while every reader keeps being served the previous snapshot meanwhile;
+- the time-to-live rebuilds a snapshot even if the version never moved: a last resort.
 
-If the database cannot be reached, the last good snapshots keep being served and `stats()`
-says `stale=True` with the error, for `/readyz` and `/metrics`.
+Not started (the CLI, tests), `get` builds on first use and after a local write, on the caller's
+thread: there is no event loop to protect.
+
+If the database cannot be reached, the last good snapshots keep being served; `stats()` says
+`stale=True` with the error and how long ago the snapshots were last confirmed current, for
+`/readyz` and `/metrics`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gc
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from flagpilot.core import Snapshot, servable_states
@@ -29,23 +40,53 @@ from flagpilot.services.snapshots import CacheStats
 
 log = logging.getLogger(__name__)
 
-MAX_SLEEP_SECONDS = 5.0
+POLL_SECONDS = 1.0
+CATCH_UP_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
     snapshot: Snapshot
     generation: int
+    built_at: float
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a snapshot is built.
+
+    A build allocates hundreds of thousands of objects that survive (rows, then the compiled
+    snapshot), which makes the collector run full collections over the whole heap, each holding
+    every thread — the event loop's included — for a hundred milliseconds or more. A build makes
+    next to no cyclic garbage, so pausing the collector for its second costs nothing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class SnapshotCache:
     """A `SnapshotProvider` over a `SnapshotStore`.
 
     Args:
-        store: reads an environment's state and the state version.
+        store: reads an environment's state, the state version and the environments.
         flags_enabled: the master switch (`Settings.flags_enabled`), passed to every snapshot.
-        ttl_seconds: longest a snapshot is served without the database confirming it current.
-        watcher: tells of changes made by other processes; None to rely on the TTL alone.
+        ttl_seconds: a snapshot older than this is rebuilt even if the version did not move.
+        poll_seconds: how often the refresher asks the database for its version.
+        watcher: tells of changes made by other processes; None to rely on the poll alone.
+        catch_up_seconds: longest `written()` waits for this process to serve a write.
         clock: monotonic seconds (a parameter so tests can move time).
     """
 
@@ -55,24 +96,33 @@ class SnapshotCache:
         *,
         flags_enabled: bool = True,
         ttl_seconds: float = 300.0,
+        poll_seconds: float = POLL_SECONDS,
         watcher: ChangeWatcher | None = None,
+        catch_up_seconds: float = CATCH_UP_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
         self._flags_enabled = flags_enabled
         self._ttl = ttl_seconds
+        self._poll = poll_seconds
         self._watcher = watcher
+        self._catch_up = catch_up_seconds
         self._clock = clock
         self._entries: dict[str, _Entry] = {}
+        self._pending: frozenset[str] = frozenset()  # known environments not built yet
         self._generation = 0
-        self._known_version = 0
-        self._checked_at: float | None = None
+        self._database_version = 0
+        self._confirmed_at: float | None = None
         self._stale = False
         self._last_error: str | None = None
         self._hits = 0
         self._misses = 0
         self._lock = threading.Lock()
         self._build_lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+        self._refreshes = threading.Condition()
+        self._refreshes_started = 0
+        self._refreshes_finished = 0
         self._wakeup = threading.Event()
         self._closing = threading.Event()
         self._worker: threading.Thread | None = None
@@ -80,37 +130,54 @@ class SnapshotCache:
     # -------------------------------------------------------------- lifecycle
 
     def start(self) -> None:
-        """Start the background refresher and the change watcher."""
+        """Build every environment, then start the refresher and the change watcher.
+
+        Blocks for the first build (call it before serving, off any event loop).
+        """
         if self._worker is not None:
             return
         self._closing.clear()
+        self.refresh()
         self._worker = threading.Thread(target=self._run, name="flagpilot-snapshots", daemon=True)
         self._worker.start()
         if self._watcher is not None:
             self._watcher.start(self.notify)
 
     def close(self) -> None:
-        """Stop the watcher and the background refresher."""
+        """Stop the watcher and the refresher; release writers waiting in `written()`."""
         if self._watcher is not None:
             self._watcher.stop()
         self._closing.set()
         self._wakeup.set()
+        with self._refreshes:
+            self._refreshes.notify_all()
         if self._worker is not None:
             self._worker.join(timeout=5)
             self._worker = None
 
+    @property
+    def serving(self) -> bool:
+        """Whether the refresher runs (then `get` never builds)."""
+        return self._worker is not None
+
     # -------------------------------------------------------------- serving
 
     def get(self, environment: str) -> Snapshot:
-        """The current snapshot of `environment`; raises `EnvironmentNotFound` if unknown.
+        """The current snapshot of `environment`.
 
-        Raises `StorageUnavailable` only when no snapshot of `environment` was ever built.
+        Raises:
+            EnvironmentNotFound: there is no such environment.
+            StorageUnavailable: no snapshot of `environment` was ever built and the database
+                cannot be reached (or, while serving, it is still being built).
         """
         entry = self._entries.get(environment)
+        if self._worker is not None:
+            if entry is None:
+                self._missing(environment)
+            self._hits += 1
+            return entry.snapshot  # type: ignore[union-attr]  # _missing always raises
         if entry is not None and entry.generation == self._generation:
             self._hits += 1
-            if self._expired():
-                self._wakeup.set()
             return entry.snapshot
         with self._build_lock:
             entry = self._entries.get(environment)
@@ -119,105 +186,168 @@ class SnapshotCache:
                 return entry.snapshot
             self._misses += 1
             try:
-                return self._build(environment)
+                return self._build(environment, self._generation)
             except StorageUnavailable:
                 if entry is None:
                     raise
-                # Serve the last good snapshot without retrying per request: the background
-                # thread retries every second and swaps in the rebuilt one.
-                with self._lock:
-                    self._entries[environment] = _Entry(entry.snapshot, self._generation)
+                # Serve the last good snapshot until the database answers again.
+                self._publish(environment, _Entry(entry.snapshot, self._generation, entry.built_at))
                 return entry.snapshot
+
+    def _missing(self, environment: str) -> None:
+        self._misses += 1
+        if environment in self._pending or self._confirmed_at is None:
+            raise StorageUnavailable(f"the snapshot of environment {environment!r} is not built yet")
+        raise EnvironmentNotFound(f"environment {environment!r} does not exist")
 
     def current_version(self) -> int:
         """The newest version among the snapshots held."""
         return max((entry.snapshot.version for entry in self._entries.values()), default=0)
 
     def stats(self) -> CacheStats:
-        """Hits, misses, the snapshots' age and whether they are stale."""
-        age = 0.0 if self._checked_at is None else max(0.0, self._clock() - self._checked_at)
+        """Versions, age, staleness and counters, for `/readyz` and `/metrics`."""
+        confirmed = self._confirmed_at
+        age = 0.0 if confirmed is None else max(0.0, self._clock() - confirmed)
+        entries = self._entries
         return CacheStats(
-            version=self.current_version(),
+            version=max((entry.snapshot.version for entry in entries.values()), default=0),
             age_seconds=age,
             stale=self._stale,
             hits=self._hits,
             misses=self._misses,
             last_error=self._last_error if self._stale else None,
+            database_version=self._database_version,
+            versions={name: entry.snapshot.version for name, entry in sorted(entries.items())},
+            listening=None if self._watcher is None else self._watcher.healthy(),
         )
 
     # -------------------------------------------------------------- change signals
 
+    def written(self) -> None:
+        """A write in this process committed: return once this process serves it.
+
+        Serving, this wakes the refresher and waits (at most `catch_up_seconds`) until a refresh
+        that began after the commit has finished; readers are served the previous snapshots
+        meanwhile. Not serving, the next `get` rebuilds.
+        """
+        if self._worker is None:
+            self.invalidate()
+            return
+        with self._refreshes:
+            target = self._refreshes_started + 1
+            self._wakeup.set()
+            if threading.current_thread() is self._worker or _on_event_loop():
+                return  # waiting here would stall the refresher itself or every request
+            finished = self._refreshes.wait_for(
+                lambda: self._refreshes_finished >= target or self._closing.is_set(), self._catch_up
+            )
+        if not finished:
+            log.warning("a write is not served yet after %.1f s; it will be shortly", self._catch_up)
+
     def invalidate(self) -> None:
-        """A write in this process committed: rebuild before serving again (read-your-writes)."""
+        """Rebuild before serving again (a cache that is not serving builds on the next `get`)."""
         with self._lock:
             self._generation += 1
+        self._wakeup.set()
 
     def notify(self, version: int | None = None) -> None:
-        """Another process changed flag state (`version` if known): rebuild in the background."""
-        if version is not None:
-            if version <= self.current_version():
-                return
-            self._known_version = max(self._known_version, version)
+        """Another process changed flag state (`version` if known): refresh in the background."""
+        if version is not None and version <= self.current_version():
+            return
         self._wakeup.set()
 
     def refresh(self) -> bool:
-        """Ask the database for its version and rebuild every cached environment behind it.
+        """Ask the database for its version and rebuild every environment behind it.
 
         Returns:
-            True if the database answered (whether or not anything was rebuilt).
+            True if the database answered and every environment is current.
         """
-        try:
-            version = self._store.version()
-        except StorageUnavailable as exc:
-            self._mark_unavailable(exc)
-            return False
-        self._mark_confirmed()
-        for environment, entry in list(self._entries.items()):
-            if entry.snapshot.version == version:
-                continue
+        with self._refresh_lock:
+            with self._refreshes:
+                self._refreshes_started += 1
+                number = self._refreshes_started
             try:
-                self._build(environment, generation=entry.generation)
-            except EnvironmentNotFound:
-                with self._lock:
-                    self._entries.pop(environment, None)
-            except StorageUnavailable:
-                return False
-        return True
+                return self._refresh()
+            finally:
+                with self._refreshes:
+                    self._refreshes_finished = number
+                    self._refreshes.notify_all()
 
     # -------------------------------------------------------------- internals
 
-    def _build(self, environment: str, generation: int | None = None) -> Snapshot:
-        generation = self._generation if generation is None else generation
+    def _refresh(self) -> bool:
+        began = self._clock()
+        generation = self._generation
         try:
-            state = self._store.load(environment)
+            version = self._store.version()
+            names = self._store.environments()
+        except StorageUnavailable as exc:
+            self._mark_unavailable(exc)
+            return False
+        self._database_version = max(self._database_version, version)
+        with self._lock:
+            self._pending = frozenset(names) - self._entries.keys()
+            if self._entries.keys() - set(names):  # environments that no longer exist
+                self._entries = {k: v for k, v in self._entries.items() if k in names}
+        for name in names:
+            entry = self._entries.get(name)
+            if (
+                entry is not None
+                and entry.snapshot.version >= version
+                and entry.generation == generation
+                and began - entry.built_at < self._ttl
+            ):
+                continue
+            try:
+                self._build(name, generation)
+            except EnvironmentNotFound:
+                continue
+            except StorageUnavailable:
+                return False
+        self._confirm(began)
+        return True
+
+    def _build(self, environment: str, generation: int) -> Snapshot:
+        built_at = self._clock()
+        try:
+            with _collector_paused():
+                state = self._store.load(environment)
+                states, left_out = servable_states(state.states)
+                snapshot = Snapshot(
+                    states, environment=environment, version=state.version, flags_enabled=self._flags_enabled
+                )
         except EnvironmentNotFound:
             with self._lock:
-                self._entries.pop(environment, None)
+                self._entries = {k: v for k, v in self._entries.items() if k != environment}
             raise
         except StorageUnavailable as exc:
             self._mark_unavailable(exc)
             raise
-        states, left_out = servable_states(state.states)
         for problem in left_out:
             log.error("snapshot of %s: %s", environment, problem)
-        snapshot = Snapshot(
-            states, environment=environment, version=state.version, flags_enabled=self._flags_enabled
-        )
+        entry = _Entry(snapshot, generation, built_at)
         with self._lock:
             current = self._entries.get(environment)
             if (
-                current is None
-                or current.snapshot.version <= snapshot.version
-                or current.generation < generation
+                current is not None
+                and current.generation >= generation
+                and current.snapshot.version > snapshot.version
             ):
-                self._entries[environment] = _Entry(snapshot, generation)
-                current = self._entries[environment]
-            self._known_version = max(self._known_version, snapshot.version)
-        self._mark_confirmed()
-        return current.snapshot
+                entry = current  # a concurrent build published a newer one
+            else:
+                self._entries = {**self._entries, environment: entry}
+                self._pending = self._pending - {environment}
+            self._database_version = max(self._database_version, snapshot.version)
+        if self._worker is None:
+            self._confirm(built_at)
+        return entry.snapshot
 
-    def _mark_confirmed(self) -> None:
-        self._checked_at = self._clock()
+    def _publish(self, environment: str, entry: _Entry) -> None:
+        with self._lock:
+            self._entries = {**self._entries, environment: entry}
+
+    def _confirm(self, at: float) -> None:
+        self._confirmed_at = at if self._confirmed_at is None else max(self._confirmed_at, at)
         if self._stale:
             log.info("database reachable again; snapshots are current")
         self._stale = False
@@ -228,26 +358,13 @@ class SnapshotCache:
         self._stale = True
         self._last_error = exc.detail
 
-    def _expired(self) -> bool:
-        return self._checked_at is not None and self._clock() - self._checked_at >= self._ttl
-
-    def _sleep_seconds(self) -> float:
-        if self._checked_at is None:
-            return MAX_SLEEP_SECONDS
-        remaining = self._ttl - (self._clock() - self._checked_at)
-        if self._stale:
-            remaining = min(remaining, 1.0)  # retry an unreachable database every second
-        return min(max(remaining, 0.01), MAX_SLEEP_SECONDS)
-
     def _run(self) -> None:
         while not self._closing.is_set():
-            signalled = self._wakeup.wait(self._sleep_seconds())
+            self._wakeup.wait(self._poll)
             self._wakeup.clear()
             if self._closing.is_set():
                 return
-            if not (signalled or self._expired() or self._stale) or not self._entries:
-                continue
             try:
                 self.refresh()
-            except Exception:  # keep serving; the next signal or the TTL tries again
+            except Exception:  # keep serving; the next signal or poll tries again
                 log.exception("snapshot refresh failed")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from flagpilot.core import Snapshot
@@ -20,6 +21,10 @@ class CacheStats:
         hits: `get` calls answered from memory.
         misses: `get` calls that had to build a snapshot.
         last_error: the last error reaching the database, if stale.
+        database_version: the newest state version the database was seen at.
+        versions: the version of each environment's snapshot held.
+        listening: whether change notifications arrive (the self-addressed echo came back);
+            None where there is no listener to judge.
     """
 
     version: int
@@ -28,6 +33,9 @@ class CacheStats:
     hits: int
     misses: int
     last_error: str | None = None
+    database_version: int = 0
+    versions: Mapping[str, int] = field(default_factory=dict)
+    listening: bool | None = None
 
 
 class SnapshotProvider(Protocol):
@@ -72,5 +80,11 @@ class StaticSnapshotProvider:
     def stats(self) -> CacheStats:
         """Always fresh: nothing to go stale."""
         return CacheStats(
-            version=self.current_version(), age_seconds=0.0, stale=False, hits=self._hits, misses=0
+            version=self.current_version(),
+            age_seconds=0.0,
+            stale=False,
+            hits=self._hits,
+            misses=0,
+            database_version=self.current_version(),
+            versions={name: s.version for name, s in sorted(self._snapshots.items())},
         )

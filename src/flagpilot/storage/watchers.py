@@ -4,7 +4,12 @@ PostgreSQL: a dedicated session connection runs `LISTEN flagpilot_changes` in a 
 the change triggers `NOTIFY` with the new state version. The connection is a plain psycopg
 session outside the pool (a transaction-pooling PgBouncer cannot carry LISTEN). After every
 (re)connection the cache is told a change may have been missed, so nothing is lost while
-disconnected; reconnection backs off exponentially up to 30 seconds.
+disconnected; reconnection backs off exponentially up to 30 seconds. Because a listener can
+be silently deaf (a transaction-pooling PgBouncer drops LISTEN without an error), it sends itself
+a notification through a separate connection at start and every 30 seconds; when that echo does
+not come back within 2 seconds it logs an error and reports itself unhealthy (exported as
+`flagpilot_listen_healthy 0`) until one does. The snapshot cache's one-second version poll keeps
+the process current meanwhile.
 
 SQLite: a daemon thread polls `PRAGMA data_version` on its own connection every 200 ms. The
 value changes whenever another connection commits, e.g. the sqlite3 shell or another process.
@@ -13,6 +18,7 @@ value changes whenever another connection commits, e.g. the sqlite3 shell or ano
 from __future__ import annotations
 
 import logging
+import secrets
 import sqlite3
 import threading
 import time
@@ -29,6 +35,9 @@ CHANNEL = "flagpilot_changes"
 POLL_SECONDS = 0.2
 MAX_BACKOFF_SECONDS = 30.0
 KEEPALIVE_SECONDS = 30.0
+ECHO_SECONDS = 30.0
+ECHO_TIMEOUT_SECONDS = 2.0
+ECHO_PREFIX = "echo:"
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +68,10 @@ class _Watcher:
             self._thread.join(timeout=5)
             self._thread = None
 
+    def healthy(self) -> bool | None:
+        """Whether changes are known to arrive; None: a poller cannot miss any."""
+        return None
+
     def _notify(self, version: int | None) -> None:
         try:
             self._on_change(version)
@@ -70,18 +83,31 @@ class _Watcher:
 
 
 class PostgresChangeListener(_Watcher):
-    """`ChangeWatcher` by LISTEN/NOTIFY on a dedicated connection.
+    """`ChangeWatcher` by LISTEN/NOTIFY on a dedicated connection, with a self-addressed echo.
 
     Args:
         url: the database URL (SQLAlchemy or libpq form).
+        echo_seconds: how often the listener sends itself a notification.
+        echo_timeout: how long that notification may take to come back.
     """
 
     name = "flagpilot-listen"
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self, url: str, echo_seconds: float = ECHO_SECONDS, echo_timeout: float = ECHO_TIMEOUT_SECONDS
+    ) -> None:
         super().__init__()
         self._url = libpq_url(url)
+        self._echo_seconds = echo_seconds
+        self._echo_timeout = echo_timeout
+        self._echo: tuple[str, float] | None = None  # (payload, sent at) awaiting its return
+        self._echoed_at: float | None = None
+        self._healthy = False
         self.connected = threading.Event()
+
+    def healthy(self) -> bool:
+        """Whether the last echo came back in time (False until the first one does)."""
+        return self._healthy
 
     def _watch(self) -> None:
         backoff = 0.5
@@ -91,6 +117,7 @@ class PostgresChangeListener(_Watcher):
                 backoff = 0.5
             except (psycopg.Error, OSError) as exc:
                 self.connected.clear()
+                self._healthy, self._echo = False, None
                 log.warning("change listener lost the database (%s); retrying in %.1fs", exc, backoff)
                 self._notify(None)
                 self._stop.wait(backoff)
@@ -101,15 +128,50 @@ class PostgresChangeListener(_Watcher):
             connection.execute(f"LISTEN {CHANNEL}")
             self.connected.set()
             self._notify(None)  # whatever happened while not listening
+            self._echoed_at = None
             last_keepalive = time.monotonic()
             while not self._stop.is_set():
+                self._check_echo()
                 for notification in connection.notifies(timeout=0.25):
-                    payload = notification.payload
-                    self._notify(int(payload) if payload.isdigit() else None)
+                    self._received(notification.payload)
                 if time.monotonic() - last_keepalive > KEEPALIVE_SECONDS:
                     connection.execute("SELECT 1")
                     last_keepalive = time.monotonic()
         self.connected.clear()
+
+    def _received(self, payload: str) -> None:
+        if payload.startswith(ECHO_PREFIX):  # ours proves the path works; other replicas' say nothing
+            if self._echo is not None and payload == self._echo[0]:
+                if not self._healthy:
+                    log.info("change notifications arrive again")
+                self._healthy, self._echo = True, None
+            return
+        self._notify(int(payload) if payload.isdigit() else None)
+
+    def _check_echo(self) -> None:
+        now = time.monotonic()
+        if self._echo is not None:
+            if now - self._echo[1] > self._echo_timeout:
+                log.error(
+                    "change notifications do not arrive: the listener's echo did not come back within "
+                    "%.0f s (a transaction-pooling proxy in front of PostgreSQL drops LISTEN); "
+                    "the version poll keeps this process current within a second",
+                    self._echo_timeout,
+                )
+                self._healthy, self._echo = False, None
+            return
+        if self._echoed_at is None or now - self._echoed_at >= self._echo_seconds:
+            self._echoed_at = now
+            self._send_echo()
+
+    def _send_echo(self) -> None:
+        payload = f"{ECHO_PREFIX}{secrets.token_hex(8)}"
+        self._echo = (payload, time.monotonic())
+        try:  # through another connection, the way writers' notifications travel
+            with psycopg.connect(self._url, autocommit=True, connect_timeout=5) as sender:
+                sender.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+        except psycopg.Error as exc:
+            log.warning("could not send the listener's echo: %s", exc)
 
 
 class SqliteDataVersionPoller(_Watcher):
@@ -151,11 +213,17 @@ class SqliteDataVersionPoller(_Watcher):
             connection.close()
 
 
-def change_watcher(engine: Engine) -> ChangeWatcher | None:
-    """The watcher for `engine`'s database, or None for an in-memory SQLite database."""
+def change_watcher(engine: Engine, *, listen: bool = True) -> ChangeWatcher | None:
+    """The watcher for `engine`'s database, or None for an in-memory SQLite database.
+
+    Args:
+        engine: the database.
+        listen: False leaves PostgreSQL without a listener (`FLAGPILOT_LISTEN=false`, e.g.
+            behind a transaction-pooling proxy): the version poll alone propagates changes.
+    """
     url = make_url(engine.url)
     if url.get_backend_name() == "postgresql":
-        return PostgresChangeListener(url.render_as_string(hide_password=False))
+        return PostgresChangeListener(url.render_as_string(hide_password=False)) if listen else None
     database = url.database
     if not database or database == ":memory:" or database.startswith("file::memory:"):
         return None

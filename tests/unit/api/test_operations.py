@@ -75,7 +75,8 @@ async def test_metrics__count_evaluations_by_flag_and_reason_and_latency_by_rout
         'flagpilot_http_request_duration_seconds_count{method="GET",route="/api/widget/config"} 1.0' in text
     )
     assert 'route="/ofrep/v1/evaluate/flags/{key}"' in text
-    assert "flagpilot_snapshot_version 7.0" in text
+    assert 'flagpilot_snapshot_version{environment="production"} 7.0' in text
+    assert "flagpilot_database_version 7.0" in text
     assert "flagpilot_snapshot_cache_hits_total" in text
 
 
