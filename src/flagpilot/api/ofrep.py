@@ -33,7 +33,12 @@ from flagpilot.api.schemas import (
     OfrepRequest,
     OfrepSuccess,
 )
-from flagpilot.api.security import admit, bearer_secret, scoped_environment, scoped_organization
+from flagpilot.api.security import (
+    admit_without_blocking,
+    bearer_secret,
+    scoped_environment,
+    scoped_organization,
+)
 from flagpilot.core import ErrorCode, EvaluationContext, EvaluationResult, Snapshot
 from flagpilot.services.auth import Principal, TokenKind
 from flagpilot.services.errors import EnvironmentNotFound
@@ -77,7 +82,9 @@ class _Evaluation:
             OfrepError: the body or context is malformed, or names an unknown environment.
         """
         (authorization,) = headers(scope, b"authorization")
-        principal = admit(self.authenticator, scope, bearer_secret(authorization), _SDK_TOKENS)
+        principal = await admit_without_blocking(
+            self.authenticator, scope, bearer_secret(authorization), _SDK_TOKENS
+        )
         context = parse_context(await read_body(receive, self.max_body_bytes))
         environment = scoped_environment(principal, context.environment, self.default_environment)
         return self._snapshot(environment), _evaluation_context(principal, context), environment
@@ -213,7 +220,8 @@ def ofrep_routes(deps: ApiDependencies, metrics: ApiMetrics) -> tuple[APIRouter,
     async def configuration(request: Request) -> dict[str, Any]:
         """Capabilities for OFREP providers: polling is supported, every value type is."""
         (authorization,) = headers(request.scope, b"authorization")
-        admit(deps.authenticator, request.scope, bearer_secret(authorization), _SDK_TOKENS)
+        secret = bearer_secret(authorization)
+        await admit_without_blocking(deps.authenticator, request.scope, secret, _SDK_TOKENS)
         return {
             "name": "flagpilot",
             "capabilities": {

@@ -74,7 +74,7 @@ def sdk_router(deps: ApiDependencies) -> APIRouter:
             **not_found,
         },
     )
-    async def download_snapshot(
+    def download_snapshot(  # sync: a new version's body is serialised in a worker thread
         principal: Annotated[Principal, server_sdk],
         environment: EnvironmentParam = None,
         if_none_match: Annotated[str | None, Header()] = None,

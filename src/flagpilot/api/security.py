@@ -2,9 +2,12 @@
 
     principal = Depends(require(authenticator, TokenKind.SERVER_SDK))
 
-The hot routes (widget, OFREP) call `admit` themselves rather than through FastAPI's dependency
-machinery, which costs more than the whole evaluation. A missing or unknown token is 401 (with
-`WWW-Authenticate: Bearer`); a token of the wrong kind, organization or environment is 403.
+The hot routes (widget, OFREP) call `admit_without_blocking` themselves rather than through
+FastAPI's dependency machinery, which costs more than the whole evaluation. A secret the
+authenticator remembers is answered on the event loop; one it must look up in storage is looked up
+in a worker thread, so no request waits behind another's database round trip. A missing or
+unknown token is 401 (with `WWW-Authenticate: Bearer`); a token of the wrong kind, organization
+or environment is 403.
 Client-SDK keys ship inside web pages, so the widget route also takes them as a `key` query
 parameter, where a `<script>` tag can carry them.
 """
@@ -14,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import Scope
 
-from flagpilot.services.auth import Authenticator, Principal, TokenKind
+from flagpilot.services.auth import NOT_REMEMBERED, Authenticator, Principal, TokenKind
 from flagpilot.services.errors import PermissionDenied, Unauthenticated
 
 _bearer = HTTPBearer(
@@ -41,7 +45,27 @@ def admit(
     """
     if not secret:
         raise Unauthenticated("this endpoint needs an API token: Authorization: Bearer <token>")
-    principal = authenticator.authenticate(secret)
+    return _admitted(scope, authenticator.authenticate(secret), kinds)
+
+
+async def admit_without_blocking(
+    authenticator: Authenticator, scope: Scope, secret: str | None, kinds: frozenset[TokenKind]
+) -> Principal:
+    """`admit` for the event loop: a secret not remembered is looked up in a worker thread.
+
+    Raises:
+        Unauthenticated: no secret, or one no token has.
+        PermissionDenied: a token of another kind.
+    """
+    if not secret:
+        raise Unauthenticated("this endpoint needs an API token: Authorization: Bearer <token>")
+    remembered = authenticator.recall(secret)
+    if remembered is NOT_REMEMBERED:
+        return _admitted(scope, await to_thread.run_sync(authenticator.authenticate, secret), kinds)
+    return _admitted(scope, remembered, kinds)
+
+
+def _admitted(scope: Scope, principal: Principal | None, kinds: frozenset[TokenKind]) -> Principal:
     if principal is None:
         raise Unauthenticated("the API token is unknown or revoked")
     scope.setdefault("state", {})["token_id"] = principal.token_id
@@ -67,7 +91,8 @@ def require(authenticator: Authenticator, *kinds: TokenKind) -> PrincipalDepende
     allowed = frozenset(kinds)
 
     async def from_header(request: Request, bearer: Bearer) -> Principal:
-        return admit(authenticator, request.scope, None if bearer is None else bearer.credentials, allowed)
+        secret = None if bearer is None else bearer.credentials
+        return await admit_without_blocking(authenticator, request.scope, secret, allowed)
 
     return from_header
 

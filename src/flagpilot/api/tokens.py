@@ -73,7 +73,7 @@ def tokens_router(tokens: TokenService, authenticator: Authenticator) -> APIRout
         response_model=IssuedToken,
         responses={422: problem_doc("A field is missing or wrong.", ValidationProblem), **PROBLEM_RESPONSES},
     )
-    async def issue(body: NewToken, principal: Annotated[Principal, admin]) -> dict[str, Any]:
+    def issue(body: NewToken, principal: Annotated[Principal, admin]) -> dict[str, Any]:
         """Issue a token; its secret is in this response only."""
         # A confined admin issues tokens inside its own confinement only.
         organization = scoped_organization(principal, body.organization_id)
@@ -84,7 +84,7 @@ def tokens_router(tokens: TokenService, authenticator: Authenticator) -> APIRout
         return {**_view(token), "secret": secret}
 
     @router.get("", summary="List tokens", response_model=list[TokenView], responses=PROBLEM_RESPONSES)
-    async def list_tokens(principal: Annotated[Principal, admin]) -> list[dict[str, Any]]:
+    def list_tokens(principal: Annotated[Principal, admin]) -> list[dict[str, Any]]:
         """Every token the caller may see, without secrets."""
         return [
             _view(token)
@@ -98,7 +98,7 @@ def tokens_router(tokens: TokenService, authenticator: Authenticator) -> APIRout
         response_model=TokenView,
         responses={404: problem_doc("No such token."), **PROBLEM_RESPONSES},
     )
-    async def revoke(token_id: str, principal: Annotated[Principal, admin]) -> dict[str, Any]:
+    def revoke(token_id: str, principal: Annotated[Principal, admin]) -> dict[str, Any]:
         """Stop accepting a token from now on."""
         token = tokens.get(token_id)
         if not _within_confinement(principal, token):

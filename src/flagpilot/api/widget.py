@@ -27,7 +27,12 @@ from flagpilot.api.params import MAX_ID_LENGTH, check_lengths, query_parameter
 from flagpilot.api.problems import ANSWERABLE, response_for
 from flagpilot.api.rawhttp import headers, query_params
 from flagpilot.api.schemas import BEARER, PROBLEM_RESPONSES, ValidationProblem, WidgetDocument, problem_doc
-from flagpilot.api.security import admit, bearer_secret, scoped_environment, scoped_organization
+from flagpilot.api.security import (
+    admit_without_blocking,
+    bearer_secret,
+    scoped_environment,
+    scoped_organization,
+)
 from flagpilot.core import EvaluationContext, EvaluationResult
 from flagpilot.presets import WIDGET_FIELDS, widget_document
 from flagpilot.services.auth import TokenKind
@@ -83,9 +88,11 @@ class WidgetHandler:
             check_lengths(params, _PARAMETERS)
             header_secret = bearer_secret(authorization)
             if header_secret:
-                principal = admit(self.authenticator, scope, header_secret, _ANY_TOKEN)
+                principal = await admit_without_blocking(self.authenticator, scope, header_secret, _ANY_TOKEN)
             else:  # a secret in a URL ends up in logs and referrers: only public keys may go there
-                principal = admit(self.authenticator, scope, params.get("key"), _CLIENT_KEY)
+                principal = await admit_without_blocking(
+                    self.authenticator, scope, params.get("key"), _CLIENT_KEY
+                )
             snapshot = self.snapshots.get(
                 scoped_environment(principal, params.get("environment"), self.default_environment)
             )

@@ -9,8 +9,8 @@ server) and the SQL store without knowing which.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Protocol
+from enum import Enum, StrEnum
+from typing import Final, Literal, Protocol
 
 from flagpilot.services.errors import PermissionDenied
 
@@ -47,16 +47,30 @@ class Principal:
     environment: str | None = None
 
 
+class _NotRemembered(Enum):
+    NOT_REMEMBERED = "not remembered"
+
+
+NOT_REMEMBERED: Final = _NotRemembered.NOT_REMEMBERED
+"""`Authenticator.recall`'s answer when only a lookup in storage can tell."""
+
+NotRemembered = Literal[_NotRemembered.NOT_REMEMBERED]
+
+
 class Authenticator(Protocol):
     """Recognises bearer secrets: the only thing the API needs to know about tokens."""
 
     def authenticate(self, secret: str) -> Principal | None:
         """The principal of `secret`, or None if it is unknown or revoked.
 
-        Called on every authenticated request, so implementations answer from memory or a cache.
+        Called on every authenticated request, so implementations answer from memory or a cache;
+        it may block on storage when they cannot (call it off the event loop).
         """
         ...
 
+    def recall(self, secret: str) -> Principal | NotRemembered | None:
+        """`authenticate` from memory, never blocking: `NOT_REMEMBERED` when storage must be asked."""
+        ...
 
 READERS = (TokenKind.ADMIN, TokenKind.EDITOR, TokenKind.VIEWER)
 """Who may read flags, rollouts and the audit trail: admin, editor and viewer tokens and users."""

@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from flagpilot.core import Problem
-from flagpilot.services.auth import Principal, TokenKind
-from flagpilot.services.errors import InvalidInput, TokenNotFound
+from flagpilot.services.auth import NOT_REMEMBERED, NotRemembered, Principal, TokenKind
+from flagpilot.services.errors import InvalidInput, StorageUnavailable, TokenNotFound
+from flagpilot.services.token_cache import MISS, PREFIX_LENGTH, TokenCache
 
 SECRET_PREFIX = "fp_"
 MAX_NAME_LENGTH = 200
@@ -75,6 +76,10 @@ class TokenStore(Protocol):
         """The token whose secret hashes to `secret_hash`, revoked or not."""
         ...
 
+    def hash_prefixes(self, length: int) -> set[str]:
+        """The first `length` characters of every stored token's secret hash (one query)."""
+        ...
+
     def get(self, token_id: str) -> TokenInfo | None:
         """The token with this id."""
         ...
@@ -115,6 +120,10 @@ class InMemoryTokenStore:
         token_id = self._by_hash.get(secret_hash)
         return None if token_id is None else self._tokens[token_id]
 
+    def hash_prefixes(self, length: int) -> set[str]:
+        """The first `length` characters of every stored hash."""
+        return {secret_hash[:length] for secret_hash in self._by_hash}
+
     def get(self, token_id: str) -> TokenInfo | None:
         """The token with this id."""
         return self._tokens.get(token_id)
@@ -144,11 +153,15 @@ def _utc_now() -> datetime:
 class TokenService:
     """Issues and recognises API tokens; an `Authenticator` for the HTTP layer.
 
+    Lookups go through a `TokenCache`: found tokens and unknown secrets are remembered for a few
+    seconds, and known tokens keep authenticating from memory while storage is unreachable.
+
     Args:
         store: where tokens live.
         clock: the current time (UTC); a parameter so tests control it.
         environment_exists: whether an environment exists, so that a token is never confined
             to a mistyped one (which would make it useless, silently); None accepts any name.
+        cache: what is remembered about looked-up secrets (a fresh `TokenCache` by default).
     """
 
     def __init__(
@@ -156,10 +169,12 @@ class TokenService:
         store: TokenStore,
         clock: Callable[[], datetime] = _utc_now,
         environment_exists: Callable[[str], bool] | None = None,
+        cache: TokenCache | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._environment_exists = environment_exists
+        self._cache = TokenCache() if cache is None else cache
 
     def create(
         self,
@@ -228,16 +243,44 @@ class TokenService:
         token = self._store.revoke(token_id, self._clock(), actor)
         if token is None:
             raise TokenNotFound(f"token {token_id!r} does not exist")
+        self._cache.revoked(token)
         return token
 
     def authenticate(self, secret: str) -> Principal | None:
-        """The principal of an active token with this secret, else None."""
+        """The principal of an active token with this secret, else None.
+
+        Raises:
+            StorageUnavailable: storage cannot be reached and the secret was never seen before.
+        """
         if not secret:
             return None
-        token = self._store.find_by_hash(hash_secret(secret))
-        if token is None or token.revoked_at is not None:
+        secret_hash = hash_secret(secret)
+        token = self._cache.lookup(secret_hash)
+        if token is MISS:
+            try:
+                token = self._look_up(secret_hash)
+            except StorageUnavailable:
+                token = self._cache.last_known(secret_hash)
+                if token is None:
+                    raise
+        return _active_principal(token)
+
+    def _look_up(self, secret_hash: str) -> TokenInfo | None:
+        if not self._cache.knows_stored():
+            self._cache.stored(self._store.hash_prefixes(PREFIX_LENGTH))
+            if self._cache.lookup(secret_hash) is None:
+                return None  # no stored token has this hash
+        token = self._store.find_by_hash(secret_hash)
+        if token is not None:
+            self._cache.remember(secret_hash, token)
+        return token
+
+    def recall(self, secret: str) -> Principal | NotRemembered | None:
+        """`authenticate` from memory only: `NOT_REMEMBERED` when storage must be asked."""
+        if not secret:
             return None
-        return token.principal()
+        token = self._cache.lookup(hash_secret(secret))
+        return NOT_REMEMBERED if token is MISS else _active_principal(token)
 
     def _add(
         self,
@@ -260,8 +303,16 @@ class TokenService:
             # An operator-chosen secret may be short: show none of it.
             hint=secret[: len(SECRET_PREFIX) + len(kind.value) + 5] if hint else "",
         )
-        self._store.add(token, hash_secret(secret), actor)
+        secret_hash = hash_secret(secret)
+        self._store.add(token, secret_hash, actor)
+        self._cache.issued(secret_hash)
         return token
+
+
+def _active_principal(token: TokenInfo | None) -> Principal | None:
+    if token is None or token.revoked_at is not None:
+        return None
+    return token.principal()
 
 
 def _checked_kind(kind: TokenKind | str) -> TokenKind:

@@ -1,20 +1,15 @@
-"""API tokens in `api_tokens`: the token service's store, audited, with a short lookup cache.
+"""API tokens in `api_tokens`: the token service's store, audited.
 
-Every request presents a token, so `find_by_hash` must not cost a database round trip each
-time: found tokens are remembered for a few seconds (a revocation in this process clears the
-cache at once; one in another process takes effect within `cache_seconds`).
+Every call is one unit of work; what is remembered between requests (found tokens, unknown
+secrets) is the token service's `TokenCache`, not this store's.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, select, update
+from sqlalchemy import Row, Table, func, select, update
 
 from flagpilot.services.audit_entry import AuditEntry
 from flagpilot.services.auth import TokenKind
@@ -27,7 +22,6 @@ from flagpilot.storage.uow import SqlUnitOfWork
 
 TOKENS = cast(Table, ApiToken.__table__)
 READER = "token-lookup"
-CACHE_SIZE = 10_000
 
 
 def _info(row: Row[Any]) -> TokenInfo:
@@ -60,21 +54,10 @@ class SqlTokenStore:
 
     Args:
         uow_factory: a factory of `SqlUnitOfWork`s.
-        cache_seconds: how long a found token is served from memory.
-        clock: monotonic seconds.
     """
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        cache_seconds: float = 5.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self._uow_factory = uow_factory
-        self._cache_seconds = cache_seconds
-        self._clock = clock
-        self._cache: OrderedDict[str, tuple[float, TokenInfo]] = OrderedDict()
-        self._lock = threading.Lock()
 
     def _unit(self, actor: str, *, read_only: bool = False) -> SqlUnitOfWork:
         unit = self._uow_factory(actor, read_only=read_only)
@@ -105,23 +88,15 @@ class SqlTokenStore:
             uow.commit()
 
     def find_by_hash(self, secret_hash: str) -> TokenInfo | None:
-        """The token whose secret hashes to `secret_hash` (served from memory for a few seconds)."""
-        now = self._clock()
-        with self._lock:
-            cached = self._cache.get(secret_hash)
-            if cached is not None and now - cached[0] < self._cache_seconds:
-                return cached[1]
+        """The token whose secret hashes to `secret_hash`, revoked or not."""
         with self._unit(READER, read_only=True) as uow:
             row = uow.connection.execute(select(TOKENS).where(TOKENS.c.token_hash == secret_hash)).first()
-        if row is None:
-            return None
-        token = _info(row)
-        with self._lock:
-            self._cache[secret_hash] = (now, token)
-            self._cache.move_to_end(secret_hash)
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return token
+        return None if row is None else _info(row)
+
+    def hash_prefixes(self, length: int) -> set[str]:
+        """The first `length` characters of every stored secret hash, in one query."""
+        with self._unit(READER, read_only=True) as uow:
+            return set(uow.connection.execute(select(func.substr(TOKENS.c.token_hash, 1, length))).scalars())
 
     def get(self, token_id: str) -> TokenInfo | None:
         """The token with this id."""
@@ -161,7 +136,5 @@ class SqlTokenStore:
                 )
             row = uow.connection.execute(select(TOKENS).where(TOKENS.c.id == token_id)).first()
             uow.commit()
-        with self._lock:
-            self._cache.clear()
         assert row is not None
         return _info(row)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flagpilot.services.audit import AuditLog
 from flagpilot.services.auth import TokenKind
+from flagpilot.services.token_cache import TokenCache
 from flagpilot.services.tokens import TokenService
 from flagpilot.storage import SqlUnitOfWorkFactory
 from flagpilot.storage.tokens import SqlTokenStore
@@ -15,7 +16,7 @@ def test_token__issued_recognised_and_revoked__across_service_instances(
     # Given
     issuer = TokenService(SqlTokenStore(uow_factory))
     info, secret = issuer.create(TokenKind.SERVER_SDK, "acme", "production", "backend", actor="alice")
-    elsewhere = TokenService(SqlTokenStore(uow_factory, cache_seconds=0))
+    elsewhere = TokenService(SqlTokenStore(uow_factory), cache=TokenCache(found_seconds=0))
 
     # When
     recognised = elsewhere.authenticate(secret)
