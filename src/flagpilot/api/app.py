@@ -9,6 +9,10 @@ Errors of every layer become problem documents through `problems`.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.types import Lifespan
@@ -20,6 +24,7 @@ from flagpilot.api.deps import ApiDependencies
 from flagpilot.api.fastpath import FastPaths
 from flagpilot.api.hygiene import TextHygiene
 from flagpilot.api.limits import BodySizeLimit
+from flagpilot.api.loop_lag import LoopLagProbe
 from flagpilot.api.metrics import ApiMetrics
 from flagpilot.api.observe import RequestObserver
 from flagpilot.api.ofrep import ofrep_routes
@@ -43,6 +48,21 @@ evaluation, SDK snapshot) a matching `If-None-Match` is answered with 304. On ad
 """
 
 
+def _probed(lifespan: Lifespan[FastAPI] | None, probe: LoopLagProbe) -> Lifespan[FastAPI]:
+    """`lifespan` with the event-loop lag probe running while the app serves (after start-up)."""
+
+    @asynccontextmanager
+    async def probed(app: FastAPI) -> AsyncIterator[Any]:
+        if lifespan is None:
+            async with probe.running():
+                yield None
+            return
+        async with lifespan(app) as state, probe.running():
+            yield state
+
+    return probed
+
+
 def create_app(deps: ApiDependencies, lifespan: Lifespan[FastAPI] | None = None) -> FastAPI:
     """Build the HTTP API over `deps`.
 
@@ -54,6 +74,8 @@ def create_app(deps: ApiDependencies, lifespan: Lifespan[FastAPI] | None = None)
     The app keeps `deps` and its metrics on `app.state` (`deps`, `metrics`) for routers added
     later by the composition root.
     """
+    metrics = ApiMetrics(deps.snapshots, deps.flags_enabled, deps.collectors)
+    probe = LoopLagProbe(metrics.registry, deps.loop_lag_interval_seconds)
     # Swagger UI from files shipped in a package (fastapi-offline), not a CDN: an air-gapped
     # installation gets working API docs. (No ReDoc: ReDoc 2 cannot resolve the `$defs`
     # references of the OpenAPI 3.1 document and renders nothing.)
@@ -65,13 +87,12 @@ def create_app(deps: ApiDependencies, lifespan: Lifespan[FastAPI] | None = None)
         redoc_url=None,
         static_url=DOCS_ASSETS_URL,
         openapi_url="/openapi.json",
-        lifespan=lifespan,
+        lifespan=_probed(lifespan, probe),
         # Metrics are Prometheus (`/metrics`); FastAPI's OpenTelemetry hooks would otherwise
         # look up the global providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.openapi = problem_aware_openapi(app)  # type: ignore[method-assign]
-    metrics = ApiMetrics(deps.snapshots, deps.flags_enabled, deps.collectors)
     app.state.deps = deps
     app.state.metrics = metrics
     problems.install(app)
