@@ -25,15 +25,21 @@ def _flag(name: str, value: str | None, default: bool) -> bool:
     raise ValueError(f"{name}: expected true or false, got {value!r}")
 
 
-def _positive_seconds(name: str, value: str | None, default: float) -> float:
+def seconds_setting(env: Mapping[str, str], name: str, default: float, maximum: float = 86_400) -> float:
+    """The number of seconds in variable `name` (`default` when unset); above 0, at most `maximum`.
+
+    Raises:
+        ValueError: naming the variable, when its value is not such a number.
+    """
+    value = env.get(name)
     if value is None or value.strip() == "":
         return default
     try:
         seconds = float(value)
     except ValueError:
         raise ValueError(f"{name}: expected a number of seconds, got {value!r}") from None
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise ValueError(f"{name}: expected a positive number of seconds, got {value!r}")
+    if not math.isfinite(seconds) or not 0 < seconds <= maximum:
+        raise ValueError(f"{name}: expected a positive number of seconds up to {maximum:g}, got {value!r}")
     return seconds
 
 
@@ -108,14 +114,10 @@ class Settings:
             environment=env.get("FLAGPILOT_ENVIRONMENT") or "production",
             flags_enabled=_flag("FLAGPILOT_FLAGS_ENABLED", env.get("FLAGPILOT_FLAGS_ENABLED"), True),
             config_file=Path(config) if config else None,
-            cache_ttl_seconds=_positive_seconds(
-                "FLAGPILOT_CACHE_TTL_SECONDS", env.get("FLAGPILOT_CACHE_TTL_SECONDS"), 300.0
-            ),
-            poll_seconds=_positive_seconds("FLAGPILOT_POLL_SECONDS", env.get("FLAGPILOT_POLL_SECONDS"), 1.0),
+            cache_ttl_seconds=seconds_setting(env, "FLAGPILOT_CACHE_TTL_SECONDS", 300.0),
+            poll_seconds=seconds_setting(env, "FLAGPILOT_POLL_SECONDS", 1.0),
             listen=_flag("FLAGPILOT_LISTEN", env.get("FLAGPILOT_LISTEN"), True),
-            ready_max_lag_seconds=_positive_seconds(
-                "FLAGPILOT_READY_MAX_LAG_SECONDS", env.get("FLAGPILOT_READY_MAX_LAG_SECONDS"), 10.0
-            ),
+            ready_max_lag_seconds=seconds_setting(env, "FLAGPILOT_READY_MAX_LAG_SECONDS", 10.0),
             bootstrap_admin_token=env.get("FLAGPILOT_BOOTSTRAP_ADMIN_TOKEN") or None,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             environ=env,

@@ -43,26 +43,24 @@ def admit(
         Unauthenticated: no secret, or one no token has.
         PermissionDenied: a token of another kind.
     """
-    if not secret:
-        raise Unauthenticated("this endpoint needs an API token: Authorization: Bearer <token>")
-    return _admitted(scope, authenticator.authenticate(secret), kinds)
+    return _admitted(scope, authenticator.authenticate(_required(secret)), kinds)
 
 
 async def admit_without_blocking(
     authenticator: Authenticator, scope: Scope, secret: str | None, kinds: frozenset[TokenKind]
 ) -> Principal:
-    """`admit` for the event loop: a secret not remembered is looked up in a worker thread.
+    """`admit` for the event loop (same errors): a secret not remembered is looked up in a thread."""
+    required = _required(secret)
+    remembered = authenticator.recall(required)
+    if remembered is NOT_REMEMBERED:
+        return _admitted(scope, await to_thread.run_sync(authenticator.authenticate, required), kinds)
+    return _admitted(scope, remembered, kinds)
 
-    Raises:
-        Unauthenticated: no secret, or one no token has.
-        PermissionDenied: a token of another kind.
-    """
+
+def _required(secret: str | None) -> str:
     if not secret:
         raise Unauthenticated("this endpoint needs an API token: Authorization: Bearer <token>")
-    remembered = authenticator.recall(secret)
-    if remembered is NOT_REMEMBERED:
-        return _admitted(scope, await to_thread.run_sync(authenticator.authenticate, secret), kinds)
-    return _admitted(scope, remembered, kinds)
+    return secret
 
 
 def _admitted(scope: Scope, principal: Principal | None, kinds: frozenset[TokenKind]) -> Principal:

@@ -36,7 +36,7 @@ from flagpilot.server.container import Container, build_container
 from flagpilot.server.rollout_runtime import rollout_collectors, rollout_lifespan, rollout_routers, runtime_of
 from flagpilot.server.startup import bootstrap_admin, check_schema
 from flagpilot.services.transfer import export_document, import_document
-from flagpilot.settings import Settings
+from flagpilot.settings import Settings, seconds_setting
 from flagpilot.ui import UiServices, ui_routers
 
 RouterFactory = Callable[[Container], Sequence[APIRouter]]
@@ -80,14 +80,10 @@ COLLECTORS: list[CollectorFactory] = [rollout_collectors]
 LIFESPAN_HOOKS: list[LifespanHook] = [rollout_lifespan]
 
 
-def _seconds(settings: Settings, name: str, default: float) -> float:
-    raw = settings.environ.get(name)
-    return float(raw) if raw else default
-
-
 def build_dependencies(container: Container) -> ApiDependencies:
     """The API's services over the database: snapshots from the cache, tokens in SQL."""
     settings = container.settings
+    environ = settings.environ
     return ApiDependencies(
         snapshots=container.snapshots,
         authenticator=container.tokens,
@@ -98,11 +94,11 @@ def build_dependencies(container: Container) -> ApiDependencies:
         database=True,
         routers=[router for factory in ROUTERS for router in factory(container)],
         collectors=[collector for factory in COLLECTORS for collector in factory(container)],
-        stream_heartbeat_seconds=_seconds(settings, "FLAGPILOT_STREAM_HEARTBEAT_SECONDS", 15.0),
+        stream_heartbeat_seconds=seconds_setting(environ, "FLAGPILOT_STREAM_HEARTBEAT_SECONDS", 15.0),
         access_log=settings.environ.get("FLAGPILOT_ACCESS_LOG", "true").lower()
         not in ("0", "false", "no", "off"),
         ready_max_lag_seconds=settings.ready_max_lag_seconds,
-        loop_lag_interval_seconds=_seconds(settings, "FLAGPILOT_LOOP_LAG_PROBE_SECONDS", 0.05),
+        loop_lag_interval_seconds=seconds_setting(environ, "FLAGPILOT_LOOP_LAG_PROBE_SECONDS", 0.05),
     )
 
 

@@ -58,10 +58,11 @@ from flagpilot.services.rollouts import (
     WebhookNotifier,
     rule_from_environ,
 )
-from flagpilot.settings import Settings
+from flagpilot.settings import Settings, seconds_setting
 from flagpilot.storage.repositories.rollout_metrics import SqlMetricSink
 
 DEFAULT_CHECK_SECONDS = 5.0
+MAX_INTERVAL_SECONDS = 3600.0
 DELIVERY_SECONDS = 1.0
 JOIN_SECONDS = 5.0
 
@@ -73,19 +74,6 @@ log = logging.getLogger(__name__)
 def utc_now() -> datetime:
     """The current time, aware UTC."""
     return datetime.now(UTC)
-
-
-def _positive(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if not 0 < value <= 3600:
-        raise ValueError(f"{name} must be above 0 and at most 3600 seconds, got {raw!r}")
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +94,12 @@ class RuntimeSettings:
         if url is not None and not url.startswith(("http://", "https://")):
             raise ValueError(f"FLAGPILOT_ALERT_WEBHOOK_URL must be an http(s) URL, got {url!r}")
         return cls(
-            check_seconds=_positive(environ, "FLAGPILOT_ROLLBACK_CHECK_SECONDS", DEFAULT_CHECK_SECONDS),
-            flush_seconds=_positive(environ, "FLAGPILOT_OUTCOME_FLUSH_SECONDS", FLUSH_INTERVAL_SECONDS),
+            check_seconds=seconds_setting(
+                environ, "FLAGPILOT_ROLLBACK_CHECK_SECONDS", DEFAULT_CHECK_SECONDS, MAX_INTERVAL_SECONDS
+            ),
+            flush_seconds=seconds_setting(
+                environ, "FLAGPILOT_OUTCOME_FLUSH_SECONDS", FLUSH_INTERVAL_SECONDS, MAX_INTERVAL_SECONDS
+            ),
             webhook_url=url,
             webhook_secret=environ.get("FLAGPILOT_ALERT_WEBHOOK_SECRET") or None,
             rule=rule_from_environ(environ),
