@@ -5,8 +5,9 @@
     flagpilot_rollout_auto_rollbacks_total{feature,environment}
 
 The rates are what the rollout page and the checker see (the same statistics functions), read
-at scrape time for every active or paused rollout with events in its window, and cached for a
-few seconds so that several scrapers cost one read. A rollout without events has no rate: a 0%
+at scrape time for every active or paused rollout with events in its window — in two queries
+however many rollouts there are — and cached for a few seconds so that several scrapers cost
+one read. A rollout without events has no rate: a 0%
 success rate would page someone for a rollout nobody has used yet.
 """
 
@@ -21,13 +22,11 @@ from datetime import datetime
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from flagpilot.core import RolloutStatus
 from flagpilot.services.errors import ServiceError
 from flagpilot.services.rollouts import Alert, RolloutManager
 
 LABELS = ["feature", "environment"]
 CACHE_SECONDS = 5.0
-MONITORED = (RolloutStatus.ACTIVE, RolloutStatus.PAUSED)
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +100,9 @@ class RolloutCollector:
             return self._rates
 
     def _read_rates(self) -> list[tuple[str, str, float, float]]:
-        now = self._clock()
         rates = []
-        for record in self._manager.list_rollouts(statuses=MONITORED):
-            window = self._manager.statistics(record.feature_name, record.environment, now=now).window
-            treatment = window.treatment
+        for record, statistics in self._manager.monitored_statistics(self._clock()):
+            treatment = statistics.window.treatment
             if treatment.exposures:
                 rates.append(
                     (record.feature_name, record.environment, treatment.error_rate, treatment.success_rate)

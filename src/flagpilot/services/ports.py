@@ -207,6 +207,10 @@ class MetricStore(MetricSink, Protocol):
         """Rows of `rollout_id` with `since <= minute < until` (no upper bound if None), by minute."""
         ...
 
+    def read_many(self, since: Mapping[int, datetime]) -> dict[int, list[MetricRow]]:
+        """For each rollout id in `since`, its rows from that minute on, by minute: one query."""
+        ...
+
 
 class AuditTrail(AuditWriter, Protocol):
     """The hash-chained audit trail: append, seal, read."""

@@ -10,7 +10,7 @@ preconditions read are a fixed catalogue (the preset's, unless given).
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from types import TracebackType
@@ -243,6 +243,9 @@ class _Metrics:
             for row in self._uow.store.metric_rows(rollout_id)
             if row.minute >= since and (until is None or row.minute < until)
         ]
+
+    def read_many(self, since: Mapping[int, datetime]) -> dict[int, list[MetricRow]]:
+        return {rollout_id: self.read(rollout_id, start) for rollout_id, start in since.items()}
 
 
 class _Audit:

@@ -12,6 +12,8 @@ from flagpilot.services.rollouts.records import RolloutEventRecord, RolloutRecor
 from flagpilot.services.rollouts.statistics import RolloutStatistics, read_since, rollout_statistics
 
 READER = "flagpilot"
+MONITORED = frozenset({RolloutStatus.ACTIVE, RolloutStatus.PAUSED})
+"""The statuses whose error rates are watched (by the checker, on `/metrics`)."""
 
 
 class RolloutReads:
@@ -32,6 +34,11 @@ class RolloutReads:
         with self._uow_factory(READER, read_only=True) as uow:
             return uow.rollouts.list(environment, statuses)
 
+    def monitored_statistics(self, now: datetime) -> list[tuple[RolloutRecord, RolloutStatistics]]:
+        """Every active or paused rollout with its statistics at `now`, in two queries."""
+        with self._uow_factory(READER, read_only=True) as uow:
+            return load_monitored(uow, now)
+
     def history(self, feature_name: str, environment: str, limit: int = 100) -> list[RolloutEventRecord]:
         """The rollout's transitions, newest first."""
         with self._uow_factory(READER, read_only=True) as uow:
@@ -43,6 +50,13 @@ class RolloutReads:
         with self._uow_factory(READER, read_only=True) as uow:
             record = load_rollout(uow, feature_name, environment)
             return load_statistics(uow, record, now)
+
+
+def load_monitored(uow: UnitOfWork, now: datetime) -> list[tuple[RolloutRecord, RolloutStatistics]]:
+    """Every active or paused rollout within `uow` with its statistics at `now`, in two queries."""
+    records = uow.rollouts.list(statuses=MONITORED)
+    rows = uow.metrics.read_many({stored_id(record): read_since(record, now) for record in records})
+    return [(record, rollout_statistics(record, rows[stored_id(record)], now=now)) for record in records]
 
 
 def load_statistics(uow: UnitOfWork, record: RolloutRecord, now: datetime) -> RolloutStatistics:

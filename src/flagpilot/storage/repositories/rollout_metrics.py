@@ -14,11 +14,11 @@ could never be stored, and retrying them would block every later flush.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy import Connection, Engine, Row, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -78,17 +78,37 @@ class SqlMetricStore:
         )
         if until is not None:
             statement = statement.where(METRICS.c.minute < stored_time(self._connection, until))
-        return [
-            MetricRow(
-                rollout_id=row.rollout_id,
-                minute=utc(row.minute),
-                tier=Tier(row.tier),
-                cohort=Cohort(row.cohort),
-                successes=int(row.successes),
-                errors=int(row.errors),
+        return [_metric_row(row) for row in self._connection.execute(statement)]
+
+    def read_many(self, since: Mapping[int, datetime]) -> dict[int, list[MetricRow]]:
+        """For each rollout id in `since`, its rows from that minute on, by minute, in one query."""
+        found: dict[int, list[MetricRow]] = {rollout_id: [] for rollout_id in since}
+        if not since:
+            return found
+        statement = (
+            select(METRICS)
+            .where(
+                METRICS.c.rollout_id.in_(list(since)),
+                METRICS.c.minute >= stored_time(self._connection, min(since.values())),
             )
-            for row in self._connection.execute(statement)
-        ]
+            .order_by(METRICS.c.rollout_id, METRICS.c.minute, METRICS.c.tier, METRICS.c.cohort)
+        )
+        for row in self._connection.execute(statement):
+            metric = _metric_row(row)
+            if metric.minute >= since[metric.rollout_id]:
+                found[metric.rollout_id].append(metric)
+        return found
+
+
+def _metric_row(row: Row[Any]) -> MetricRow:
+    return MetricRow(
+        rollout_id=row.rollout_id,
+        minute=utc(row.minute),
+        tier=Tier(row.tier),
+        cohort=Cohort(row.cohort),
+        successes=int(row.successes),
+        errors=int(row.errors),
+    )
 
 
 class SqlMetricSink:
