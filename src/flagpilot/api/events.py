@@ -15,8 +15,7 @@ route: a typo in `?environment=` must not turn every event into a silent `ignore
 # No `from __future__ import annotations` here: FastAPI reads the route's `Annotated`
 # dependencies at definition time, and they name locals of the router factory.
 import math
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
@@ -27,6 +26,7 @@ from flagpilot.api.schemas import PROBLEM_RESPONSES, ValidationProblem, problem_
 from flagpilot.api.security import require, scoped_environment
 from flagpilot.core import Problem
 from flagpilot.services.auth import Authenticator, Principal, TokenKind
+from flagpilot.services.clock import Clock, utc_now
 from flagpilot.services.errors import InvalidInput
 from flagpilot.services.rollouts import OutcomeAggregator
 from flagpilot.services.rollouts.outcomes import MAX_COUNT
@@ -38,7 +38,6 @@ MAX_REPORTED_PROBLEMS = 20
 OUTCOMES = frozenset({"success", "error"})
 KNOWN = frozenset({"featureName", "customerId", "outcome", "count", "timestamp"})
 
-Clock = Callable[[], datetime]
 
 
 def _problems(index: int, event: object) -> list[Problem]:
@@ -112,7 +111,7 @@ def events_router(
     authenticator: Authenticator,
     snapshots: SnapshotProvider,
     default_environment: str,
-    clock: Clock = lambda: datetime.now(UTC),
+    clock: Clock = utc_now,
 ) -> APIRouter:
     """`POST /api/events` counting into `aggregator` (server-SDK and client-SDK tokens); the
     environment must be one `snapshots` serves."""

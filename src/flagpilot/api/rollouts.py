@@ -14,7 +14,6 @@ the rules (a closed gate, an illegal transition) are 409 problems saying which r
 # No `from __future__ import annotations` here: FastAPI reads the routes' `Annotated`
 # dependencies at definition time, and they name locals of the router factory.
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -24,6 +23,7 @@ from flagpilot.api.schemas import PROBLEM_RESPONSES, ValidationProblem, problem_
 from flagpilot.api.security import require, require_all_organizations, scoped_environment
 from flagpilot.core import RolloutStatus
 from flagpilot.services.auth import Authenticator, Principal, TokenKind
+from flagpilot.services.clock import Clock, utc_now
 from flagpilot.services.rollouts import RolloutManager, RolloutRecord, closed_gates
 
 PATH = "/api/admin/rollout"
@@ -31,7 +31,6 @@ WRITERS = (TokenKind.ADMIN, TokenKind.EDITOR)
 READERS = (*WRITERS, TokenKind.VIEWER)
 HISTORY_LIMIT = 50
 
-Clock = Callable[[], datetime]
 IfMatch = Annotated[str | None, Header(description='Alternative to `version`: `"3"`.')]
 
 
@@ -69,9 +68,6 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def utc_now() -> datetime:
-    """The current time, aware UTC."""
-    return datetime.now(UTC)
 
 
 def _actor(principal: Principal) -> str:

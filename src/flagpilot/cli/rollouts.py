@@ -11,7 +11,6 @@ Every command takes `--json` for scripts; bad arguments are named and exit with 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -20,6 +19,7 @@ from flagpilot.cli.output import fail, print_json, print_table
 from flagpilot.cli.runtime import ActorOption, JsonOption, ReasonOption, open_container, resolve_actor
 from flagpilot.core import RolloutStatus, Tier
 from flagpilot.server import Container
+from flagpilot.services.clock import utc_now
 from flagpilot.services.errors import EnvironmentNotFound, InvalidInput
 from flagpilot.services.rollouts import RolloutConfig, RolloutRecord, closed_gates, create_preset_rollouts
 
@@ -44,9 +44,6 @@ OPTIONS = {
     "whitelistedCustomers": "--whitelist",
 }
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _environment(container: Container, env: str | None) -> str:
@@ -85,7 +82,7 @@ def _create(
     container: Container, feature: str, environment: str, config: RolloutConfig, actor: str, reason: str
 ) -> RolloutRecord:
     return container.rollout_manager.create(
-        feature, environment, config, actor=actor, now=_now(), reason=reason
+        feature, environment, config, actor=actor, now=utc_now(), reason=reason
     )
 
 
@@ -137,7 +134,7 @@ def _transition(
     with open_container() as container:
         action = getattr(container.rollout_manager, verb)
         record: RolloutRecord = action(
-            feature, _environment(container, env), actor=resolve_actor(actor), now=_now(), **arguments
+            feature, _environment(container, env), actor=resolve_actor(actor), now=utc_now(), **arguments
         )
     return record
 
@@ -195,7 +192,7 @@ def advance_command(
             feature,
             environment,
             actor=resolve_actor(actor),
-            now=_now(),
+            now=utc_now(),
             force=force,
             reason=reason,
             expected_version=expected_version,
@@ -225,7 +222,7 @@ def rollback_command(
 @rollout_app.command("status")
 def status_command(feature: FeatureArgument, env: EnvOption = None, as_json: JsonOption = False) -> None:
     """A rollout with its statistics, the gates an advance meets now, and its recent history."""
-    now = _now()
+    now = utc_now()
     with open_container() as container:
         environment = _environment(container, env)
         manager = container.rollout_manager
@@ -305,7 +302,7 @@ def init_preset_command(
     with open_container() as container:
         environment = _environment(container, env)
         outcomes = create_preset_rollouts(
-            container.rollout_manager, environment, internal_customer, actor=who, now=_now()
+            container.rollout_manager, environment, internal_customer, actor=who, now=utc_now()
         )
     results: list[dict[str, Any]] = [
         {"result": outcome.result, "rollout": outcome.rollout.to_dict()} for outcome in outcomes

@@ -20,6 +20,7 @@ import typer
 from flagpilot.cli.output import fail
 from flagpilot.core import FlagValue, InvalidConfiguration
 from flagpilot.server import Container, build_container
+from flagpilot.services.clock import utc_now
 from flagpilot.services.errors import InvalidInput, ServiceError
 from flagpilot.settings import Settings
 from flagpilot.storage import migrate
@@ -77,7 +78,7 @@ def parse_since(text: str, option: str = "--since") -> datetime:
     """A moment: ISO 8601 (`2025-11-03T10:00`, naive means UTC) or an age like `30m`, `12h`, `7d`."""
     stripped = text.strip()
     if stripped[:-1].isdigit() and stripped[-1:] in _UNITS:
-        return datetime.now(UTC) - timedelta(**{_UNITS[stripped[-1]]: int(stripped[:-1])})
+        return utc_now() - timedelta(**{_UNITS[stripped[-1]]: int(stripped[:-1])})
     try:
         moment = datetime.fromisoformat(stripped)
     except ValueError:

@@ -31,7 +31,6 @@ import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import partial
 
 from fastapi import APIRouter
@@ -46,6 +45,7 @@ from flagpilot.server.leader import Leadership, leadership
 from flagpilot.server.rollout_metrics import AutoRollbackCounter, RolloutCollector
 from flagpilot.server.webhook_http import Allowance, HttpxPoster
 from flagpilot.services.auth import Authenticator
+from flagpilot.services.clock import Clock, utc_now
 from flagpilot.services.errors import ServiceError
 from flagpilot.services.rollouts import (
     FLUSH_INTERVAL_SECONDS,
@@ -66,14 +66,10 @@ MAX_INTERVAL_SECONDS = 3600.0
 DELIVERY_SECONDS = 1.0
 JOIN_SECONDS = 5.0
 
-Clock = Callable[[], datetime]
 
 log = logging.getLogger(__name__)
 
 
-def utc_now() -> datetime:
-    """The current time, aware UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

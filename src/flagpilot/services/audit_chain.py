@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flagpilot.services.records import AuditRecord, utc
+from flagpilot.services.clock import utc
+from flagpilot.services.records import AuditRecord
 
 DATABASE_ACTOR = "database"
 """The actor of rows written by database triggers for changes made outside the application."""

@@ -7,17 +7,10 @@ nothing above storage ever sees a database row or an ORM object.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from flagpilot.core import UNSET, FlagDefinition, FlagState, FlagValue
-
-
-def utc(moment: datetime) -> datetime:
-    """`moment` as an aware UTC datetime (naive datetimes are taken to be UTC already)."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 class OverrideScope(StrEnum):

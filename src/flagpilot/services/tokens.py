@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from flagpilot.core import Problem
 from flagpilot.services.auth import NOT_REMEMBERED, NotRemembered, Principal, TokenKind
+from flagpilot.services.clock import Clock, utc_now
 from flagpilot.services.errors import InvalidInput, StorageUnavailable, TokenNotFound
 from flagpilot.services.token_cache import MISS, PREFIX_LENGTH, TokenCache
 
@@ -146,8 +146,6 @@ class InMemoryTokenStore:
         return token
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class TokenService:
@@ -167,7 +165,7 @@ class TokenService:
     def __init__(
         self,
         store: TokenStore,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Clock = utc_now,
         environment_exists: Callable[[str], bool] | None = None,
         cache: TokenCache | None = None,
     ) -> None:

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, Table, select, update
 
 from flagpilot.services.audit_chain import DATABASE_ACTOR, row_hash, state_json
 from flagpilot.services.audit_entry import AuditEntry
-from flagpilot.services.records import AuditQuery, AuditRecord, utc
-from flagpilot.storage.dialect import stored_time
+from flagpilot.services.clock import utc, utc_now
+from flagpilot.services.records import AuditQuery, AuditRecord
 from flagpilot.storage.models import FeatureFlagChange
 
 _TABLE: Table = FeatureFlagChange.__table__  # type: ignore[assignment]
@@ -44,8 +44,7 @@ def _record(row: Row[Any]) -> AuditRecord:
     values = dict(zip(_FIELDS, row, strict=True))
     changed_at = values["changed_at"]
     if isinstance(changed_at, str):  # written by an SQLite trigger, read through raw SQL
-        changed_at = datetime.fromisoformat(changed_at)
-    values["changed_at"] = utc(changed_at)
+        values["changed_at"] = utc(datetime.fromisoformat(changed_at))
     return AuditRecord(**values)
 
 
@@ -71,9 +70,6 @@ class SqlAuditTrail:
         self._head: str | None = None
         self._sealed = False
 
-    def _stored_time(self, moment: datetime) -> datetime:
-        return stored_time(self._connection, moment)
-
     def record(self, entry: AuditEntry) -> None:
         """Append `entry`, sealed onto the chain, by this unit of work's actor."""
         with self._privileged():
@@ -81,7 +77,7 @@ class SqlAuditTrail:
                 self._seal()
             record = AuditRecord(
                 id=0,
-                changed_at=datetime.now(UTC),
+                changed_at=utc_now(),
                 actor=self._actor,
                 action=entry.action,
                 scope=entry.scope,
@@ -94,7 +90,7 @@ class SqlAuditTrail:
             )
             digest = row_hash(record, self._head)
             values = {name: getattr(record, name) for name in _FIELDS if name != "id"}
-            values.update(changed_at=self._stored_time(record.changed_at), prev_hash=self._head, hash=digest)
+            values.update(changed_at=(record.changed_at), prev_hash=self._head, hash=digest)
             self._connection.execute(_TABLE.insert().values(**values))
             self._head = digest
 
@@ -135,9 +131,9 @@ class SqlAuditTrail:
         if query.actor is not None:
             statement = statement.where(_TABLE.c.actor == query.actor)
         if query.since is not None:
-            statement = statement.where(_TABLE.c.changed_at >= self._stored_time(query.since))
+            statement = statement.where(_TABLE.c.changed_at >= (query.since))
         if query.until is not None:
-            statement = statement.where(_TABLE.c.changed_at < self._stored_time(query.until))
+            statement = statement.where(_TABLE.c.changed_at < (query.until))
         if query.before_id is not None:
             statement = statement.where(_TABLE.c.id < query.before_id)
         with self._privileged():

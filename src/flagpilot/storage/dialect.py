@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -18,7 +17,6 @@ from flagpilot.services.errors import (
     ServiceError,
     StorageUnavailable,
 )
-from flagpilot.services.records import utc
 
 _PERMISSION_STATES = {"42501"}  # insufficient_privilege, incl. row-level security violations
 _DATA_EXCEPTION_CLASS = "22"  # a value the database cannot store: too long, out of range, NUL, ...
@@ -47,15 +45,6 @@ def upsert(
     return statement.on_conflict_do_update(  # type: ignore[no-any-return]
         index_elements=list(keys), set_=assignments
     )
-
-
-def stored_time(connection: Connection, moment: datetime) -> datetime:
-    """`moment` as a bind value: aware UTC, or naive UTC on SQLite, which keeps no time zone.
-
-    Everything the application writes is UTC, so what is read back compares and hashes the same.
-    """
-    moment = utc(moment)
-    return moment.replace(tzinfo=None) if connection.dialect.name == "sqlite" else moment
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

@@ -16,7 +16,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -30,6 +29,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from flagpilot.storage.types import UtcDateTime
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -51,11 +52,11 @@ def _now() -> Any:
 
 
 def _created_at() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=_now(), comment="When the row was created.")
+    return mapped_column(UtcDateTime(), server_default=_now(), comment="When the row was created.")
 
 
 def _updated_at() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=_now(), comment="When the row last changed.")
+    return mapped_column(UtcDateTime(), server_default=_now(), comment="When the row last changed.")
 
 
 def _surrogate_id() -> Mapped[int]:
@@ -245,7 +246,7 @@ class FeatureRollout(Base):
         Integer, default=100, comment="Minimum outcome events in a tier before advancing."
     )
     tier_started_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True), comment="When the current tier began."
+        UtcDateTime(), comment="When the current tier began."
     )
     rollback_reason: Mapped[str | None] = mapped_column(Text, comment="Why it was rolled back.")
     version: Mapped[int] = mapped_column(
@@ -288,7 +289,7 @@ class RolloutMetric(Base):
         ForeignKey("feature_rollouts.id", ondelete="CASCADE"), primary_key=True, comment="The rollout."
     )
     minute: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), primary_key=True, comment="Start of the minute (UTC)."
+        UtcDateTime(), primary_key=True, comment="Start of the minute (UTC)."
     )
     tier: Mapped[str] = mapped_column(String(32), primary_key=True, comment="Tier at the time.")
     cohort: Mapped[str] = mapped_column(String(16), primary_key=True, comment="treatment or control.")
@@ -313,7 +314,7 @@ class FeatureFlagChange(Base):
 
     id: Mapped[int] = _surrogate_id()
     changed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=_now(), comment="When."
+        UtcDateTime(), server_default=_now(), comment="When."
     )
     actor: Mapped[str] = mapped_column(String(128), comment="Who ('database' for direct SQL).")
     action: Mapped[str] = mapped_column(String(64), comment="What kind of change.")
@@ -354,10 +355,10 @@ class ApiToken(Base):
     )
     created_at: Mapped[datetime] = _created_at()
     last_used_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True), comment="When the token was last presented."
+        UtcDateTime(), comment="When the token was last presented."
     )
     revoked_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True), comment="When the token was revoked; null while valid."
+        UtcDateTime(), comment="When the token was revoked; null while valid."
     )
 
 

@@ -14,9 +14,7 @@ from sqlalchemy import Row, Table, func, select, update
 from flagpilot.services.audit_entry import AuditEntry
 from flagpilot.services.auth import TokenKind
 from flagpilot.services.ports import UnitOfWorkFactory
-from flagpilot.services.records import utc
 from flagpilot.services.tokens import TokenInfo
-from flagpilot.storage.dialect import stored_time
 from flagpilot.storage.models import ApiToken
 from flagpilot.storage.uow import SqlUnitOfWork
 
@@ -31,9 +29,9 @@ def _info(row: Row[Any]) -> TokenInfo:
         name=row.name,
         organization_id=row.organization_id,
         environment=row.environment,
-        created_at=utc(row.created_at),
+        created_at=row.created_at,
         created_by=row.created_by,
-        revoked_at=None if row.revoked_at is None else utc(row.revoked_at),
+        revoked_at=None if row.revoked_at is None else row.revoked_at,
         hint=row.hint,
     )
 
@@ -76,7 +74,7 @@ class SqlTokenStore:
                     organization_id=token.organization_id,
                     environment=token.environment,
                     created_by=token.created_by,
-                    created_at=stored_time(uow.connection, token.created_at),
+                    created_at=token.created_at,
                     hint=token.hint,
                 )
             )
@@ -123,7 +121,7 @@ class SqlTokenStore:
                 uow.connection.execute(
                     update(TOKENS)
                     .where(TOKENS.c.id == token_id)
-                    .values(revoked_at=stored_time(uow.connection, at))
+                    .values(revoked_at=at)
                 )
                 uow.audit.record(
                     AuditEntry(

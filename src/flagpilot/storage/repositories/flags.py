@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Row, Table, select, update
 
 from flagpilot.core import UNSET, FlagDefinition, FlagType
+from flagpilot.services.clock import utc_now
 from flagpilot.services.errors import AlreadyExists, FlagNotFound, VersionConflict
 from flagpilot.services.records import EnvironmentRecord, FlagRecord, FlagSetting
 from flagpilot.storage.dialect import upsert
@@ -82,7 +82,7 @@ class SqlFlagRepository:
         """Store a new flag at version 1."""
         if self.get(definition.key) is not None:
             raise AlreadyExists(f"flag {definition.key!r} already exists")
-        now = datetime.now(UTC)
+        now = utc_now()
         self._connection.execute(
             FLAGS.insert().values(
                 key=definition.key,
@@ -99,7 +99,7 @@ class SqlFlagRepository:
         statement = update(FLAGS).where(FLAGS.c.key == key)
         if expected_version is not None:
             statement = statement.where(FLAGS.c.version == expected_version)
-        statement = statement.values(version=FLAGS.c.version + 1, updated_at=datetime.now(UTC), **values)
+        statement = statement.values(version=FLAGS.c.version + 1, updated_at=utc_now(), **values)
         version = self._connection.execute(statement.returning(FLAGS.c.version)).scalar()
         if version is not None:
             return int(version)
@@ -147,7 +147,7 @@ class SqlEnvironmentRepository:
             raise AlreadyExists(f"environment {record.name!r} already exists")
         self._connection.execute(
             ENVIRONMENTS.insert().values(
-                name=record.name, description=record.description, created_at=datetime.now(UTC)
+                name=record.name, description=record.description, created_at=utc_now()
             )
         )
 
@@ -177,6 +177,6 @@ class SqlEnvironmentRepository:
                 "killed": setting.killed,
                 "has_value": setting.has_value,
                 "value": setting.value if setting.has_value else None,
-                "updated_at": datetime.now(UTC),
+                "updated_at": utc_now(),
             },
         )

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, cast
 
 from sqlalchemy import Column, Connection, Row, Table, delete, func, select, text, tuple_
 
 from flagpilot.core import FlagValue
+from flagpilot.services.clock import utc_now
 from flagpilot.services.errors import PermissionDenied
 from flagpilot.services.records import OverrideRecord, OverrideScope
 from flagpilot.storage.dialect import upsert
@@ -136,7 +136,7 @@ class SqlOverrideRepository:
         self._check_ownership(shape, flag_key, environment, list(values))
         if self._organization_id is not None and scope is OverrideScope.CUSTOMER:
             organization_id = self._organization_id
-        now = datetime.now(UTC)
+        now = utc_now()
         common = {
             "feature_name": flag_key,
             "environment": environment,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import cast
 
 from sqlalchemy import Connection, Table, select
 
 from flagpilot.core import RolloutStatus, Tier
-from flagpilot.services.records import utc
+from flagpilot.services.clock import utc_now
 from flagpilot.services.rollouts.records import RolloutEventRecord
-from flagpilot.storage.dialect import stored_time
 from flagpilot.storage.models import RolloutEvent
 
 EVENTS = cast(Table, RolloutEvent.__table__)
@@ -36,7 +34,7 @@ class SqlRolloutEventLog:
                 actor=event.actor,
                 reason=event.reason,
                 details=dict(event.details),
-                created_at=stored_time(self._connection, event.created_at or datetime.now(UTC)),
+                created_at=event.created_at or utc_now(),
             )
         )
 
@@ -57,7 +55,7 @@ class SqlRolloutEventLog:
                 actor=row.actor,
                 reason=row.reason,
                 details=row.details or {},
-                created_at=None if row.created_at is None else utc(row.created_at),
+                created_at=None if row.created_at is None else row.created_at,
             )
             for row in rows
         ]

@@ -23,9 +23,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from flagpilot.core import Tier
-from flagpilot.services.records import utc
 from flagpilot.services.rollouts.records import Cohort, MetricRow
-from flagpilot.storage.dialect import stored_time, translate
+from flagpilot.storage.dialect import translate
 from flagpilot.storage.engine import WRITE_OPTION
 from flagpilot.storage.models import RolloutMetric
 from flagpilot.storage.repositories.rollouts import ROLLOUTS
@@ -57,7 +56,7 @@ class SqlMetricStore:
             [
                 {
                     "rollout_id": row.rollout_id,
-                    "minute": stored_time(self._connection, row.minute),
+                    "minute": row.minute,
                     "tier": row.tier.value,
                     "cohort": row.cohort.value,
                     "successes": row.successes,
@@ -72,12 +71,12 @@ class SqlMetricStore:
         statement = (
             select(METRICS)
             .where(
-                METRICS.c.rollout_id == rollout_id, METRICS.c.minute >= stored_time(self._connection, since)
+                METRICS.c.rollout_id == rollout_id, METRICS.c.minute >= since
             )
             .order_by(METRICS.c.minute, METRICS.c.tier, METRICS.c.cohort)
         )
         if until is not None:
-            statement = statement.where(METRICS.c.minute < stored_time(self._connection, until))
+            statement = statement.where(METRICS.c.minute < until)
         return [_metric_row(row) for row in self._connection.execute(statement)]
 
     def read_many(self, since: Mapping[int, datetime]) -> dict[int, list[MetricRow]]:
@@ -89,7 +88,7 @@ class SqlMetricStore:
             select(METRICS)
             .where(
                 METRICS.c.rollout_id.in_(list(since)),
-                METRICS.c.minute >= stored_time(self._connection, min(since.values())),
+                METRICS.c.minute >= min(since.values()),
             )
             .order_by(METRICS.c.rollout_id, METRICS.c.minute, METRICS.c.tier, METRICS.c.cohort)
         )
@@ -103,7 +102,7 @@ class SqlMetricStore:
 def _metric_row(row: Row[Any]) -> MetricRow:
     return MetricRow(
         rollout_id=row.rollout_id,
-        minute=utc(row.minute),
+        minute=row.minute,
         tier=Tier(row.tier),
         cohort=Cohort(row.cohort),
         successes=int(row.successes),

@@ -1,7 +1,7 @@
 """`feature_rollouts`: the one repository and the one row mapper of the rollout table.
 
-Times are written as `stored_time` (naive UTC on SQLite, which keeps no time zone) and read back
-as aware UTC, so every reader — the lifecycle, snapshots, exports — sees the same values.
+Times go through the `UtcDateTime` column type, so every reader — the lifecycle, snapshots,
+exports — sees the same aware UTC values on both databases.
 Transitions change a row only through `update(record, expected_version)`, which runs
 `UPDATE … WHERE … AND version = :expected`: of two concurrent transitions exactly one matches
 and the other raises `VersionConflict`.
@@ -10,16 +10,15 @@ and the other raises `VersionConflict`.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Row, Table, select, update
 
 from flagpilot.core import RolloutStatus, Tier
+from flagpilot.services.clock import utc_now
 from flagpilot.services.errors import AlreadyExists, RolloutNotFound, StorageUnavailable, VersionConflict
-from flagpilot.services.records import utc
 from flagpilot.services.rollouts.records import RolloutRecord
-from flagpilot.storage.dialect import stored_time, upsert
+from flagpilot.storage.dialect import upsert
 from flagpilot.storage.models import FeatureRollout
 
 ROLLOUTS = cast(Table, FeatureRollout.__table__)
@@ -38,10 +37,6 @@ _COPIED = (
 _TIMES = ("tier_started_at", "created_at", "updated_at")
 
 
-def _read_time(moment: datetime | None) -> datetime | None:
-    return None if moment is None else utc(moment)
-
-
 def rollout_record(row: Row[Any]) -> RolloutRecord:
     """The record of a `feature_rollouts` row, its times aware UTC."""
     return RolloutRecord(
@@ -50,9 +45,9 @@ def rollout_record(row: Row[Any]) -> RolloutRecord:
         status=RolloutStatus(row.status),
         percentage=row.percentage,
         whitelisted_customers=tuple(row.whitelisted_customers or ()),
-        tier_started_at=_read_time(row.tier_started_at),
-        created_at=_read_time(row.created_at),
-        updated_at=_read_time(row.updated_at),
+        tier_started_at=row.tier_started_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
         **{name: getattr(row, name) for name in _COPIED},
     )
 
@@ -62,7 +57,7 @@ def rollout_values(connection: Connection, record: RolloutRecord) -> dict[str, A
     values = {name: getattr(record, name) for name in _COPIED}
     values.update(
         {
-            name: None if (moment := getattr(record, name)) is None else stored_time(connection, moment)
+            name: getattr(record, name)
             for name in _TIMES
         },
         current_tier=record.current_tier.value,
@@ -115,11 +110,11 @@ class SqlRolloutRepository:
         """Insert `record`; `AlreadyExists` if the flag has a rollout in the environment."""
         if self.get(record.feature_name, record.environment) is not None:
             raise AlreadyExists(f"{record.feature_name!r} already has a rollout in {record.environment}")
-        now = datetime.now(UTC)
+        now = utc_now()
         values = rollout_values(self._connection, record)
         values.update(
-            created_at=stored_time(self._connection, record.created_at or now),
-            updated_at=stored_time(self._connection, record.updated_at or now),
+            created_at=record.created_at or now,
+            updated_at=record.updated_at or now,
         )
         self._connection.execute(ROLLOUTS.insert().values(**values))
         stored = self.get(record.feature_name, record.environment)
@@ -131,7 +126,7 @@ class SqlRolloutRepository:
         """Replace the row if its version is still `expected_version`, else `VersionConflict`."""
         values = rollout_values(self._connection, record)
         del values["created_at"]
-        values["updated_at"] = stored_time(self._connection, record.updated_at or datetime.now(UTC))
+        values["updated_at"] = record.updated_at or utc_now()
         result = self._connection.execute(
             update(ROLLOUTS)
             .where(
@@ -154,7 +149,7 @@ class SqlRolloutRepository:
 
     def put(self, record: RolloutRecord) -> None:
         """Create or replace the rollout of a flag in an environment (bumping its version)."""
-        now = stored_time(self._connection, datetime.now(UTC))
+        now = utc_now()
         values = rollout_values(self._connection, record)
         values.update(created_by=record.created_by or self._actor, created_at=now, updated_at=now, version=1)
         keys = ("feature_name", "environment")
