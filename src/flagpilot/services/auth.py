@@ -72,6 +72,7 @@ class Authenticator(Protocol):
         """`authenticate` from memory, never blocking: `NOT_REMEMBERED` when storage must be asked."""
         ...
 
+
 READERS = (TokenKind.ADMIN, TokenKind.EDITOR, TokenKind.VIEWER)
 """Who may read flags, rollouts and the audit trail: admin, editor and viewer tokens and users."""
 EDITORS = (TokenKind.ADMIN, TokenKind.EDITOR)

@@ -21,7 +21,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from argon2 import PasswordHasher
@@ -29,6 +29,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from flagpilot.core import Problem
 from flagpilot.services.auth import Principal, TokenKind
+from flagpilot.services.clock import utc_now
 from flagpilot.services.errors import (
     InvalidInput,
     NotFound,
@@ -133,9 +134,6 @@ class UserStore(Protocol):
         ...
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 def hash_session(secret: str) -> str:
     """The stored form of a session secret."""
@@ -226,7 +224,7 @@ class UserService:
     def __init__(
         self,
         store: UserStore,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         hasher: PasswordHasher | None = None,
     ) -> None:
         self._store = store

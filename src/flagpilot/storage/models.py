@@ -392,7 +392,7 @@ class UiSession(Base):
     )
     created_at: Mapped[datetime] = _created_at()
     expires_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), comment="After this the session is refused."
+        UtcDateTime(), comment="After this the session is refused."
     )
 
 

@@ -14,11 +14,10 @@ from sqlalchemy import Row, Table, delete, select, update
 
 from flagpilot.services.audit_entry import AuditEntry
 from flagpilot.services.auth import TokenKind
+from flagpilot.services.clock import utc
 from flagpilot.services.errors import AlreadyExists
 from flagpilot.services.ports import UnitOfWorkFactory
-from flagpilot.services.records import utc
 from flagpilot.services.users import Session, UserRecord
-from flagpilot.storage.dialect import stored_time
 from flagpilot.storage.models import UiSession, User
 from flagpilot.storage.uow import SqlUnitOfWork
 
@@ -145,7 +144,7 @@ class SqlUserStore:
                     session_hash=session_hash,
                     user_id=user_id,
                     csrf_token=csrf_token,
-                    expires_at=stored_time(uow.connection, expires_at),
+                    expires_at=expires_at,
                 )
             )
             uow.commit()

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 from flagpilot.core import FlagType, RolloutStatus
 from flagpilot.core.tiers import next_tier
+from flagpilot.services.clock import utc
 from flagpilot.services.flags import FlagView
-from flagpilot.services.records import utc
 from flagpilot.services.rollouts import RolloutRecord, RolloutStatistics
 
 PHASES = (("1", "Phase 1"), ("2", "Phase 2"), ("3", "Phase 3"), ("other", "Other flags"))

@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from flagpilot.services.clock import utc
 from flagpilot.services.errors import (
     Conflict,
     InvalidInput,
@@ -31,7 +32,6 @@ from flagpilot.services.errors import (
     StorageUnavailable,
     Unauthenticated,
 )
-from flagpilot.services.records import utc
 from flagpilot.ui.sessions import LOGIN_PATH, SignInRequired
 
 HTMX = "htmx-2.0.11.min.js"
