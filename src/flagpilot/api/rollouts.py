@@ -24,7 +24,7 @@ from flagpilot.api.security import require, require_all_organizations, scoped_en
 from flagpilot.core import RolloutStatus
 from flagpilot.services.auth import Authenticator, Principal, TokenKind
 from flagpilot.services.clock import Clock, utc_now
-from flagpilot.services.rollouts import RolloutManager, RolloutRecord, closed_gates
+from flagpilot.services.rollouts import RolloutManager, RolloutRecord
 
 PATH = "/api/admin/rollout"
 WRITERS = (TokenKind.ADMIN, TokenKind.EDITOR)
@@ -168,16 +168,10 @@ def rollouts_router(
     ) -> dict[str, Any]:
         """The rollout, its window and tier statistics (treatment vs control, per minute), the gates
         an advance would meet now, and its recent transitions."""
-        scope = environment_of(principal, environment)
-        now = clock()
-        record = manager.get(feature_name, scope)
-        statistics = manager.statistics(feature_name, scope, now=now)
-        gates = closed_gates(record, statistics, now=now) if record.status is RolloutStatus.ACTIVE else []
-        return {
-            **_tagged(response, record),
-            "statistics": statistics.to_dict(),
-            "closedGates": [gate.to_dict() for gate in gates],
-            "events": [event.to_dict() for event in manager.history(feature_name, scope, HISTORY_LIMIT)],
-        }
+        detail = manager.detail(
+            feature_name, environment_of(principal, environment), now=clock(), history_limit=HISTORY_LIMIT
+        )
+        _tagged(response, detail.record)
+        return detail.to_dict()
 
     return router

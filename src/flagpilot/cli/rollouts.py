@@ -17,11 +17,11 @@ import typer
 
 from flagpilot.cli.output import fail, print_json, print_table
 from flagpilot.cli.runtime import ActorOption, JsonOption, ReasonOption, open_container, resolve_actor
-from flagpilot.core import RolloutStatus, Tier
+from flagpilot.core import Tier
 from flagpilot.server import Container
 from flagpilot.services.clock import utc_now
 from flagpilot.services.errors import EnvironmentNotFound, InvalidInput
-from flagpilot.services.rollouts import RolloutConfig, RolloutRecord, closed_gates, create_preset_rollouts
+from flagpilot.services.rollouts import RolloutConfig, RolloutRecord, create_preset_rollouts
 
 rollout_app = typer.Typer(
     help="Pilot rollouts: create, advance through tiers, roll back.", no_args_is_help=True
@@ -78,14 +78,6 @@ def _config(wire: dict[str, Any]) -> RolloutConfig:
         fail("; ".join(named) or exc.detail)
 
 
-def _create(
-    container: Container, feature: str, environment: str, config: RolloutConfig, actor: str, reason: str
-) -> RolloutRecord:
-    return container.rollout_manager.create(
-        feature, environment, config, actor=actor, now=utc_now(), reason=reason
-    )
-
-
 @rollout_app.command("create")
 def create_command(
     feature: FeatureArgument,
@@ -122,8 +114,9 @@ def create_command(
     }
     config = _config({k: v for k, v in wire.items() if v is not None})
     with open_container() as container:
-        record = _create(
-            container, feature, _environment(container, env), config, resolve_actor(actor), reason
+        environment = _environment(container, env)
+        record = container.rollout_manager.create(
+            feature, environment, config, actor=resolve_actor(actor), now=utc_now(), reason=reason
         )
     _show(record, as_json)
 
@@ -225,23 +218,13 @@ def status_command(feature: FeatureArgument, env: EnvOption = None, as_json: Jso
     now = utc_now()
     with open_container() as container:
         environment = _environment(container, env)
-        manager = container.rollout_manager
-        record = manager.get(feature, environment)
-        stats = manager.statistics(feature, environment, now=now)
-        events = manager.history(feature, environment, limit=10)
-    gates = closed_gates(record, stats, now=now) if record.status is RolloutStatus.ACTIVE else []
+        detail = container.rollout_manager.detail(feature, environment, now=now, history_limit=10)
     if as_json:
-        print_json(
-            {
-                **record.to_dict(),
-                "statistics": stats.to_dict(),
-                "closedGates": [gate.to_dict() for gate in gates],
-                "events": [event.to_dict() for event in events],
-            }
-        )
+        print_json(detail.to_dict())
         return
+    record, gates, events = detail.record, detail.closed_gates, detail.events
     typer.echo(_line(record))
-    window = stats.window
+    window = detail.statistics.window
     print_table(
         ["COHORT", "EVENTS", "SUCCESSES", "ERRORS", "ERROR RATE"],
         [

@@ -91,3 +91,21 @@ def test_import__not_json__fails_naming_the_file(initialised: Run, tmp_path: Pat
 
     assert result.code == 2
     assert "FILE" in result.err
+
+
+def test_import__a_rollout_number_the_core_would_round__is_refused_like_http_naming_it(
+    initialised: Run, tmp_path: Path
+) -> None:
+    document = initialised("export").json()
+    rollout = {"featureName": document["flags"][0]["key"], "environment": "production", "percentage": 1.005}
+    document["rollouts"] = [{**rollout, "minDwellSeconds": 1.5}]
+    path = tmp_path / "rounded.json"
+    path.write_text(json.dumps(document), "utf-8")
+    before = initialised("export").json()
+
+    result = initialised("import", str(path))
+
+    assert result.code == 2
+    assert "rollouts[0].percentage: 1.005 is not a multiple of 0.01" in result.err
+    assert "rollouts[0].minDwellSeconds" in result.err
+    assert initialised("export").json() == before

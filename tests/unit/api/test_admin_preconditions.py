@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 from fastapi.exceptions import RequestValidationError
 
-from flagpilot.api.admin import off_grid, rounding_problems
+from flagpilot.api.admin import rounding_problems
 from flagpilot.api.admin.grouping import by_phase
 from flagpilot.api.admin.versions import expected_version, parse_if_match
 from flagpilot.core import FlagDefinition
 from flagpilot.services.flags import FlagView
 from flagpilot.services.records import FlagRecord
+from flagpilot.services.transfer import off_grid
 
 
 @pytest.mark.parametrize(

@@ -16,11 +16,10 @@ from flagpilot.api.admin.audit import audit_router
 from flagpilot.api.admin.environments import environments_router
 from flagpilot.api.admin.features import feature_flags_router
 from flagpilot.api.admin.flags import flags_router
-from flagpilot.api.admin.grid import off_grid, rounding_problems
 from flagpilot.api.admin.overrides import overrides_router
 from flagpilot.api.admin.services import AdminServices
 from flagpilot.api.admin.switches import switches_router
-from flagpilot.api.admin.transfer import transfer_router
+from flagpilot.api.admin.transfer import rounding_problems, transfer_router
 
 
 def admin_routers(services: AdminServices) -> list[APIRouter]:
@@ -43,6 +42,5 @@ __all__ = [
     "READERS",
     "AdminServices",
     "admin_routers",
-    "off_grid",
     "rounding_problems",
 ]

@@ -1,10 +1,13 @@
 """`GET /api/admin/export` and `POST /api/admin/import`: every flag as one JSON document.
 
 An import is all or nothing and replaces the flags it names (their settings, overrides and
-rollouts); `?dryRun=true` checks the document and reports what it would write.
+rollouts); `?dryRun=true` checks the document and reports what it would write. The transfer
+service judges the document; numbers it would refuse as rounded are named here by their place
+in the request body (`body.rollouts.0.percentage`), as the schema's own errors are.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at definition.
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -13,11 +16,24 @@ from starlette.responses import Response
 
 from flagpilot.api.admin.access import ADMINS, READERS, actor_of, require_unconfined
 from flagpilot.api.admin.docs import READ, WRITE, ImportDoc
-from flagpilot.api.admin.grid import rounding_problems
 from flagpilot.api.admin.services import AdminServices
 from flagpilot.api.jsonio import json_response
 from flagpilot.api.security import require
+from flagpilot.services import transfer
 from flagpilot.services.auth import Principal
+
+
+def rounding_problems(document: Any) -> list[Mapping[str, str]]:
+    """The transfer service's rounding problems as field errors named by their place in the body."""
+    return [
+        {"field": f"body.{_path(problem.flag)}.{problem.field}", "message": problem.message}
+        for problem in transfer.rounding_problems(document)
+    ]
+
+
+def _path(item: str) -> str:
+    """`rollouts[2]` as the body path `rollouts.2`."""
+    return item.replace("[", ".").rstrip("]")
 
 
 def transfer_router(services: AdminServices) -> APIRouter:

@@ -24,7 +24,7 @@ from flagpilot.services.rollouts.manager import RolloutManager
 from flagpilot.services.rollouts.memory import AuditRow, InMemoryRolloutStore, InMemoryUnitOfWork
 from flagpilot.services.rollouts.outcomes import FLUSH_INTERVAL_SECONDS, IngestResult, OutcomeAggregator
 from flagpilot.services.rollouts.preset import PresetOutcome, create_preset_rollouts
-from flagpilot.services.rollouts.reads import load_statistics
+from flagpilot.services.rollouts.reads import RolloutDetail, load_statistics
 from flagpilot.services.rollouts.records import (
     DEFAULT_ERROR_RATE_THRESHOLD,
     DEFAULT_MIN_DWELL_SECONDS,
@@ -92,6 +92,7 @@ __all__ = [
     "RollbackChecker",
     "RollbackRule",
     "RolloutConfig",
+    "RolloutDetail",
     "RolloutEventRecord",
     "RolloutManager",
     "RolloutRecord",

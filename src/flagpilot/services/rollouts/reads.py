@@ -1,19 +1,48 @@
-"""Reading rollouts: one rollout, a list, its history and its statistics, without changing them."""
+"""Reading rollouts: one rollout, a list, its history, its statistics and the whole detail view."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flagpilot.core import RolloutStatus
 from flagpilot.services.errors import RolloutNotFound
 from flagpilot.services.ports import UnitOfWork, UnitOfWorkFactory
+from flagpilot.services.rollouts.gates import ClosedGate, closed_gates
 from flagpilot.services.rollouts.records import RolloutEventRecord, RolloutRecord
 from flagpilot.services.rollouts.statistics import RolloutStatistics, read_since, rollout_statistics
 
 READER = "flagpilot"
 MONITORED = frozenset({RolloutStatus.ACTIVE, RolloutStatus.PAUSED})
 """The statuses whose error rates are watched (by the checker, on `/metrics`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutDetail:
+    """A rollout as an operator inspects it, read in one transaction.
+
+    Attributes:
+        record: the rollout.
+        statistics: its window, tier and per-minute statistics at the time of the read.
+        closed_gates: the gates an advance would meet now (none unless it is active).
+        events: its most recent transitions, newest first.
+    """
+
+    record: RolloutRecord
+    statistics: RolloutStatistics
+    closed_gates: tuple[ClosedGate, ...]
+    events: tuple[RolloutEventRecord, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready view the API and the CLI's `--json` both show."""
+        return {
+            **self.record.to_dict(),
+            "statistics": self.statistics.to_dict(),
+            "closedGates": [gate.to_dict() for gate in self.closed_gates],
+            "events": [event.to_dict() for event in self.events],
+        }
 
 
 class RolloutReads:
@@ -44,6 +73,22 @@ class RolloutReads:
         with self._uow_factory(READER, read_only=True) as uow:
             record = load_rollout(uow, feature_name, environment)
             return uow.rollout_events.list(stored_id(record), limit)
+
+    def detail(
+        self, feature_name: str, environment: str, *, now: datetime, history_limit: int = 50
+    ) -> RolloutDetail:
+        """The rollout with its statistics, closed gates and recent history at `now`.
+
+        Raises:
+            RolloutNotFound: there is no rollout of `feature_name` in `environment`.
+        """
+        with self._uow_factory(READER, read_only=True) as uow:
+            record = load_rollout(uow, feature_name, environment)
+            statistics = load_statistics(uow, record, now)
+            events = uow.rollout_events.list(stored_id(record), history_limit)
+        active = record.status is RolloutStatus.ACTIVE
+        gates = closed_gates(record, statistics, now=now) if active else []
+        return RolloutDetail(record, statistics, tuple(gates), tuple(events))
 
     def statistics(self, feature_name: str, environment: str, *, now: datetime) -> RolloutStatistics:
         """The rollout's window, tier and per-minute statistics at `now`."""

@@ -44,7 +44,14 @@ from flagpilot.services.records import (
     OverrideRecord,
     OverrideScope,
 )
-from flagpilot.services.rollouts.records import RolloutRecord
+from flagpilot.services.rollouts.records import (
+    DEFAULT_ERROR_RATE_THRESHOLD,
+    DEFAULT_MIN_DWELL_SECONDS,
+    DEFAULT_MIN_EVENTS,
+    DEFAULT_TIME_WINDOW_MS,
+    RolloutRecord,
+)
+from flagpilot.services.transfer.grid import rounding_problems
 
 FORMAT_VERSION = 1
 KIND = "flagpilot-export"
@@ -228,10 +235,10 @@ def _rollout(reader: _Reader, data: Mapping[str, Any], index: int) -> RolloutRec
         percentage=float(percentage),
         status=reader.enum(item, data, "status", RolloutStatus, RolloutStatus.PLANNED),
         whitelisted_customers=tuple(whitelist),
-        error_rate_threshold=float(reader.number(item, threshold, "errorRate", 0.05)),
-        time_window_ms=int(reader.number(item, threshold, "timeWindow", 3_600_000)),
-        min_dwell_seconds=int(reader.number(item, data, "minDwellSeconds", 172_800)),
-        min_events=int(reader.number(item, data, "minEvents", 100)),
+        error_rate_threshold=float(reader.number(item, threshold, "errorRate", DEFAULT_ERROR_RATE_THRESHOLD)),
+        time_window_ms=int(reader.number(item, threshold, "timeWindow", DEFAULT_TIME_WINDOW_MS)),
+        min_dwell_seconds=int(reader.number(item, data, "minDwellSeconds", DEFAULT_MIN_DWELL_SECONDS)),
+        min_events=int(reader.number(item, data, "minEvents", DEFAULT_MIN_EVENTS)),
         tier_started_at=tier_started_at,
         rollback_reason=reader.text(item, data, "rollbackReason", None)
         if data.get("rollbackReason")
@@ -268,4 +275,4 @@ def read_document(document: Any) -> tuple[Contents, list[Problem]]:
             contents.overrides.append(_override(reader, scope, data, index))
     for index, data in enumerate(reader.items(document, "rollouts")):
         contents.rollouts.append(_rollout(reader, data, index))
-    return contents, reader.problems
+    return contents, reader.problems + rounding_problems(document)

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from flagpilot.core import FlagDefinition, FlagType, RolloutStatus, Tier
+from flagpilot.presets import ROLLOUT_FLAGS
 from flagpilot.services.errors import (
     AlreadyExists,
     EnvironmentNotFound,
@@ -23,6 +24,7 @@ from flagpilot.services.rollouts import (
     InMemoryUnitOfWork,
     RolloutConfig,
     RolloutManager,
+    create_preset_rollouts,
 )
 from tests.unit.services.rollouts.helpers import (
     ACTOR,
@@ -365,3 +367,47 @@ def test_advance__forced_without_a_reason__is_invalid_input_and_moves_nothing() 
 
     assert [problem.field for problem in refused.value.problems] == ["reason"]
     assert manager.get(FLAG, ENV) == before
+
+
+def test_detail__of_an_active_rollout__has_its_statistics_closed_gates_and_history_newest_first() -> None:
+    manager, store = manager_with_store()
+    record = started(manager)
+    add_outcomes(store, record, at=NOW + timedelta(minutes=1), successes=7, errors=0)
+
+    detail = manager.detail(FLAG, ENV, now=NOW + timedelta(hours=1), history_limit=1)
+
+    assert detail.record == record
+    assert (detail.statistics.window.treatment.successes, detail.statistics.window.treatment.errors) == (7, 0)
+    assert [gate.gate for gate in detail.closed_gates] == ["min_dwell", "min_events"]
+    assert [event.event_type for event in detail.events] == ["started"]
+    assert detail.to_dict()["closedGates"][0]["gate"] == "min_dwell"
+
+
+def test_detail__of_a_planned_rollout__has_no_closed_gates() -> None:
+    manager, _ = manager_with_store()
+    created(manager)
+
+    assert manager.detail(FLAG, ENV, now=NOW).closed_gates == ()
+
+
+def test_create_preset_rollouts__creates_the_six_once_then_reports_them_as_existing() -> None:
+    manager, store = manager_with_store()
+
+    first = create_preset_rollouts(manager, ENV, ["staff-1"], actor=ACTOR, now=NOW)
+    manager.start(FLAG, ENV, actor=ACTOR, now=NOW)
+    again = create_preset_rollouts(manager, ENV, ["someone-else"], actor=ACTOR, now=NOW)
+
+    assert [o.rollout.feature_name for o in first] == list(ROLLOUT_FLAGS)
+    assert {(o.result, o.rollout.whitelisted_customers) for o in first} == {("created", ("staff-1",))}
+    assert {o.result for o in again} == {"exists"}
+    assert next(o.rollout for o in again if o.rollout.feature_name == FLAG).status is RolloutStatus.ACTIVE
+    assert len(store.rollouts) == 6
+
+
+def test_create_preset_rollouts__with_a_blank_customer__is_invalid_input_and_creates_none() -> None:
+    manager, store = manager_with_store()
+
+    with pytest.raises(InvalidInput):
+        create_preset_rollouts(manager, ENV, ["  "], actor=ACTOR, now=NOW)
+
+    assert store.rollouts == {}

@@ -1,8 +1,8 @@
-"""Numbers the core would round, refused before an import instead of silently changed.
+"""Numbers the core would round, refused on import instead of silently changed.
 
 Rollout percentages move in 0.01 % steps (the bucket is 0..9999), so 12.345 % would quietly
 serve 12.35 %; whole-number fields (seconds, event counts, the time window) would be truncated.
-An operator who typed them should hear about it, naming the field.
+An operator who typed them should hear about it, naming the field — from the CLI as from HTTP.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from typing import Any
+
+from flagpilot.core import Problem
 
 PERCENT_STEPS = 100
 """Steps per percentage point: the bucket resolution of `flagpilot.core.bucketing`."""
@@ -36,8 +38,8 @@ def _at(data: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     return found
 
 
-def rounding_problems(document: Any) -> list[dict[str, str]]:
-    """Field errors (`field`, `message`) for every rollout number the core would round."""
+def rounding_problems(document: Any) -> list[Problem]:
+    """A problem (item `rollouts[i]`, the dotted field) for each rollout number the core would round."""
     rollouts = document.get("rollouts") if isinstance(document, Mapping) else None
     if not isinstance(rollouts, list):
         return []
@@ -45,21 +47,12 @@ def rounding_problems(document: Any) -> list[dict[str, str]]:
     for index, rollout in enumerate(rollouts):
         if not isinstance(rollout, Mapping):
             continue
+        item = f"rollouts[{index}]"
         percentage: Any = rollout.get("percentage")
         if _number(percentage) and off_grid(float(percentage)):
-            problems.append(
-                {
-                    "field": f"body.rollouts.{index}.percentage",
-                    "message": f"{percentage!r} is not a multiple of 0.01",
-                }
-            )
+            problems.append(Problem(item, "percentage", f"{percentage!r} is not a multiple of 0.01"))
         for path in _WHOLE:
             value = _at(rollout, path)
             if _number(value) and not float(value).is_integer():
-                problems.append(
-                    {
-                        "field": f"body.rollouts.{index}.{'.'.join(path)}",
-                        "message": f"{value!r} is not a whole number",
-                    }
-                )
+                problems.append(Problem(item, ".".join(path), f"{value!r} is not a whole number"))
     return problems
