@@ -1,4 +1,4 @@
-"""Request bodies of the rollout routes, and the optimistic-concurrency version a request carries.
+"""Request bodies of the rollout routes (their versions are read by `flagpilot.api.admin.versions`).
 
 The bodies are the checklist's own (`{"featureName", "whitelistedCustomers", "rollbackThreshold":
 {"errorRate", "timeWindow"}}`, `{"featureName", "reason"}`), so the checklist's calls work as
@@ -98,26 +98,3 @@ class Rollback(Transition):
     """A rollback to tier 0; the reason is required (it is the incident's first line)."""
 
     reason: str = Field(min_length=1, max_length=REASON_MAX)
-
-
-def expected_version(body_version: int | None, if_match: str | None) -> int | None:
-    """The version a write is conditional on: the body's `version`, else an `If-Match` entity tag.
-
-    Raises:
-        InvalidInput: an `If-Match` that is no version tag, or one that contradicts `version`.
-    """
-    if if_match is None or if_match.strip() == "*":
-        return body_version
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if not (tag.isascii() and tag.isdigit() and len(tag) <= 10):  # "²".isdigit() is true
-        raise InvalidInput(
-            "If-Match must carry the rollout's version as an entity tag",
-            [Problem("header", "If-Match", 'must be an entity tag like "3"')],
-        )
-    version = int(tag)
-    if body_version is not None and body_version != version:
-        raise InvalidInput(
-            "version and If-Match disagree",
-            [Problem("body", "version", f"is {body_version} but If-Match says {version}")],
-        )
-    return version

@@ -18,7 +18,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
-from flagpilot.api.rollout_bodies import Advance, NewRollout, Rollback, Transition, expected_version
+from flagpilot.api.admin.access import actor_of
+from flagpilot.api.admin.versions import etag, expected_version
+from flagpilot.api.rollout_bodies import Advance, NewRollout, Rollback, Transition
 from flagpilot.api.schemas import PROBLEM_RESPONSES, ValidationProblem, problem_doc
 from flagpilot.api.security import require, require_all_organizations, scoped_environment
 from flagpilot.core import RolloutStatus
@@ -70,12 +72,8 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 
-def _actor(principal: Principal) -> str:
-    return f"token:{principal.token_id}"
-
-
 def _tagged(response: Response, record: RolloutRecord) -> dict[str, Any]:
-    response.headers["ETag"] = f'"{record.version}"'
+    response.headers["ETag"] = etag(record.version)
     return record.to_dict()
 
 
@@ -107,7 +105,7 @@ def rollouts_router(
         config = body.config()
         environment = environment_of(principal, body.environment)
         record = manager.create(
-            body.feature_name, environment, config, actor=_actor(principal), now=clock(), reason=body.reason
+            body.feature_name, environment, config, actor=actor_of(principal), now=clock(), reason=body.reason
         )
         response.headers["Location"] = f"{PATH}/{record.feature_name}?environment={environment}"
         return _tagged(response, record)
@@ -122,14 +120,14 @@ def rollouts_router(
             if_match: IfMatch = None,
         ) -> dict[str, Any]:
             require_all_organizations(principal)  # a rollout reaches every tenant
-            expected = expected_version(body.version, if_match)
+            expected = expected_version(if_match, body.version)
             extra: dict[str, Any] = {}
             if isinstance(body, Advance):
                 extra = {"force": body.force, "from_tier": body.origin(expected)}
             record = action(
                 body.feature_name,
                 environment_of(principal, body.environment),
-                actor=_actor(principal),
+                actor=actor_of(principal),
                 now=clock(),
                 reason=body.reason,
                 expected_version=expected,

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import Field
 
+from flagpilot.api.admin.access import actor_of
 from flagpilot.api.schemas import PROBLEM_RESPONSES, Camel, ValidationProblem, problem_doc
 from flagpilot.api.security import confined_environment, require, scoped_organization
 from flagpilot.services.auth import Authenticator, Principal, TokenKind
@@ -64,7 +65,6 @@ def tokens_router(tokens: TokenService, authenticator: Authenticator) -> APIRout
     """`/api/admin/tokens` over `tokens`."""
     router = APIRouter(prefix="/api/admin/tokens", tags=["tokens"])
     admin = Depends(require(authenticator, TokenKind.ADMIN))
-    actor = "token:{}".format
 
     @router.post(
         "",
@@ -79,7 +79,7 @@ def tokens_router(tokens: TokenService, authenticator: Authenticator) -> APIRout
         organization = scoped_organization(principal, body.organization_id)
         environment = confined_environment(principal, body.environment)
         token, secret = tokens.create(
-            body.kind, organization, environment, body.name, actor(principal.token_id)
+            body.kind, organization, environment, body.name, actor_of(principal)
         )
         return {**_view(token), "secret": secret}
 
@@ -105,6 +105,6 @@ def tokens_router(tokens: TokenService, authenticator: Authenticator) -> APIRout
             raise TokenNotFound(
                 f"token {token_id!r} does not exist"
             )  # outside the caller's confinement: not even its existence
-        return _view(tokens.revoke(token_id, actor(principal.token_id)))
+        return _view(tokens.revoke(token_id, actor_of(principal)))
 
     return router

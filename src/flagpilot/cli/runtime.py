@@ -101,21 +101,10 @@ def reported_errors() -> Iterator[None]:
 
 def check_schema(container: Container) -> None:
     """Fail unless the database is migrated to exactly this version's schema."""
-    url = container.engine.url.render_as_string(hide_password=True)
-    with reported_errors():
-        try:
-            current = migrate.current_revision(container.engine)
-        except Exception as exc:  # any driver error: the database cannot be read at all
-            fail(f"cannot read the database at {url}: {exc}", code=1)
-    head = migrate.head_revision()
-    if current is None:
-        fail(f"the database at {url} is not initialised: run `flagpilot init`", code=1)
-    if current != head:
-        fail(
-            f"the database at {url} is at revision {current}, this flagpilot needs {head}: "
-            "run `flagpilot db upgrade`",
-            code=1,
-        )
+    try:
+        migrate.check_schema(container.engine)
+    except migrate.DatabaseNotReady as exc:
+        fail(str(exc), code=1)
 
 
 @contextmanager

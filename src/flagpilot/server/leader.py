@@ -25,6 +25,7 @@ import psycopg
 from sqlalchemy import Engine
 
 from flagpilot.storage import libpq_url
+from flagpilot.storage.engine import sqlite_file
 
 LOCK_KEY = 0x666C_6167_7069_6C74 & 0x7FFF_FFFF_FFFF_FFFF
 """The advisory lock's key ("flagpilt" in ASCII, as a positive bigint)."""
@@ -129,7 +130,7 @@ def leadership(engine: Engine) -> Leadership:
     url = engine.url
     if url.get_backend_name() == "postgresql":
         return AdvisoryLockLeader(url.render_as_string(hide_password=False))
-    database = url.database
-    if not database or database == ":memory:" or database.startswith("file::memory:"):
+    database = sqlite_file(url)
+    if database is None:
         return AlwaysLeader()
     return FileLockLeader(Path(os.path.abspath(database) + ".leader"))

@@ -9,55 +9,18 @@ every restart and every worker may do it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from flagpilot.services.auth import TokenKind
 from flagpilot.services.errors import Conflict
 from flagpilot.services.tokens import TokenInfo, TokenService
 from flagpilot.settings import Settings
-from flagpilot.storage import build_engine, migrate
+from flagpilot.storage import build_engine
+from flagpilot.storage.migrate import DatabaseNotReady, check_schema
 
 BOOTSTRAP_NAME = "bootstrap admin"
 
-
-class DatabaseNotReady(RuntimeError):
-    """The database cannot be read, or is not migrated to this version's schema."""
-
-
-def _not_initialised(url: str) -> str:
-    return (
-        f"the database at {url} is not initialised: run `flagpilot init` "
-        "(with the same FLAGPILOT_DATABASE_URL) first"
-    )
-
-
-def check_schema(engine: Engine) -> None:
-    """Refuse a database that is unreachable, empty, or at another revision than this code's.
-
-    Raises:
-        DatabaseNotReady: saying which, and the command that fixes it.
-    """
-    url = engine.url.render_as_string(hide_password=True)
-    database = engine.url.database
-    on_disk = engine.url.get_backend_name() == "sqlite" and database and database != ":memory:"
-    if on_disk and not Path(str(database)).is_file():  # connecting would create an empty file
-        raise DatabaseNotReady(_not_initialised(url))
-    try:
-        current = migrate.current_revision(engine)
-    except DBAPIError as exc:
-        raise DatabaseNotReady(f"cannot read the database at {url}: {str(exc.orig).strip()}") from exc
-    head = migrate.head_revision()
-    if current is None:
-        raise DatabaseNotReady(_not_initialised(url))
-    if current != head:
-        raise DatabaseNotReady(
-            f"the database at {url} is at revision {current}, this flagpilot needs {head}: "
-            "run `flagpilot db upgrade`"
-        )
+__all__ = ["BOOTSTRAP_NAME", "DatabaseNotReady", "bootstrap_admin", "check_database", "check_schema"]
 
 
 def check_database(settings: Settings) -> None:

@@ -13,6 +13,11 @@ from enum import StrEnum
 from flagpilot.core import UNSET, FlagDefinition, FlagState, FlagValue
 
 
+def iso(moment: datetime | None) -> str | None:
+    """`moment` as ISO 8601 for a JSON view, or None: the one way times are written out."""
+    return None if moment is None else moment.isoformat()
+
+
 class OverrideScope(StrEnum):
     """Who an override is for: one customer or a whole organization."""
 

@@ -41,6 +41,17 @@ def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def sqlite_file(url: str | URL) -> str | None:
+    """The file of an on-disk SQLite database, or None for an in-memory one or another database."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database:
+        return None
+    if database == ":memory:" or database.startswith("file::memory:") or "mode=memory" in str(parsed):
+        return None
+    return database
+
+
 def is_postgresql(url: str | URL) -> bool:
     """Whether `url` names a PostgreSQL database."""
     return make_url(url).get_backend_name() == "postgresql"

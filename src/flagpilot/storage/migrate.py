@@ -1,6 +1,13 @@
-"""Apply, revert and inspect the schema migrations shipped in `flagpilot/storage/migrations`."""
+"""Apply, revert and inspect the schema migrations shipped in `flagpilot/storage/migrations`.
+
+`check_schema` is the one judgement of "may this code use that database": the server refuses to
+start and every CLI command refuses to run on a database that is unreachable, empty, or at
+another revision, naming the command that fixes it.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -8,9 +15,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from flagpilot.storage.engine import WRITE_OPTION, build_engine, is_postgresql
+from flagpilot.storage.engine import WRITE_OPTION, build_engine, is_postgresql, sqlite_file
 
 SCRIPT_LOCATION = "flagpilot.storage:migrations"
 BASE = "base"
@@ -95,3 +103,38 @@ def ensure_database(url: str) -> bool:
             return True
     finally:
         admin.dispose()
+
+
+class DatabaseNotReady(RuntimeError):
+    """The database cannot be read, or is not migrated to this version's schema."""
+
+
+def _not_initialised(url: str) -> str:
+    return (
+        f"the database at {url} is not initialised: run `flagpilot init` "
+        "(with the same FLAGPILOT_DATABASE_URL) first"
+    )
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse a database that is unreachable, empty, or at another revision than this code's.
+
+    Raises:
+        DatabaseNotReady: saying which, and the command that fixes it.
+    """
+    url = engine.url.render_as_string(hide_password=True)
+    database = sqlite_file(engine.url)
+    if database is not None and not Path(database).is_file():  # connecting would create an empty file
+        raise DatabaseNotReady(_not_initialised(url))
+    try:
+        current = current_revision(engine)
+    except DBAPIError as exc:
+        raise DatabaseNotReady(f"cannot read the database at {url}: {str(exc.orig).strip()}") from exc
+    head = head_revision()
+    if current is None:
+        raise DatabaseNotReady(_not_initialised(url))
+    if current != head:
+        raise DatabaseNotReady(
+            f"the database at {url} is at revision {current}, this flagpilot needs {head}: "
+            "run `flagpilot db upgrade`"
+        )

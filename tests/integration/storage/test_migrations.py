@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.pool import NullPool
 
 from flagpilot.storage import build_engine, migrate
+from flagpilot.storage.engine import sqlite_file
 
 SEED_TABLES = {
     "customer_feature_flags",
@@ -127,3 +129,31 @@ def test_downgrade__on_postgresql__keeps_the_cluster_wide_tenant_role(empty_engi
         policies = connection.execute(text("SELECT count(*) FROM pg_policies")).scalar()
     assert role == 1
     assert policies == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "file"),
+    [
+        ("sqlite:///flagpilot.db", "flagpilot.db"),
+        ("sqlite:////var/lib/flagpilot/flagpilot.db", "/var/lib/flagpilot/flagpilot.db"),
+        ("sqlite://", None),
+        ("sqlite:///:memory:", None),
+        ("sqlite:///file::memory:?cache=shared", None),
+        ("sqlite:///file:shared?mode=memory&cache=shared&uri=true", None),
+        ("postgresql+psycopg://u@h/db", None),
+    ],
+)
+def test_sqlite_file__names_the_file_of_an_on_disk_database_only(url: str, file: str | None) -> None:
+    assert sqlite_file(url) == file
+
+
+def test_check_schema__of_a_missing_sqlite_file__is_refused_without_creating_it(tmp_path: Path) -> None:
+    missing = tmp_path / "absent.db"
+    engine = build_engine(f"sqlite:///{missing}")
+    try:
+        with pytest.raises(migrate.DatabaseNotReady, match="flagpilot init"):
+            migrate.check_schema(engine)
+    finally:
+        engine.dispose()
+
+    assert not missing.exists()

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from flagpilot.api.jsonio import json_response
 
-_TAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+_TAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,18})"?\s*$')  # ASCII digits only: \d also matches "١"
 
 
 def _invalid(location: tuple[str, ...], message: str) -> RequestValidationError:

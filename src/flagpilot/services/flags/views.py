@@ -6,17 +6,12 @@ import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from flagpilot.core import FlagType, FlagValue, text_problem
 from flagpilot.services.errors import InvalidInput
-from flagpilot.services.records import FlagRecord, FlagSetting, OverrideRecord
+from flagpilot.services.records import FlagRecord, FlagSetting, OverrideRecord, iso
 from flagpilot.services.rollouts.records import RolloutRecord
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
 
 
 def definition_dict(record: FlagRecord) -> dict[str, Any]:
@@ -102,8 +97,8 @@ class FlagView:
         return {
             **definition_dict(self.record),
             "version": self.record.version,
-            "createdAt": _iso(self.record.created_at),
-            "updatedAt": _iso(self.record.updated_at),
+            "createdAt": iso(self.record.created_at),
+            "updatedAt": iso(self.record.updated_at),
             "environments": {name: state.to_dict() for name, state in self.environments.items()},
         }
 
@@ -119,7 +114,7 @@ def override_dict(record: OverrideRecord) -> dict[str, Any]:
         "organizationId": record.organization_id,
         "reason": record.reason,
         "createdBy": record.created_by,
-        "updatedAt": _iso(record.updated_at),
+        "updatedAt": iso(record.updated_at),
     }
 
 

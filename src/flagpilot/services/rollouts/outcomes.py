@@ -3,7 +3,7 @@
 SDKs and widgets report `{"featureName", "customerId", "outcome": "success" | "error",
 "count"?, "timestamp"?}` in batches. Each event is attributed to its rollout's current tier and
 to *treatment* when the customer has the feature by the hash (bucketed inside the tier's
-percentage with exactly the hash evaluation uses, group = flag key), to *whitelisted* when the
+percentage by the core's own `bucket`, group = flag key), to *whitelisted* when the
 customer has it by the whitelist, or to *control* otherwise.
 
 Counting happens in memory; `flush(now)` hands the counts gathered since the last flush to a
@@ -21,9 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import mmh3
-
-from flagpilot.core import SERVING_STATUSES, Tier, threshold
+from flagpilot.core import SERVING_STATUSES, Tier, bucket, threshold
 from flagpilot.services.ports import MetricSink
 from flagpilot.services.rollouts.records import Cohort, MetricRow, RolloutRecord
 
@@ -52,12 +50,12 @@ class IngestResult:
 class _Target:
     """A serving rollout, precomputed for the hot loop (no attribute chains, no enum lookups)."""
 
-    __slots__ = ("bound", "prefix", "rollout_id", "tier", "whitelist")
+    __slots__ = ("bound", "group", "rollout_id", "tier", "whitelist")
 
     def __init__(self, record: RolloutRecord, rollout_id: int) -> None:
         self.rollout_id = rollout_id
         self.tier = record.current_tier
-        self.prefix = f"{record.feature_name}:"
+        self.group = record.to_core().group_id or record.feature_name
         self.bound = threshold(record.percentage)
         self.whitelist = frozenset(record.whitelisted_customers)
 
@@ -96,7 +94,6 @@ class OutcomeAggregator:
         oldest, newest = now_minute - MAX_AGE_MINUTES, now_minute + MAX_SKEW_MINUTES
         local: dict[CounterKey, list[int]] = {}
         accepted = ignored = rejected = 0
-        hash32 = mmh3.hash
         outcomes = _OUTCOMES
         for event in events:
             target = targets.get(event.get("featureName", ""))
@@ -123,8 +120,7 @@ class OutcomeAggregator:
                 if not customer.isascii() and not _encodable(customer):
                     rejected += 1  # mmh3 crashes the process on a lone surrogate
                     continue
-                h = hash32(target.prefix + customer, 0, False)
-                cohort = _TREATMENT if (h % 100) * 100 + (h // 100) % 100 < target.bound else _CONTROL
+                cohort = _TREATMENT if bucket(target.group, customer) < target.bound else _CONTROL
             key = (target.rollout_id, minute, target.tier, cohort)
             cell = local.get(key)
             if cell is None:

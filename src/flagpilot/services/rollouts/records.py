@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from flagpilot.core import Rollout, RolloutStatus, Tier
+from flagpilot.services.records import iso
 
 DEFAULT_ERROR_RATE_THRESHOLD = 0.05
 DEFAULT_TIME_WINDOW_MS = 3_600_000
@@ -103,12 +104,12 @@ class RolloutRecord:
             "rollbackThreshold": {"errorRate": self.error_rate_threshold, "timeWindow": self.time_window_ms},
             "minDwellSeconds": self.min_dwell_seconds,
             "minEvents": self.min_events,
-            "tierStartedAt": _iso(self.tier_started_at),
+            "tierStartedAt": iso(self.tier_started_at),
             "rollbackReason": self.rollback_reason,
             "version": self.version,
             "createdBy": self.created_by,
-            "createdAt": _iso(self.created_at),
-            "updatedAt": _iso(self.updated_at),
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
         }
 
 
@@ -154,7 +155,7 @@ class RolloutEventRecord:
             "actor": self.actor,
             "reason": self.reason,
             "details": dict(self.details),
-            "createdAt": _iso(self.created_at),
+            "createdAt": iso(self.created_at),
         }
 
 
@@ -171,7 +172,3 @@ class MetricRow:
     cohort: Cohort
     successes: int = 0
     errors: int = 0
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
