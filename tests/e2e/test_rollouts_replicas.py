@@ -40,7 +40,9 @@ def test_two_replicas__one_leads_and_a_burst_on_the_other_is_rolled_back_once(
     first, second = replicas
     body = {"featureName": FLAG, "whitelistedCustomers": [STAFF], "minEvents": 50}
     assert httpx.post(first.url("/api/admin/rollout"), json=body, headers=_auth(first)).status_code == 201
-    assert httpx.post(first.url("/api/admin/rollout/start"), json={"featureName": FLAG}, headers=_auth(first))
+    start = {"featureName": FLAG}
+    started = httpx.post(first.url("/api/admin/rollout/start"), json=start, headers=_auth(first))
+    assert (started.status_code, started.json()["status"]) == (200, "active")
     key = second.issue("server-sdk")
 
     # When: errors are reported to the second replica

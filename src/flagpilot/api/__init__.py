@@ -10,20 +10,19 @@ from flagpilot.api.logs import JsonFormatter, configure_json_logging
 from flagpilot.api.metrics import ApiMetrics
 from flagpilot.api.problems import PROBLEMS, PayloadTooLarge, problem_response, response_for
 from flagpilot.api.security import require, scoped_environment, scoped_organization
-from flagpilot.api.stream import close_streams, reopen_streams
+from flagpilot.api.stream import ChangeBroadcast
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "PROBLEMS",
     "ApiDependencies",
     "ApiMetrics",
+    "ChangeBroadcast",
     "JsonFormatter",
     "PayloadTooLarge",
-    "close_streams",
     "configure_json_logging",
     "create_app",
     "problem_response",
-    "reopen_streams",
     "require",
     "response_for",
     "scoped_environment",

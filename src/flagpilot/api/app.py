@@ -31,6 +31,7 @@ from flagpilot.api.ofrep import ofrep_routes
 from flagpilot.api.openapi import problem_aware_openapi
 from flagpilot.api.operations import operations_router
 from flagpilot.api.sdk import sdk_router
+from flagpilot.api.stream import ChangeBroadcast
 from flagpilot.api.tokens import tokens_router
 from flagpilot.api.widget import widget_routes
 
@@ -71,8 +72,8 @@ def create_app(deps: ApiDependencies, lifespan: Lifespan[FastAPI] | None = None)
         lifespan: what the composition root starts before serving and stops after
             (caches, listeners, database pools).
 
-    The app keeps `deps` and its metrics on `app.state` (`deps`, `metrics`) for routers added
-    later by the composition root.
+    The app keeps `deps`, its metrics and its change-stream broadcast on `app.state` (`deps`,
+    `metrics`, `streams`): the composition root closes `streams` when the server stops.
     """
     metrics = ApiMetrics(deps.snapshots, deps.flags_enabled, deps.collectors)
     probe = LoopLagProbe(metrics.registry, deps.loop_lag_interval_seconds)
@@ -95,10 +96,11 @@ def create_app(deps: ApiDependencies, lifespan: Lifespan[FastAPI] | None = None)
     app.openapi = problem_aware_openapi(app)  # type: ignore[method-assign]
     app.state.deps = deps
     app.state.metrics = metrics
+    streams = app.state.streams = ChangeBroadcast(deps.snapshots, deps.stream_poll_seconds)
     problems.install(app)
     widget, widget_hot = widget_routes(deps, metrics)
     ofrep, ofrep_hot = ofrep_routes(deps, metrics)
-    routers = [widget, ofrep, sdk_router(deps)]
+    routers = [widget, ofrep, sdk_router(deps, streams)]
     if deps.tokens is not None:
         routers.append(tokens_router(deps.tokens, deps.authenticator))
     for router in (*routers, operations_router(deps, metrics), *deps.routers):

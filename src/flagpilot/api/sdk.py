@@ -20,7 +20,7 @@ from flagpilot.api.deps import ApiDependencies
 from flagpilot.api.jsonio import dumps
 from flagpilot.api.schemas import PROBLEM_RESPONSES, problem_doc
 from flagpilot.api.security import require, scoped_environment
-from flagpilot.api.stream import parse_last_event_id, snapshot_events
+from flagpilot.api.stream import ChangeBroadcast, parse_last_event_id, snapshot_events
 from flagpilot.core import Snapshot, snapshot_to_dict
 from flagpilot.services.auth import Principal, TokenKind
 from flagpilot.services.errors import PermissionDenied
@@ -54,7 +54,7 @@ class _SnapshotBodies:
         return cached[1]
 
 
-def sdk_router(deps: ApiDependencies) -> APIRouter:
+def sdk_router(deps: ApiDependencies, streams: ChangeBroadcast) -> APIRouter:
     """The snapshot download and change-stream routes over `deps`' snapshots."""
     router = APIRouter(prefix="/api/sdk", tags=["SDK"])
     server_sdk = Depends(require(deps.authenticator, TokenKind.SERVER_SDK, TokenKind.ADMIN))
@@ -109,8 +109,8 @@ def sdk_router(deps: ApiDependencies) -> APIRouter:
             deps.snapshots,
             name,
             parse_last_event_id(last_event_id),
-            poll=deps.stream_poll_seconds,
             heartbeat=deps.stream_heartbeat_seconds,
+            broadcast=streams,
         )
         return StreamingResponse(
             events,

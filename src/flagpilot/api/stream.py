@@ -4,20 +4,22 @@
     event: snapshot
     data: {"version":13,"environment":"production"}
 
-SDKs hold a downloaded snapshot and re-download only when told. The generator polls the
-provider's cheap `current_version()` every `poll` seconds — a change reaches every listener
-within that, without a per-connection subscription to maintain — and sends a comment line every
-`heartbeat` seconds so proxies keep an idle connection open. A reconnecting client's
-`Last-Event-ID` is compared with the current version: if it missed a change, it hears of it at once.
+SDKs hold a downloaded snapshot and re-download only when told. One `ChangeBroadcast` per app
+looks at the provider's cheap `current_version()` every `poll` seconds and wakes every open
+stream at once when it moved: a thousand streams cost one look per poll, not a thousand. A
+stream otherwise sleeps until woken or until its `heartbeat` is due, when it sends a comment
+line so proxies keep an idle connection open. A reconnecting client's `Last-Event-ID` is
+compared with the current version: if it missed a change, it hears of it at once.
 
 A server shutting down waits for open responses, and a stream never ends by itself; so the
-process calls `close_streams()` when it starts to shut down, and every stream ends within one
-poll interval.
+app's broadcast is closed when the server starts to shut down, and every stream ends at once.
+The broadcast belongs to one app: two apps in one process share nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterator
 from time import monotonic
@@ -27,23 +29,73 @@ from flagpilot.services.errors import ServiceError
 from flagpilot.services.snapshots import SnapshotProvider
 
 RETRY_MILLISECONDS = 1000
-
-_closing = threading.Event()  # set from a signal handler, read by every stream
-
-
-def close_streams() -> None:
-    """End every change stream in this process (called when the server starts to shut down)."""
-    _closing.set()
+DEFAULT_POLL_SECONDS = 0.15
 
 
-def reopen_streams() -> None:
-    """Allow streams again (for a process that serves again after `close_streams`)."""
-    _closing.clear()
+class ChangeBroadcast:
+    """Wakes the change streams of one app when the snapshot version moves, or when it closes.
 
+    The watcher is an asyncio task on the serving loop, started with the first stream and
+    stopped with the last, so an app with no open stream does no work at all.
 
-def streams_closing() -> bool:
-    """Whether `close_streams` has been called."""
-    return _closing.is_set()
+    Args:
+        snapshots: whose `current_version()` is watched.
+        poll: seconds between looks.
+    """
+
+    def __init__(self, snapshots: SnapshotProvider, poll: float = DEFAULT_POLL_SECONDS) -> None:
+        self._snapshots = snapshots
+        self._poll = poll
+        self._closing = threading.Event()
+        self._waiters: set[asyncio.Event] = set()
+        self._watcher: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def closing(self) -> bool:
+        """Whether `close` has been called (and `reopen` not since)."""
+        return self._closing.is_set()
+
+    def close(self) -> None:
+        """End every stream of this app; safe to call from a signal handler or another thread."""
+        self._closing.set()
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop stopped meanwhile: nothing waits
+                loop.call_soon_threadsafe(self._wake_all)
+
+    def reopen(self) -> None:
+        """Allow streams again (an app that serves again after it was closed)."""
+        self._closing.clear()
+
+    @contextlib.asynccontextmanager
+    async def subscription(self) -> AsyncIterator[asyncio.Event]:
+        """An event set whenever the version moves or the broadcast closes (clear it after waking)."""
+        woken = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._waiters.add(woken)
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.create_task(self._watch(), name="flagpilot-change-broadcast")
+        try:
+            yield woken
+        finally:
+            self._waiters.discard(woken)
+            if not self._waiters and self._watcher is not None:
+                self._watcher.cancel()
+                self._watcher = None
+
+    async def _watch(self) -> None:
+        seen = self._snapshots.current_version()
+        while not self._closing.is_set():
+            await asyncio.sleep(self._poll)
+            current = self._snapshots.current_version()
+            if current != seen:
+                seen = current
+                self._wake_all()
+
+    def _wake_all(self) -> None:
+        for woken in self._waiters:
+            woken.set()
 
 
 def snapshot_event(version: int, environment: str) -> bytes:
@@ -63,8 +115,9 @@ async def snapshot_events(
     snapshots: SnapshotProvider,
     environment: str,
     last_seen: int | None,
-    poll: float = 0.15,
+    poll: float = DEFAULT_POLL_SECONDS,
     heartbeat: float = 15.0,
+    broadcast: ChangeBroadcast | None = None,
 ) -> AsyncIterator[bytes]:
     """The stream's bytes: the current version first (unless the client has it), then changes.
 
@@ -72,17 +125,17 @@ async def snapshot_events(
         snapshots: where versions are read.
         environment: the environment whose snapshot versions are announced.
         last_seen: the client's `Last-Event-ID`, or None for a new client.
-        poll: seconds between looks at `current_version()`.
+        poll: seconds between looks at the version, for a stream without `broadcast`.
         heartbeat: seconds of silence before a keep-alive comment.
+        broadcast: the app's broadcast that wakes this stream (a stream of its own if None).
     """
+    changes = broadcast or ChangeBroadcast(snapshots, poll)
     yield b"retry: %d\n\n" % RETRY_MILLISECONDS
     announced = last_seen
-    watermark = -1
     quiet_since = monotonic()
-    while not _closing.is_set():
-        current = snapshots.current_version()
-        if current != watermark:
-            watermark = current
+    async with changes.subscription() as woken:
+        while not changes.closing:
+            woken.clear()
             try:
                 version = snapshots.get(environment).version
             except ServiceError:  # the environment went away: the client's reconnect gets the 404
@@ -91,7 +144,8 @@ async def snapshot_events(
                 announced = version
                 quiet_since = monotonic()
                 yield snapshot_event(version, environment)
-        if monotonic() - quiet_since >= heartbeat:
-            quiet_since = monotonic()
-            yield b": keep-alive\n\n"
-        await asyncio.sleep(poll)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), max(0.0, heartbeat - (monotonic() - quiet_since)))
+            if monotonic() - quiet_since >= heartbeat:  # silent too long, woken by others or not
+                quiet_since = monotonic()
+                yield b": keep-alive\n\n"

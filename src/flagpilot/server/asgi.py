@@ -30,7 +30,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from prometheus_client.registry import Collector
 
-from flagpilot.api import ApiDependencies, close_streams, create_app, reopen_streams
+from flagpilot.api import ApiDependencies, ChangeBroadcast, create_app
 from flagpilot.api.admin import AdminServices, admin_routers
 from flagpilot.server.container import Container, build_container
 from flagpilot.server.rollout_runtime import rollout_collectors, rollout_lifespan, rollout_routers, runtime_of
@@ -102,7 +102,7 @@ def build_dependencies(container: Container) -> ApiDependencies:
     )
 
 
-def _end_streams_on_signals() -> None:
+def _end_streams_on_signals(streams: ChangeBroadcast) -> None:
     """Close change streams as soon as the server is asked to stop.
 
     The server waits for open responses before it shuts the application down, and a change
@@ -117,7 +117,7 @@ def _end_streams_on_signals() -> None:
             continue
 
         def handler(sig: int, frame: FrameType | None, chained: Callable[..., Any] = previous) -> None:
-            close_streams()
+            streams.close()
             chained(sig, frame)
 
         signal.signal(signum, handler)
@@ -143,8 +143,9 @@ def _tune_interpreter() -> None:
 def _lifespan(container: Container) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        _end_streams_on_signals()
-        reopen_streams()  # a process may serve again after an earlier app in it shut down
+        streams: ChangeBroadcast = app.state.streams
+        _end_streams_on_signals(streams)
+        streams.reopen()  # an app may serve again after it shut down
         # Database work and the first snapshot builds run in a thread: the loop stays free.
         await asyncio.to_thread(check_schema, container.engine)
         await asyncio.to_thread(container.start)
@@ -158,7 +159,7 @@ def _lifespan(container: Container) -> Callable[[FastAPI], AbstractAsyncContextM
                     await hooks.enter_async_context(hook(container))
                 yield
         finally:
-            close_streams()
+            streams.close()
             await asyncio.to_thread(container.close)
 
     return lifespan

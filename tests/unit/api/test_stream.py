@@ -8,23 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from flagpilot.api.stream import (
-    close_streams,
-    parse_last_event_id,
-    reopen_streams,
-    snapshot_event,
-    snapshot_events,
-)
+from flagpilot.api.stream import ChangeBroadcast, parse_last_event_id, snapshot_event, snapshot_events
 from flagpilot.services.snapshots import StaticSnapshotProvider
 from tests.unit.api.conftest import production
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(autouse=True)
-def open_streams() -> None:
-    """Streams are closed process-wide when an app shuts down; start each test with them open."""
-    reopen_streams()
 
 
 async def next_message(events: AsyncIterator[bytes]) -> bytes:
@@ -71,14 +59,56 @@ async def test_stream__idle__sends_heartbeat_comments(snapshots: StaticSnapshotP
 
 
 async def test_stream__after_close_streams__ends(snapshots: StaticSnapshotProvider) -> None:
-    events = snapshot_events(snapshots, "production", 7, poll=0.01)
+    streams = ChangeBroadcast(snapshots, poll=0.01)
+    events = snapshot_events(snapshots, "production", 7, broadcast=streams)
     await next_message(events)
-    close_streams()
-    try:
-        with pytest.raises(StopAsyncIteration):
-            await next_message(events)
-    finally:
-        reopen_streams()
+    streams.close()
+
+    with pytest.raises(StopAsyncIteration):
+        await next_message(events)
+
+
+async def test_broadcast__one_look_per_poll__wakes_every_stream_and_ends_with_the_last(
+    snapshots: StaticSnapshotProvider,
+) -> None:
+    looks = 0
+    current_version = snapshots.current_version
+
+    def counted() -> int:
+        nonlocal looks
+        looks += 1
+        return current_version()
+
+    snapshots.current_version = counted  # type: ignore[method-assign]
+    streams = ChangeBroadcast(snapshots, poll=0.01)
+    clients = [snapshot_events(snapshots, "production", 7, broadcast=streams) for _ in range(20)]
+    for events in clients:
+        await next_message(events)  # retry advice; every client now waits on the broadcast
+    waiting = [asyncio.ensure_future(next_message(events)) for events in clients]
+    await asyncio.sleep(0.1)
+    looks_while_twenty_wait = looks
+
+    snapshots.replace(production(version=8))
+
+    assert {await answer for answer in waiting} == {snapshot_event(8, "production")}
+    assert looks_while_twenty_wait < 20  # one watcher, not one poll loop per stream
+    for events in clients:
+        await events.aclose()
+    settled = looks
+    await asyncio.sleep(0.05)
+    assert looks == settled  # no stream open: the watcher stopped
+
+
+async def test_broadcasts_of_two_apps__are_independent(snapshots: StaticSnapshotProvider) -> None:
+    first, second = ChangeBroadcast(snapshots, poll=0.01), ChangeBroadcast(snapshots, poll=0.01)
+    events = snapshot_events(snapshots, "production", 7, broadcast=second)
+    await next_message(events)
+
+    first.close()
+    snapshots.replace(production(version=8))
+
+    assert await next_message(events) == snapshot_event(8, "production")
+    await events.aclose()
 
 
 @pytest.mark.parametrize(
