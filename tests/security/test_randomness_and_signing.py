@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 import flagpilot
-from flagpilot.server.webhook_http import Allowance, HttpxPoster
 from flagpilot.services import tokens as token_module
 from flagpilot.services.rollouts import Alert, Severity, WebhookNotifier
+from flagpilot.storage.webhook_http import Allowance, HttpxPoster
 
 SOURCE = Path(flagpilot.__file__).parent
 

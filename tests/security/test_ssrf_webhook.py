@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from flagpilot.server.webhook_http import Allowance, HttpxPoster, is_public
 from flagpilot.services.rollouts import PostFailed
+from flagpilot.storage.webhook_http import Allowance, HttpxPoster, is_public
 
 
 class _Receiver(ThreadingHTTPServer):

@@ -40,10 +40,7 @@ from flagpilot.api.alerts import alerts_router
 from flagpilot.api.events import events_router
 from flagpilot.api.rollouts import rollouts_router
 from flagpilot.server.container import Container
-from flagpilot.server.db_metrics import query_timer
-from flagpilot.server.leader import Leadership, leadership
 from flagpilot.server.rollout_metrics import AutoRollbackCounter, RolloutCollector
-from flagpilot.server.webhook_http import Allowance, HttpxPoster
 from flagpilot.services.auth import Authenticator
 from flagpilot.services.clock import Clock, utc_now
 from flagpilot.services.errors import ServiceError
@@ -59,7 +56,10 @@ from flagpilot.services.rollouts import (
     rule_from_environ,
 )
 from flagpilot.settings import Settings, seconds_setting
+from flagpilot.storage.leader import Leadership, leadership
+from flagpilot.storage.query_metrics import query_timer
 from flagpilot.storage.repositories.rollout_metrics import SqlMetricSink
+from flagpilot.storage.webhook_http import Allowance, HttpxPoster
 
 DEFAULT_CHECK_SECONDS = 5.0
 MAX_INTERVAL_SECONDS = 3600.0

@@ -1,4 +1,6 @@
-"""Persistence: SQLAlchemy models, repositories, unit of work and Alembic migrations.
+"""The adapters to the outside: persistence (SQLAlchemy models, repositories, unit of work, Alembic
+migrations) and what else talks to PostgreSQL or HTTP — the leader election (`leader`), the
+query timer (`query_metrics`) and the webhook client (`webhook_http`).
 
 Nothing here runs at import time: engines come from `build_engine`, units of work from a
 `SqlUnitOfWorkFactory`, and the schema from `flagpilot.storage.migrate`.

@@ -11,11 +11,11 @@ from sqlalchemy import text
 
 from flagpilot.core import RolloutStatus
 from flagpilot.server import Container
-from flagpilot.server.leader import leadership
 from flagpilot.server.rollout_runtime import RolloutRuntime, build_rollout_runtime
 from flagpilot.services.rollouts import RolloutConfig
 from flagpilot.settings import Settings
 from flagpilot.storage import build_engine
+from flagpilot.storage.leader import leadership
 from tests.integration.rollouts.conftest import FLAG
 
 STAFF = "staff-1"

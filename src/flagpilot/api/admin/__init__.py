@@ -13,11 +13,11 @@ from fastapi import APIRouter
 
 from flagpilot.api.admin.access import ADMINS, EDITORS, READERS
 from flagpilot.api.admin.audit import audit_router
+from flagpilot.api.admin.dependencies import AdminServices
 from flagpilot.api.admin.environments import environments_router
 from flagpilot.api.admin.features import feature_flags_router
 from flagpilot.api.admin.flags import flags_router
 from flagpilot.api.admin.overrides import overrides_router
-from flagpilot.api.admin.services import AdminServices
 from flagpilot.api.admin.switches import switches_router
 from flagpilot.api.admin.transfer import rounding_problems, transfer_router
 

@@ -9,8 +9,8 @@ from starlette.responses import Response
 
 from flagpilot.api.admin.access import READERS, require_unconfined
 from flagpilot.api.admin.bodies import ID
-from flagpilot.api.admin.docs import READ, AuditPageDoc, ChainDoc
-from flagpilot.api.admin.services import AdminServices
+from flagpilot.api.admin.dependencies import AdminServices
+from flagpilot.api.admin.responses import READ, AuditPageDoc, ChainDoc
 from flagpilot.api.jsonio import json_response
 from flagpilot.api.security import require
 from flagpilot.services.audit import audit_record_dict

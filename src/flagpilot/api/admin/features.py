@@ -24,10 +24,10 @@ from flagpilot.api.admin.access import (
     require_all_organizations,
 )
 from flagpilot.api.admin.bodies import SetFeature
-from flagpilot.api.admin.docs import READ, WRITE, PhasesDoc, SetFeatureDoc
+from flagpilot.api.admin.dependencies import AdminServices
 from flagpilot.api.admin.grouping import by_phase
+from flagpilot.api.admin.responses import READ, WRITE, PhasesDoc, SetFeatureDoc
 from flagpilot.api.admin.sent import named_as_sent
-from flagpilot.api.admin.services import AdminServices
 from flagpilot.api.admin.versions import expected_version, versioned
 from flagpilot.api.jsonio import json_response
 from flagpilot.api.security import require

@@ -18,9 +18,9 @@ from flagpilot.api.admin.access import (
     require_unconfined,
 )
 from flagpilot.api.admin.bodies import ID, Change, FlagChanges, NewFlag
-from flagpilot.api.admin.docs import ETAG_HEADER, NOT_FOUND, READ, WRITE, FlagDoc
+from flagpilot.api.admin.dependencies import AdminServices
+from flagpilot.api.admin.responses import ETAG_HEADER, NOT_FOUND, READ, WRITE, FlagDoc
 from flagpilot.api.admin.sent import named_as_sent
-from flagpilot.api.admin.services import AdminServices
 from flagpilot.api.admin.versions import expected_version, versioned
 from flagpilot.api.security import require
 from flagpilot.core import FlagDefinition

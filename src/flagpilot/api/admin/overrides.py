@@ -13,9 +13,9 @@ from starlette.responses import Response
 
 from flagpilot.api.admin.access import EDITORS, READERS, actor_of, environment_for
 from flagpilot.api.admin.bodies import ID, REASON, ClearOverrides, OverrideValues
-from flagpilot.api.admin.docs import NOT_FOUND, READ, WRITE, CountDoc, OverridePageDoc
+from flagpilot.api.admin.dependencies import AdminServices
 from flagpilot.api.admin.flags import FlagKey
-from flagpilot.api.admin.services import AdminServices
+from flagpilot.api.admin.responses import NOT_FOUND, READ, WRITE, CountDoc, OverridePageDoc
 from flagpilot.api.jsonio import json_response
 from flagpilot.api.security import require
 from flagpilot.services.auth import Principal

@@ -14,9 +14,9 @@ from starlette.responses import Response
 
 from flagpilot.api.admin.access import EDITORS, actor_of, environment_for, require_all_organizations
 from flagpilot.api.admin.bodies import REASON, Switch
-from flagpilot.api.admin.docs import WRITE, FlagDoc
+from flagpilot.api.admin.dependencies import AdminServices
 from flagpilot.api.admin.flags import FlagKey, IfMatch
-from flagpilot.api.admin.services import AdminServices
+from flagpilot.api.admin.responses import WRITE, FlagDoc
 from flagpilot.api.admin.versions import expected_version, versioned
 from flagpilot.api.security import require
 from flagpilot.services.auth import Principal

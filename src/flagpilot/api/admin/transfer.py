@@ -15,8 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
 
 from flagpilot.api.admin.access import ADMINS, READERS, actor_of, require_unconfined
-from flagpilot.api.admin.docs import READ, WRITE, ImportDoc
-from flagpilot.api.admin.services import AdminServices
+from flagpilot.api.admin.dependencies import AdminServices
+from flagpilot.api.admin.responses import READ, WRITE, ImportDoc
 from flagpilot.api.jsonio import json_response
 from flagpilot.api.security import require
 from flagpilot.services import transfer

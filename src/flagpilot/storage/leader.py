@@ -24,8 +24,7 @@ from typing import IO, Protocol
 import psycopg
 from sqlalchemy import Engine
 
-from flagpilot.storage import libpq_url
-from flagpilot.storage.engine import sqlite_file
+from flagpilot.storage.engine import libpq_url, sqlite_file
 
 LOCK_KEY = 0x666C_6167_7069_6C74 & 0x7FFF_FFFF_FFFF_FFFF
 """The advisory lock's key ("flagpilt" in ASCII, as a positive bigint)."""
