@@ -9,7 +9,7 @@ documents in `flagpilot.api.problems`. Token administration is `flagpilot.api.to
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import TYPE_CHECKING
 
 from flagpilot.api.admin.access import ADMINS, EDITORS, READERS
 from flagpilot.api.admin.audit import audit_router
@@ -20,6 +20,9 @@ from flagpilot.api.admin.flags import flags_router
 from flagpilot.api.admin.overrides import overrides_router
 from flagpilot.api.admin.switches import switches_router
 from flagpilot.api.admin.transfer import rounding_problems, transfer_router
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 
 def admin_routers(services: AdminServices) -> list[APIRouter]:
@@ -42,5 +45,12 @@ __all__ = [
     "READERS",
     "AdminServices",
     "admin_routers",
+    "audit_router",
+    "environments_router",
+    "feature_flags_router",
+    "flags_router",
+    "overrides_router",
     "rounding_problems",
+    "switches_router",
+    "transfer_router",
 ]
