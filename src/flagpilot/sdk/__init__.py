@@ -13,7 +13,7 @@ See docs/sdk.md.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flagpilot.sdk._context import ContextLike
 from flagpilot.sdk._options import Options
@@ -22,6 +22,8 @@ from flagpilot.sdk._status import Change, Source, State, Status
 from flagpilot.sdk.client import Client
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from flagpilot.sdk.aio import AsyncClient
     from flagpilot.sdk.provider import FlagpilotProvider
 
