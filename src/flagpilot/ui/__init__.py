@@ -9,21 +9,28 @@ the checklist's `/dashboard/admin/feature-flags`, static files at `/static`.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import TYPE_CHECKING
 
-from flagpilot.ui.alerts_page import alerts_router
-from flagpilot.ui.audit_page import audit_router
-from flagpilot.ui.bulk_actions import bulk_router
-from flagpilot.ui.flag_page import flag_page_router
-from flagpilot.ui.flags_page import FLAGS_PATH, flags_router
-from flagpilot.ui.login import login_router
-from flagpilot.ui.rollout_actions import rollout_actions_router
-from flagpilot.ui.rollout_pages import rollout_pages_router
+from flagpilot.ui import (
+    alerts_page,
+    audit_page,
+    bulk_actions,
+    flag_page,
+    flags_page,
+    login,
+    rollout_actions,
+    rollout_pages,
+    static,
+    switch_actions,
+    tokens_page,
+)
+from flagpilot.ui.flags_page import FLAGS_PATH
 from flagpilot.ui.services import UiServices
-from flagpilot.ui.static import STATIC_ROOT, static_router
-from flagpilot.ui.switch_actions import switch_router
-from flagpilot.ui.tokens_page import tokens_router
+from flagpilot.ui.static import STATIC_ROOT
 from flagpilot.ui.web import CSP, SECURITY_HEADERS
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 __all__ = ["CSP", "FLAGS_PATH", "SECURITY_HEADERS", "STATIC_ROOT", "UiServices", "ui_routers"]
 
@@ -31,15 +38,15 @@ __all__ = ["CSP", "FLAGS_PATH", "SECURITY_HEADERS", "STATIC_ROOT", "UiServices",
 def ui_routers(services: UiServices) -> list[APIRouter]:
     """Every admin UI router over `services`, to mount beside the API."""
     factories = (
-        login_router,
-        flags_router,
-        switch_router,
-        bulk_router,
-        flag_page_router,
-        rollout_pages_router,
-        rollout_actions_router,
-        audit_router,
-        alerts_router,
-        tokens_router,
+        login.login_router,
+        flags_page.flags_router,
+        switch_actions.switch_router,
+        bulk_actions.bulk_router,
+        flag_page.flag_page_router,
+        rollout_pages.rollout_pages_router,
+        rollout_actions.rollout_actions_router,
+        audit_page.audit_router,
+        alerts_page.alerts_router,
+        tokens_page.tokens_router,
     )
-    return [static_router(), *(factory(services) for factory in factories)]
+    return [static.static_router(), *(factory(services) for factory in factories)]
