@@ -150,12 +150,16 @@ def test_unservable_value_written_in_sql__is_left_out_of_the_snapshot_and_reads_
         assert answer.status_code == 200, answer.text
         return dict(answer.json())
 
-    assert _eventually(lambda: served()["value"] == {"c": 3})
-    first = api.client.post(
-        "/ofrep/v1/evaluate/flags/by_hand", json={"context": {"targetingKey": "c-1"}}, headers=api.sdk
-    )
-    assert first.status_code == 200
-    assert first.json()["value"] == {"a": 1}
+    def served_to_c1() -> Any:
+        first = api.client.post(
+            "/ofrep/v1/evaluate/flags/by_hand", json={"context": {"targetingKey": "c-1"}}, headers=api.sdk
+        )
+        assert first.status_code == 200, first.text
+        return first.json()["value"]
+
+    # (wait for the rebuild that sees the hand-written change: c-2's value was served before it)
+    assert _eventually(lambda: served_to_c1() == {"a": 1})
+    assert served()["value"] == {"c": 3}
     assert "customerOverrides[c-1]" in api.server.log()
 
 

@@ -16,7 +16,7 @@ from flagpilot.services.flags.checks import (
     raise_problems,
     require_flag,
 )
-from flagpilot.services.flags.reads import FlagReads
+from flagpilot.services.flags.reads import FlagReads, flag_view
 from flagpilot.services.flags.views import FlagView, definition_dict
 from flagpilot.services.ports import UnitOfWork
 from flagpilot.services.records import EnvironmentRecord
@@ -148,8 +148,9 @@ class FlagDefinitions(FlagReads):
                 after=definition_dict(saved),
                 reason=reason,
             )
+            view = flag_view(uow, key)
             uow.commit()
-        return self.get_flag(key)
+        return view
 
     def archive_flag(
         self, key: str, *, actor: str, expected_version: int | None = None, reason: str = ""
@@ -171,8 +172,9 @@ class FlagDefinitions(FlagReads):
     ) -> FlagView:
         with self._write(actor) as uow:
             self._set_archived_in(uow, key, archived, expected_version=expected_version, reason=reason)
+            view = flag_view(uow, key)
             uow.commit()
-        return self.get_flag(key)
+        return view
 
     def _set_archived_in(
         self, uow: UnitOfWork, key: str, archived: bool, *, expected_version: int | None, reason: str

@@ -12,7 +12,7 @@ from flagpilot.services.flags.checks import (
     require_environment,
     require_flag,
 )
-from flagpilot.services.flags.reads import FlagReads
+from flagpilot.services.flags.reads import FlagReads, flag_view
 from flagpilot.services.flags.views import FlagView, setting_dict
 from flagpilot.services.ports import UnitOfWork
 from flagpilot.services.records import FlagSetting
@@ -113,8 +113,9 @@ class EnvironmentSettings(FlagReads):
                 reason=reason,
                 checked_value=checked_value,
             )
+            view = flag_view(uow, key)
             uow.commit()
-        return self.get_flag(key)
+        return view
 
     def _change_in(
         self,

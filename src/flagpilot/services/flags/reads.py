@@ -46,6 +46,12 @@ def _views(uow: UnitOfWork, records: list[FlagRecord], single: str | None = None
     return views
 
 
+
+def flag_view(uow: UnitOfWork, key: str) -> FlagView:
+    """Flag `key` as `uow` sees it: a writer reads its own change (and version) before it commits,
+    which a read after the commit cannot promise once another writer has committed in between."""
+    return _views(uow, [require_flag(uow, key)], single=key)[0]
+
 class FlagReads(ManagerBase):
     """The read side of the flag manager."""
 
@@ -62,7 +68,7 @@ class FlagReads(ManagerBase):
     def get_flag(self, key: str) -> FlagView:
         """One flag with its state in every environment; `FlagNotFound` if there is none."""
         with self._read() as uow:
-            return _views(uow, [require_flag(uow, key)], single=key)[0]
+            return flag_view(uow, key)
 
     def list_overrides(
         self,
