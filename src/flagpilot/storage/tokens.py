@@ -16,7 +16,7 @@ from flagpilot.services.auth import TokenKind
 from flagpilot.services.ports import UnitOfWorkFactory
 from flagpilot.services.tokens import TokenInfo
 from flagpilot.storage.models import ApiToken
-from flagpilot.storage.uow import SqlUnitOfWork
+from flagpilot.storage.uow import SqlUnitOfWork, sql_unit
 
 TOKENS = cast(Table, ApiToken.__table__)
 READER = "token-lookup"
@@ -58,9 +58,7 @@ class SqlTokenStore:
         self._uow_factory = uow_factory
 
     def _unit(self, actor: str, *, read_only: bool = False) -> SqlUnitOfWork:
-        unit = self._uow_factory(actor, read_only=read_only)
-        assert isinstance(unit, SqlUnitOfWork), "SqlTokenStore needs SQL units of work"
-        return unit
+        return sql_unit(self._uow_factory, actor, read_only=read_only, owner="SqlTokenStore")
 
     def add(self, token: TokenInfo, secret_hash: str, actor: str) -> None:
         """Store a new token under the hash of its secret, with its audit row."""

@@ -31,6 +31,7 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from flagpilot.services.ports import UnitOfWorkFactory
 from flagpilot.storage.audit import SqlAuditTrail
 from flagpilot.storage.dialect import translate
 from flagpilot.storage.engine import WRITE_OPTION
@@ -212,6 +213,18 @@ class SqlUnitOfWork:
         self._close()
         if isinstance(exc, DBAPIError):
             raise translate(exc) from exc
+
+
+
+def sql_unit(
+    uow_factory: UnitOfWorkFactory, actor: str, *, read_only: bool = False, owner: str = "this store"
+) -> SqlUnitOfWork:
+    """A unit of work from `uow_factory` that offers its connection: stores that write tables
+    outside the repositories (tokens, users) need one, so any other kind is a wiring error."""
+    unit = uow_factory(actor, read_only=read_only)
+    if not isinstance(unit, SqlUnitOfWork):
+        raise TypeError(f"{owner} needs SQL units of work, not {type(unit).__name__}")
+    return unit
 
 
 class SqlUnitOfWorkFactory:

@@ -19,7 +19,7 @@ from flagpilot.services.errors import AlreadyExists
 from flagpilot.services.ports import UnitOfWorkFactory
 from flagpilot.services.users import Session, UserRecord
 from flagpilot.storage.models import UiSession, User
-from flagpilot.storage.uow import SqlUnitOfWork
+from flagpilot.storage.uow import SqlUnitOfWork, sql_unit
 
 USERS = cast(Table, User.__table__)
 SESSIONS = cast(Table, UiSession.__table__)
@@ -57,9 +57,7 @@ class SqlUserStore:
         self._uow_factory = uow_factory
 
     def _unit(self, actor: str, *, read_only: bool = False) -> SqlUnitOfWork:
-        unit = self._uow_factory(actor, read_only=read_only)
-        assert isinstance(unit, SqlUnitOfWork), "SqlUserStore needs SQL units of work"
-        return unit
+        return sql_unit(self._uow_factory, actor, read_only=read_only, owner="SqlUserStore")
 
     def add(
         self, login: str, display_name: str, password_hash: str, role: TokenKind, actor: str
