@@ -9,16 +9,21 @@ one where the NumPy verdict changes, the one before each, and random others up t
 from __future__ import annotations
 
 import math
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's tests package (fakes)
+
+from tests.fakes.rollouts import InMemoryRolloutStore
 
 from flagpilot.core import RolloutStatus, Tier
 from flagpilot.services.rollouts import (
     Cohort,
     InMemoryAlerts,
-    InMemoryRolloutStore,
     MetricRow,
     RollbackChecker,
     RolloutManager,

@@ -19,6 +19,7 @@ import flagpilot
 from flagpilot.services import tokens as token_module
 from flagpilot.services.rollouts import Alert, Severity, WebhookNotifier
 from flagpilot.storage.webhook_http import Allowance, HttpxPoster
+from tests.fakes.tokens import InMemoryTokenStore
 
 SOURCE = Path(flagpilot.__file__).parent
 
@@ -41,7 +42,7 @@ def test_randomness__token_secrets_and_ids_come_from_secrets(monkeypatch: pytest
     calls: list[str] = []
     monkeypatch.setattr(token_module.secrets, "token_urlsafe", lambda n: calls.append("urlsafe") or "R" * 43)
     monkeypatch.setattr(token_module.secrets, "token_hex", lambda n: calls.append("hex") or "ab" * n)
-    service = token_module.TokenService(token_module.InMemoryTokenStore())
+    service = token_module.TokenService(InMemoryTokenStore())
     info, secret = service.create("viewer", None, None, "random check", "test")
     assert secret.endswith("R" * 43)
     assert info.token_id == "tok_" + "ab" * 8

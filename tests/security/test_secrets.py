@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from flagpilot.services import tokens as token_module
-from flagpilot.services.tokens import InMemoryTokenStore, TokenService
+from flagpilot.services.tokens import TokenService
+from tests.fakes.tokens import InMemoryTokenStore
 from tests.security.conftest import Tenancy
 
 

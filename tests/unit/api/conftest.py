@@ -19,7 +19,8 @@ from flagpilot.core import EnvironmentConfig, FlagState, FlagType, Snapshot, fro
 from flagpilot.presets import preset_states
 from flagpilot.services.auth import TokenKind
 from flagpilot.services.snapshots import StaticSnapshotProvider
-from flagpilot.services.tokens import InMemoryTokenStore, TokenService
+from flagpilot.services.tokens import TokenService
+from tests.fakes.tokens import InMemoryTokenStore
 from tests.unit.builders import flag, rollout
 
 ROLLOUT_FLAG = "phase2_enhanced_storage"

@@ -22,13 +22,13 @@ from flagpilot.services.auth import TokenKind
 from flagpilot.services.rollouts import (
     Alert,
     InMemoryAlerts,
-    InMemoryRolloutStore,
     OutcomeAggregator,
     RolloutManager,
     Severity,
 )
 from flagpilot.services.snapshots import StaticSnapshotProvider
 from flagpilot.services.tokens import TokenService
+from tests.fakes.rollouts import InMemoryRolloutStore
 from tests.unit.api.conftest import AppFactory, Keys, bearer
 
 pytestmark = pytest.mark.anyio

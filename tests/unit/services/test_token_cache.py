@@ -11,7 +11,8 @@ import pytest
 from flagpilot.services.auth import NOT_REMEMBERED, TokenKind
 from flagpilot.services.errors import StorageUnavailable
 from flagpilot.services.token_cache import TokenCache
-from flagpilot.services.tokens import InMemoryTokenStore, TokenInfo, TokenService
+from flagpilot.services.tokens import TokenInfo, TokenService
+from tests.fakes.tokens import InMemoryTokenStore
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -8,7 +8,8 @@ import pytest
 
 from flagpilot.services.auth import Principal, TokenKind
 from flagpilot.services.errors import InvalidInput, TokenNotFound
-from flagpilot.services.tokens import InMemoryTokenStore, TokenService, hash_secret
+from flagpilot.services.tokens import TokenService, hash_secret
+from tests.fakes.tokens import InMemoryTokenStore
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -1,8 +1,7 @@
 """Progressive rollouts: the lifecycle, its gates, outcome events, statistics, automatic rollback.
 
-The ports they use are the one unit of work of `flagpilot.services.ports`; `memory` implements
-them in memory. Everything here
-takes time as a `now=` parameter.
+The ports they use are the one unit of work of `flagpilot.services.ports` (SQL in
+`flagpilot.storage`, in memory under the tests). Everything here takes time as a `now=` parameter.
 """
 
 from flagpilot.services.rollouts.alerts import Alert, AlertFanout, AlertSink, InMemoryAlerts, Severity
@@ -21,7 +20,6 @@ from flagpilot.services.rollouts.decision import (
 )
 from flagpilot.services.rollouts.gates import ERROR_RATE, MIN_DWELL, MIN_EVENTS, ClosedGate, closed_gates
 from flagpilot.services.rollouts.manager import RolloutManager
-from flagpilot.services.rollouts.memory import AuditRow, InMemoryRolloutStore, InMemoryUnitOfWork
 from flagpilot.services.rollouts.outcomes import FLUSH_INTERVAL_SECONDS, IngestResult, OutcomeAggregator
 from flagpilot.services.rollouts.preset import PresetOutcome, create_preset_rollouts
 from flagpilot.services.rollouts.reads import RolloutDetail, load_statistics
@@ -66,7 +64,6 @@ __all__ = [
     "Alert",
     "AlertFanout",
     "AlertSink",
-    "AuditRow",
     "CheckResult",
     "ClosedGate",
     "Cohort",
@@ -80,8 +77,6 @@ __all__ = [
     "Finding",
     "HttpPoster",
     "InMemoryAlerts",
-    "InMemoryRolloutStore",
-    "InMemoryUnitOfWork",
     "IngestResult",
     "MetricRow",
     "MinutePoint",

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from flagpilot.core import Tier
 from flagpilot.services.rollouts import (
     Cohort,
-    InMemoryRolloutStore,
     MetricRow,
     RolloutConfig,
     RolloutManager,
     RolloutRecord,
 )
+from tests.fakes.rollouts import InMemoryRolloutStore
 
 NOW = datetime(2025, 11, 3, 9, 0, tzinfo=UTC)
 FLAG = "phase2_enhanced_storage"

@@ -9,10 +9,10 @@ from flagpilot.services.rollouts import (
     AUTO_ACTOR,
     Cohort,
     InMemoryAlerts,
-    InMemoryRolloutStore,
     RollbackChecker,
     RolloutManager,
 )
+from tests.fakes.rollouts import InMemoryRolloutStore
 from tests.unit.services.rollouts.helpers import ENV, FLAG, NOW, add_outcomes, manager_with_store, started
 
 CHECK = NOW + timedelta(minutes=30)

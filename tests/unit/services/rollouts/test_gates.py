@@ -8,7 +8,8 @@ import pytest
 
 from flagpilot.core import Tier
 from flagpilot.services.errors import GateClosed, InvalidInput, RolloutStateError
-from flagpilot.services.rollouts import Cohort, InMemoryRolloutStore, RolloutManager, RolloutRecord
+from flagpilot.services.rollouts import Cohort, RolloutManager, RolloutRecord
+from tests.fakes.rollouts import InMemoryRolloutStore
 from tests.unit.services.rollouts.helpers import (
     ACTOR,
     ENV,

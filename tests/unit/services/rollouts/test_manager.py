@@ -19,13 +19,8 @@ from flagpilot.services.errors import (
     VersionConflict,
 )
 from flagpilot.services.records import FlagRecord
-from flagpilot.services.rollouts import (
-    InMemoryRolloutStore,
-    InMemoryUnitOfWork,
-    RolloutConfig,
-    RolloutManager,
-    create_preset_rollouts,
-)
+from flagpilot.services.rollouts import RolloutConfig, RolloutManager, create_preset_rollouts
+from tests.fakes.rollouts import InMemoryRolloutStore, InMemoryUnitOfWork
 from tests.unit.services.rollouts.helpers import (
     ACTOR,
     DAY,

@@ -22,13 +22,13 @@ from flagpilot.core import (
 from flagpilot.services.rollouts import (
     Cohort,
     IngestResult,
-    InMemoryRolloutStore,
     MetricRow,
     OutcomeAggregator,
     RolloutConfig,
     RolloutRecord,
 )
 from flagpilot.services.rollouts import transitions as rules
+from tests.fakes.rollouts import InMemoryRolloutStore
 from tests.unit.services.rollouts.helpers import ACTOR, ENV, FLAG, NOW
 
 

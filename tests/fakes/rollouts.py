@@ -1,4 +1,4 @@
-"""The rollout side of the unit of work in memory: for unit tests, demos and the simulation.
+"""The unit of work in memory: for service and API tests and the rollback simulation (bench/).
 
 `InMemoryRolloutStore` behaves like the SQL tables where it matters to the rollout services: a
 unit of work sees its own staged changes, commits them at once or not at all, and an update
