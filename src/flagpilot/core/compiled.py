@@ -142,8 +142,49 @@ def _evaluator(
     # An empty id is anonymous and matches nothing: leaving "" out of every table spares the hot
     # path a truth test per step (`None in table` is simply False).
     matched = _shared(lambda value: result(value, Reason.TARGETING_MATCH, None))
-    customers = {c: matched(v) for c, v in config.customer_overrides.items() if c}
+    recorded_in = config.customer_organizations
+    customers = {c: matched(v) for c, v in config.customer_overrides.items() if c and c not in recorded_in}
+    scoped = {
+        c: (recorded_in[c], matched(v))
+        for c, v in config.customer_overrides.items()
+        if c and c in recorded_in
+    }
     organizations = {o: matched(v) for o, v in config.organization_overrides.items() if o}
+    inner, constant = _unscoped_evaluator(
+        state, result, default_result, key_missing, customers, organizations
+    )
+    if not scoped:
+        return inner, constant
+    return _scoped(scoped, inner), None
+
+
+def _scoped(scoped: dict[str, tuple[str, EvaluationResult]], inner: Evaluator) -> Evaluator:
+    """`inner` behind the customer overrides recorded in an organization (step 2): one applies
+    when the context names its organization or none; otherwise the customer is evaluated as if
+    it had no override, so a tenant naming another's customer learns nothing of that override."""
+
+    def evaluate(ctx: EvaluationContext) -> EvaluationResult:
+        customer = ctx.customer_id
+        if customer in scoped:
+            recorded_in, found = scoped[customer]
+            organization = ctx.organization_id
+            if not organization or organization == recorded_in:
+                return found
+        return inner(ctx)
+
+    return evaluate
+
+
+def _unscoped_evaluator(
+    state: FlagState,
+    result: Callable[[FlagValue, Reason, Tier | None], EvaluationResult],
+    default_result: EvaluationResult,
+    key_missing: EvaluationResult,
+    customers: dict[str, EvaluationResult],
+    organizations: dict[str, EvaluationResult],
+) -> tuple[Evaluator, EvaluationResult | None]:
+    """The evaluation closure for every step but the organization-recorded customer overrides."""
+    config = state.config
     rollout = config.rollout
     if rollout is None or not rollout.serving:
         fallthrough = result(config.value, Reason.STATIC, None) if config.has_value else default_result

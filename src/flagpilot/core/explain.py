@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flagpilot.core.bucketing import bucket, threshold
 from flagpilot.core.context import EvaluationContext
 from flagpilot.core.enums import ErrorCode, FlagType, Reason, RolloutStatus
-from flagpilot.core.model import FlagState, FlagValue
+from flagpilot.core.model import FlagState, FlagValue, override_applies
 from flagpilot.core.result import EvaluationResult, variant_of
 
 
@@ -100,9 +100,16 @@ def explain_state(
         note(1, "prerequisites", False, f"every prerequisite is on: {names}")
 
     customer = ctx.customer_id or None
-    if customer is not None and customer in config.customer_overrides:
+    organization = ctx.organization_id or None
+    if (
+        customer is not None
+        and customer in config.customer_overrides
+        and override_applies(config.customer_organizations.get(customer), organization)
+    ):
         note(2, "customer override", True, f"customer {customer!r} has an override")
         return done(config.customer_overrides[customer], Reason.TARGETING_MATCH)
+    # An override recorded in another organization is described as no override at all: the
+    # trace must not tell one tenant that another has set something for this customer id.
     note(
         2,
         "customer override",
@@ -110,7 +117,6 @@ def explain_state(
         "no customer id" if customer is None else f"no override for customer {customer!r}",
     )
 
-    organization = ctx.organization_id or None
     if organization is not None and organization in config.organization_overrides:
         note(3, "organization override", True, f"organization {organization!r} has an override")
         return done(config.organization_overrides[organization], Reason.TARGETING_MATCH)

@@ -59,6 +59,12 @@ def value_matches_type(value: FlagValue, flag_type: FlagType) -> bool:
     return value is not None
 
 
+def override_applies(recorded_in: str | None, organization: str | None) -> bool:
+    """Whether a customer override recorded in `recorded_in` (None: in no organization) applies
+    to a context naming `organization` (None or empty: naming none)."""
+    return recorded_in is None or not organization or organization == recorded_in
+
+
 @dataclass(frozen=True, slots=True)
 class Rollout:
     """A progressive rollout of a boolean flag in one environment.
@@ -102,6 +108,10 @@ class EnvironmentConfig:
         rollout: the rollout, if any.
         organization_overrides: organization id → value.
         customer_overrides: customer id → value.
+        customer_organizations: customer id → the organization its override was recorded in. A
+            customer id is global, but an override recorded in an organization is that
+            organization's: it applies when the context names that organization or none, never
+            when it names another. An override absent here applies whatever the context names.
     """
 
     killed: bool = False
@@ -109,6 +119,7 @@ class EnvironmentConfig:
     rollout: Rollout | None = None
     organization_overrides: Mapping[str, FlagValue] = field(default_factory=lambda: _NO_OVERRIDES)
     customer_overrides: Mapping[str, FlagValue] = field(default_factory=lambda: _NO_OVERRIDES)
+    customer_organizations: Mapping[str, str] = field(default_factory=lambda: _NO_OVERRIDES)
 
     @property
     def has_value(self) -> bool:

@@ -65,6 +65,8 @@ def state_to_dict(state: FlagState) -> dict[str, Any]:
     data["rollout"] = None if config.rollout is None else rollout_to_dict(config.rollout)
     data["organizationOverrides"] = dict(config.organization_overrides)
     data["customerOverrides"] = dict(config.customer_overrides)
+    if config.customer_organizations:
+        data["customerOverrideOrganizations"] = dict(config.customer_organizations)
     return data
 
 
@@ -143,6 +145,16 @@ def _rollout_from_dict(reader: _Reader, data: Any) -> Rollout | None:
     )
 
 
+def _customer_organizations(reader: _Reader) -> Mapping[str, str]:
+    recorded = reader.get("customerOverrideOrganizations", dict, {})
+    if not all(isinstance(org, str) and org for org in recorded.values()):
+        reader.problems.append(
+            Problem(reader.key, "customerOverrideOrganizations", "must map customer ids to organization ids")
+        )
+        return frozen_mapping(None)
+    return frozen_mapping(recorded)
+
+
 def state_from_dict(key: str, data: Any, problems: list[Problem]) -> FlagState | None:
     """Parse one flag's wire form, appending to `problems` whatever is wrong with it."""
     if not isinstance(data, Mapping):
@@ -173,6 +185,7 @@ def state_from_dict(key: str, data: Any, problems: list[Problem]) -> FlagState |
         rollout=_rollout_from_dict(reader, data.get("rollout")),
         organization_overrides=frozen_mapping(reader.get("organizationOverrides", dict, {})),
         customer_overrides=frozen_mapping(reader.get("customerOverrides", dict, {})),
+        customer_organizations=_customer_organizations(reader),
         **config_values,
     )
     return FlagState(definition=definition, config=config)

@@ -1,4 +1,4 @@
-"""Reads one environment's whole flag state for a snapshot: six bulk queries in one transaction.
+"""Reads one environment's whole flag state for a snapshot: seven bulk queries in one transaction.
 
 On PostgreSQL the queries run in a REPEATABLE READ transaction, so the version and the rows
 belong to the same committed state; on SQLite a read transaction is a snapshot already.
@@ -39,6 +39,21 @@ def _overrides(
     return grouped
 
 
+def _customer_organizations(connection: Connection, environment: str) -> dict[str, dict[str, str]]:
+    """Flag key → customer id → the organization the customer's override was recorded in."""
+    table = SHAPES[OverrideScope.CUSTOMER].table
+    rows = connection.execute(
+        select(table.c.feature_name, table.c.customer_id, table.c.organization_id).where(
+            table.c.environment == environment, table.c.organization_id.is_not(None)
+        )
+    ).all()
+    grouped: dict[str, dict[str, str]] = defaultdict(dict)
+    for flag_key, customer, organization in rows:
+        if organization:
+            grouped[flag_key][customer] = organization
+    return grouped
+
+
 def _read(connection: Connection, environment: str) -> StoredState:
     version = int(connection.execute(_VERSION).scalar_one())
     if (
@@ -57,6 +72,7 @@ def _read(connection: Connection, environment: str) -> StoredState:
     }
     organizations = _overrides(connection, OverrideScope.ORGANIZATION, environment)
     customers = _overrides(connection, OverrideScope.CUSTOMER, environment)
+    recorded_in = _customer_organizations(connection, environment)
     states = []
     for row in flags:
         setting: Any = settings.get(row.key)
@@ -66,6 +82,7 @@ def _read(connection: Connection, environment: str) -> StoredState:
             rollout=rollouts.get(row.key),
             organization_overrides=frozen_mapping(organizations.get(row.key)),
             customer_overrides=frozen_mapping(customers.get(row.key)),
+            customer_organizations=frozen_mapping(recorded_in.get(row.key)),
         )
         states.append(FlagState(definition_from_row(row), config))
     return StoredState(environment=environment, version=version, states=tuple(states))

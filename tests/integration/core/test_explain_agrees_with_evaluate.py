@@ -62,6 +62,10 @@ def flag_states(draw: st.DrawFn) -> FlagState:
     flag_type = draw(st.sampled_from(list(FlagType)))
     values = _values[flag_type]
     overrides = st.dictionaries
+    customers = draw(overrides(st.sampled_from(CUSTOMERS), values))
+    recorded_in = draw(
+        overrides(st.sampled_from(sorted(customers) or [""]), st.sampled_from(ORGANIZATIONS[:2]))
+    )
     return FlagState(
         definition=FlagDefinition(key=KEY, type=flag_type, default=draw(values)),
         config=EnvironmentConfig(
@@ -69,7 +73,8 @@ def flag_states(draw: st.DrawFn) -> FlagState:
             value=draw(st.just(UNSET) | values),
             rollout=draw(st.none() | _rollouts) if flag_type is FlagType.BOOL else None,
             organization_overrides=frozen_mapping(draw(overrides(st.sampled_from(ORGANIZATIONS), values))),
-            customer_overrides=frozen_mapping(draw(overrides(st.sampled_from(CUSTOMERS), values))),
+            customer_overrides=frozen_mapping(customers),
+            customer_organizations=frozen_mapping(recorded_in),
         ),
     )
 

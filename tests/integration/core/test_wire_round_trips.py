@@ -64,6 +64,8 @@ _rollouts = st.builds(
 def states(draw: st.DrawFn, key: str) -> FlagState:
     flag_type = draw(st.sampled_from(list(FlagType)))
     values = _by_type[flag_type]
+    customers = draw(st.dictionaries(_ids, values, max_size=3))
+    recorded_in = draw(st.dictionaries(st.sampled_from(sorted(customers) or ["x"]), _ids, max_size=2))
     return FlagState(
         definition=FlagDefinition(
             key=key,
@@ -78,7 +80,8 @@ def states(draw: st.DrawFn, key: str) -> FlagState:
             value=draw(st.just(UNSET) | values),
             rollout=draw(st.none() | _rollouts) if flag_type is FlagType.BOOL else None,
             organization_overrides=frozen_mapping(draw(st.dictionaries(_ids, values, max_size=3))),
-            customer_overrides=frozen_mapping(draw(st.dictionaries(_ids, values, max_size=3))),
+            customer_overrides=frozen_mapping(customers),
+            customer_organizations=frozen_mapping(recorded_in if customers else {}),
         ),
     )
 

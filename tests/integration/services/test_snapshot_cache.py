@@ -110,6 +110,28 @@ def test_snapshot__carries_values_overrides_and_rollouts(
     assert (rolled.value, rolled.reason, rolled.tier) == (True, Reason.SPLIT, Tier.TIER_4_FULL)
 
 
+def test_snapshot__a_customer_override_recorded_in_an_organization_applies_only_there(
+    cache: SnapshotCache, manager: FlagManager
+) -> None:
+    # Given an override of customer c-2 recorded in organization o-2, and one recorded in none
+    manager.set_override(
+        "banner", "production", OverrideScope.CUSTOMER, "c-2", "theirs", actor="a", organization_id="o-2"
+    )
+    manager.set_override("banner", "production", OverrideScope.CUSTOMER, "c-3", "everyone's", actor="a")
+
+    # When
+    snapshot = cache.get("production")
+
+    # Then c-2's override is served in o-2 or without an organization, never in another
+    def served(customer: str, organization: str | None) -> object:
+        return snapshot.evaluate("banner", EvaluationContext(customer, organization)).value
+
+    assert served("c-2", "o-2") == served("c-2", None) == "theirs"
+    assert served("c-2", "o-1") == served("c-9", "o-1")
+    assert served("c-3", "o-1") == served("c-3", None) == "everyone's"
+    assert snapshot.states["banner"].config.customer_organizations == {"c-2": "o-2"}
+
+
 def test_master_switch_off__serves_built_in_defaults(
     uow_factory: SqlUnitOfWorkFactory, manager: FlagManager
 ) -> None:

@@ -204,6 +204,18 @@ def valid_document_with(path: tuple[str, ...], bad: object) -> dict[str, Any]:
             "label",
             "organizationOverrides[acme]",
         ),
+        (
+            ("flags", "label", "customerOverrideOrganizations"),
+            {"c-1": ""},
+            "label",
+            "customerOverrideOrganizations",
+        ),
+        (
+            ("flags", "label", "customerOverrideOrganizations"),
+            {"c-1": 7},
+            "label",
+            "customerOverrideOrganizations",
+        ),
     ],
 )
 def test_snapshot_from_dict__of_a_bad_field__raises_naming_the_flag_and_field(
@@ -275,6 +287,7 @@ def test_schema__is_valid_2020_12_and_the_file_shipped_in_the_package() -> None:
         (("flags", "wave", "rollout", "tier"), "tier_9"),
         (("flags", "wave", "type"), "boolean"),
         (("flags", "Bad Key"), {"type": "bool", "defaultValue": False}),
+        (("flags", "label", "customerOverrideOrganizations"), {"c-1": ""}),
     ],
 )
 def test_schema__rejects_what_the_reader_rejects(path: tuple[str, ...], bad: object) -> None:
