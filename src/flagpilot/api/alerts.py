@@ -11,9 +11,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from flagpilot.api.schemas import PROBLEM_RESPONSES
-from flagpilot.api.security import confined_environment, require
+from flagpilot.api.schemas import PROBLEM_RESPONSES, problem_doc
+from flagpilot.api.security import require
 from flagpilot.services.auth import Authenticator, Principal, TokenKind
+from flagpilot.services.errors import EnvironmentNotFound
 from flagpilot.services.rollouts import InMemoryAlerts
 
 PATH = "/api/admin/alerts"
@@ -24,14 +25,37 @@ def alerts_router(alerts: InMemoryAlerts, authenticator: Authenticator) -> APIRo
     router = APIRouter(tags=["alerts"])
     reader = Depends(require(authenticator, TokenKind.ADMIN, TokenKind.EDITOR, TokenKind.VIEWER))
 
-    @router.get(PATH, summary="Recent alerts, newest first", responses=PROBLEM_RESPONSES)
+    @router.get(
+        PATH,
+        summary="Recent alerts, newest first",
+        responses={
+            404: problem_doc("A token confined to one environment named another."),
+            **PROBLEM_RESPONSES,
+        },
+    )
     async def recent(
         principal: Annotated[Principal, reader],
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
         environment: Annotated[str | None, Query(description="Only this environment.")] = None,
     ) -> list[dict[str, Any]]:
         """Automatic rollbacks and pauses with their evidence."""
-        scope = confined_environment(principal, environment)
+        scope = _alert_environment(principal, environment)
         return [alert.to_dict() for alert in alerts.recent(limit, environment=scope)]
 
     return router
+
+
+def _alert_environment(principal: Principal, requested: str | None) -> str | None:
+    """The environment whose alerts a token may list: a confined token's own, whatever it asks.
+
+    A confined token naming another environment gets the 404 it would get for a name that does
+    not exist, so the answer never tells it which other environments there are.
+
+    Raises:
+        EnvironmentNotFound: a confined token named an environment other than its own.
+    """
+    if principal.environment is None:
+        return requested or None
+    if requested and requested != principal.environment:
+        raise EnvironmentNotFound(f"environment {requested!r} does not exist")
+    return principal.environment

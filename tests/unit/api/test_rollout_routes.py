@@ -421,18 +421,37 @@ async def test_rollout_writes__by_an_organization_confined_editor__are_403(
     assert rig.manager.get(FLAG, "production").status.value == "planned"
 
 
-async def test_alerts__of_another_environment__are_403_for_an_environment_confined_token(
+async def test_alerts__for_an_environment_confined_token__are_its_environments_and_another_is_a_404(
     rig: Rig, tokens: TokenService
 ) -> None:
+    # Given alerts in staging and in production, and a viewer confined to staging
+    for environment in ("staging", "production"):
+        rig.alerts.emit(
+            Alert(
+                "rollout.auto_rollback", Severity.CRITICAL, FLAG, environment, "rolled back", rig.clock.now, 2
+            )
+        )
     staging_viewer = tokens.create(TokenKind.VIEWER, None, "staging", "staging viewer", "tests")[1]
 
+    # When it lists alerts, of its own environment, of another and of one that does not exist
     own = await rig.http.get("/api/admin/alerts", headers=bearer(staging_viewer))
+    named_own = await rig.http.get(
+        "/api/admin/alerts", params={"environment": "staging"}, headers=bearer(staging_viewer)
+    )
     other = await rig.http.get(
         "/api/admin/alerts", params={"environment": "production"}, headers=bearer(staging_viewer)
     )
+    unknown = await rig.http.get(
+        "/api/admin/alerts", params={"environment": "nowhere"}, headers=bearer(staging_viewer)
+    )
 
-    assert own.status_code == 200
-    assert other.status_code == 403
+    # Then it sees only staging's, and another environment looks exactly like a missing one
+    assert own.status_code == named_own.status_code == 200
+    assert [alert["environment"] for alert in own.json()] == ["staging"]
+    assert own.json() == named_own.json()
+    assert other.status_code == unknown.status_code == 404
+    assert other.headers["content-type"].startswith("application/problem+json")
+    assert other.text.replace("production", "nowhere") == unknown.text
 
 
 async def test_events__for_an_unknown_environment__are_a_404_problem(rig: Rig, keys: Keys) -> None:
