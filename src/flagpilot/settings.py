@@ -79,6 +79,12 @@ class Settings:
             false behind a transaction-pooling proxy, where the poll alone propagates changes.
         ready_max_lag_seconds: `/readyz` fails when the snapshots were last confirmed current
             longer ago than this (`FLAGPILOT_READY_MAX_LAG_SECONDS`, default 10).
+        database_connect_timeout_seconds: PostgreSQL: how long connecting (or pinging a pooled
+            connection) may take (`FLAGPILOT_DATABASE_CONNECT_TIMEOUT_SECONDS`, default 3).
+        database_statement_timeout_seconds: PostgreSQL: how long a statement may run; the server
+            waits a second more for any answer, then gives the connection up, so a request never
+            hangs on a database that stopped answering
+            (`FLAGPILOT_DATABASE_STATEMENT_TIMEOUT_SECONDS`, default 5).
         bootstrap_admin_token: an admin token to create at start (`FLAGPILOT_BOOTSTRAP_ADMIN_TOKEN`).
         cors_origins: origins allowed to call the admin and SDK routes from a browser
             (`FLAGPILOT_CORS_ORIGINS`); the widget, OFREP and event routes allow every origin.
@@ -93,6 +99,8 @@ class Settings:
     poll_seconds: float = 1.0
     listen: bool = True
     ready_max_lag_seconds: float = 10.0
+    database_connect_timeout_seconds: float = 3.0
+    database_statement_timeout_seconds: float = 5.0
     bootstrap_admin_token: str | None = None
     cors_origins: tuple[str, ...] = ()
     environ: Mapping[str, str] = field(default_factory=dict)
@@ -118,6 +126,12 @@ class Settings:
             poll_seconds=seconds_setting(env, "FLAGPILOT_POLL_SECONDS", 1.0),
             listen=_flag("FLAGPILOT_LISTEN", env.get("FLAGPILOT_LISTEN"), True),
             ready_max_lag_seconds=seconds_setting(env, "FLAGPILOT_READY_MAX_LAG_SECONDS", 10.0),
+            database_connect_timeout_seconds=seconds_setting(
+                env, "FLAGPILOT_DATABASE_CONNECT_TIMEOUT_SECONDS", 3.0, 300
+            ),
+            database_statement_timeout_seconds=seconds_setting(
+                env, "FLAGPILOT_DATABASE_STATEMENT_TIMEOUT_SECONDS", 5.0, 3600
+            ),
             bootstrap_admin_token=env.get("FLAGPILOT_BOOTSTRAP_ADMIN_TOKEN") or None,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             environ=env,

@@ -83,7 +83,11 @@ class Container:
 
 def build_container(settings: Settings) -> Container:
     """Wire the services for `settings.database_url` (no connection is opened yet)."""
-    engine = build_engine(settings.database_url)
+    engine = build_engine(
+        settings.database_url,
+        connect_timeout=settings.database_connect_timeout_seconds,
+        statement_timeout=settings.database_statement_timeout_seconds,
+    )
     uow_factory = SqlUnitOfWorkFactory(engine)
     store = SqlSnapshotStore(engine)
     snapshots = SnapshotCache(

@@ -5,18 +5,36 @@ connection, WAL (readers never block the writer), and a busy timeout so a second
 instead of failing. Write transactions also begin with `BEGIN IMMEDIATE`: a deferred transaction
 that reads first and writes later can be refused outright (`SQLITE_BUSY`) when another writer
 committed in between, and no timeout helps with that.
+
+PostgreSQL connections never wait on the server without a bound. A server that is down refuses
+connections at once, but one that hangs (stopped, overloaded, behind a dead network path) keeps
+its connections open and answers nothing; TCP keepalives do not notice, because the kernel
+still acknowledges. So every connection is a `BoundedConnection`: the server cancels a statement
+after `statement_timeout` seconds, and the client gives up on any answer that has not come a
+second after that (closing the connection, which the pool then discards). A pooled connection is
+pinged on checkout within `connect_timeout` seconds, so a hung server costs a new request at most
+a ping and a connection attempt before it fails with "storage unavailable".
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
+import psycopg
+from psycopg.abc import PQGen
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import DisconnectionError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-PG_CONNECT_TIMEOUT_SECONDS = 5
+PG_CONNECT_TIMEOUT_SECONDS = 3.0
+PG_STATEMENT_TIMEOUT_SECONDS = 5.0
+ANSWER_GRACE_SECONDS = 1.0
+"""How much longer than the server's own statement timeout the client waits for an answer."""
 WRITE_OPTION = "flagpilot_write"
 """Execution option on a connection whose transaction will write (SQLite: `BEGIN IMMEDIATE`)."""
 
@@ -75,11 +93,106 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def build_engine(url: str | URL, **options: Any) -> Engine:
+RV = TypeVar("RV")
+
+
+class BoundedConnection(psycopg.Connection[Any]):
+    """A psycopg connection that stops waiting for a server that does not answer.
+
+    `answer_within` bounds every round trip (a statement, a commit, a ping); when it passes, the
+    connection is closed (its protocol state is unknown) and `psycopg.OperationalError` raised.
+    """
+
+    answer_within: float | None = None
+
+    def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
+        """Consume `gen` within `answer_within` seconds (a caller's own `timeout` is its business)."""
+        limit = self.answer_within
+        if timeout is not None or limit is None:
+            return super().wait(gen, interval, timeout)
+        began = time.monotonic()
+        try:
+            return super().wait(gen, interval, limit)
+        except psycopg.OperationalError:
+            if time.monotonic() - began < limit or self.closed:
+                raise
+            self.close()
+            raise psycopg.OperationalError(f"the database did not answer within {limit:g} s") from None
+
+    @contextmanager
+    def answering_within(self, seconds: float) -> Iterator[None]:
+        """Bound the round trips in the block by `seconds` instead."""
+        held, self.answer_within = self.answer_within, seconds
+        try:
+            yield
+        finally:
+            self.answer_within = held
+
+
+def connect_bounded(
+    url: str,
+    *,
+    connect_timeout: float = PG_CONNECT_TIMEOUT_SECONDS,
+    statement_timeout: float = PG_STATEMENT_TIMEOUT_SECONDS,
+    **options: Any,
+) -> BoundedConnection:
+    """A raw `BoundedConnection` to the libpq `url` (for listeners and locks outside the pool)."""
+    connection = BoundedConnection.connect(
+        url, **_bounded_parameters(connect_timeout, statement_timeout), **options
+    )
+    connection.answer_within = _answer_within(statement_timeout)
+    return connection
+
+
+def _answer_within(statement_timeout: float | None) -> float | None:
+    return None if statement_timeout is None else statement_timeout + ANSWER_GRACE_SECONDS
+
+
+def _bounded_parameters(connect_timeout: float, statement_timeout: float | None) -> dict[str, Any]:
+    parameters: dict[str, Any] = {"connect_timeout": max(1, round(connect_timeout))}
+    if statement_timeout is not None:
+        parameters["options"] = f"-c statement_timeout={round(statement_timeout * 1000)}"
+    return parameters
+
+
+def _configure_postgresql(engine: Engine, connect_timeout: float, statement_timeout: float | None) -> None:
+    answer_within = _answer_within(statement_timeout)
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> BoundedConnection:
+        connection = BoundedConnection.connect(*cargs, **cparams)
+        connection.answer_within = answer_within
+        return connection
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        # SQLAlchemy's own pre-ping would wait as long as a statement may; a ping needs less.
+        connection: BoundedConnection = dbapi_connection
+        try:
+            with connection.answering_within(connect_timeout):
+                autocommit = connection.autocommit
+                connection.autocommit = True
+                connection.execute("SELECT 1")
+                connection.autocommit = autocommit
+        except psycopg.Error as exc:
+            raise DisconnectionError(f"the pooled connection does not answer: {exc}") from exc
+
+
+def build_engine(
+    url: str | URL,
+    *,
+    connect_timeout: float = PG_CONNECT_TIMEOUT_SECONDS,
+    statement_timeout: float | None = None,
+    **options: Any,
+) -> Engine:
     """An engine for `url`, configured for flagpilot's use of SQLite or PostgreSQL.
 
     Args:
         url: a SQLAlchemy URL, `sqlite:///path` or `postgresql+psycopg://…`.
+        connect_timeout: PostgreSQL: seconds to establish a connection (and to answer a ping).
+        statement_timeout: PostgreSQL: seconds a statement may run; the client waits a second
+            more for any answer before it gives the connection up (see the module docstring).
+            None (commands such as migrations): no limit but the connection's ping.
         **options: passed on to `sqlalchemy.create_engine` (e.g. `poolclass`).
     """
     parsed = make_url(url)
@@ -87,12 +200,13 @@ def build_engine(url: str | URL, **options: Any) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     kwargs: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": _loads}
     if parsed.get_backend_name() == "postgresql":
-        kwargs["pool_pre_ping"] = True
-        kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS}
+        kwargs["connect_args"] = _bounded_parameters(connect_timeout, statement_timeout)
     kwargs.update(options)
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
+    elif parsed.get_backend_name() == "postgresql":
+        _configure_postgresql(engine, connect_timeout, statement_timeout)
     return engine
 
 

@@ -24,7 +24,7 @@ from typing import IO, Protocol
 import psycopg
 from sqlalchemy import Engine
 
-from flagpilot.storage.engine import libpq_url, sqlite_file
+from flagpilot.storage.engine import connect_bounded, libpq_url, sqlite_file
 
 LOCK_KEY = 0x666C_6167_7069_6C74 & 0x7FFF_FFFF_FFFF_FFFF
 """The advisory lock's key ("flagpilt" in ASCII, as a positive bigint)."""
@@ -69,7 +69,7 @@ class AdvisoryLockLeader:
             if self._connection is not None:
                 self._connection.execute("SELECT 1")
                 return True
-            connection = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
+            connection = connect_bounded(self._url, autocommit=True)
             row = connection.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()
             if row is not None and row[0] is True:
                 self._connection = connection

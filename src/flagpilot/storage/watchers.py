@@ -4,7 +4,7 @@ PostgreSQL: a dedicated session connection runs `LISTEN flagpilot_changes` in a 
 the change triggers `NOTIFY` with the new state version. The connection is a plain psycopg
 session outside the pool (a transaction-pooling PgBouncer cannot carry LISTEN). After every
 (re)connection the cache is told a change may have been missed, so nothing is lost while
-disconnected; reconnection backs off exponentially up to 30 seconds. Because a listener can
+disconnected; reconnection backs off exponentially up to 5 seconds. Because a listener can
 be silently deaf (a transaction-pooling PgBouncer drops LISTEN without an error), it sends itself
 a notification through a separate connection at start and every 30 seconds; when that echo does
 not come back within 2 seconds it logs an error and reports itself unhealthy (exported as
@@ -29,11 +29,11 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from flagpilot.services.ports import ChangeCallback, ChangeWatcher
-from flagpilot.storage.engine import libpq_url
+from flagpilot.storage.engine import connect_bounded, libpq_url
 
 CHANNEL = "flagpilot_changes"
 POLL_SECONDS = 0.2
-MAX_BACKOFF_SECONDS = 30.0
+MAX_BACKOFF_SECONDS = 5.0
 KEEPALIVE_SECONDS = 30.0
 ECHO_SECONDS = 30.0
 ECHO_TIMEOUT_SECONDS = 2.0
@@ -126,9 +126,7 @@ class PostgresChangeListener(_Watcher):
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     def _listen(self) -> None:
-        with psycopg.connect(
-            self._url, autocommit=True, connect_timeout=5, application_name=LISTENER_NAME
-        ) as connection:
+        with connect_bounded(self._url, autocommit=True, application_name=LISTENER_NAME) as connection:
             connection.execute(f"LISTEN {CHANNEL}")
             self.connected.set()
             self._notify(None)  # whatever happened while not listening
@@ -172,7 +170,7 @@ class PostgresChangeListener(_Watcher):
         payload = f"{ECHO_PREFIX}{secrets.token_hex(8)}"
         self._echo = (payload, time.monotonic())
         try:  # through another connection, the way writers' notifications travel
-            with psycopg.connect(self._url, autocommit=True, connect_timeout=5) as sender:
+            with connect_bounded(self._url, autocommit=True) as sender:
                 sender.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
         except psycopg.Error as exc:
             log.warning("could not send the listener's echo: %s", exc)
