@@ -12,7 +12,9 @@ Every request presents a secret, so two things are kept in memory:
   another replica is recognised here within `known_seconds`.
 
 Found tokens are also kept after they expire, as the last word while the database is
-unreachable: a known token keeps authenticating from memory through an outage.
+unreachable: a known token keeps authenticating from memory through an outage. After storage
+failed to answer, it is not asked again for `retry_seconds`, so an outage is not a flood of
+lookups that each wait for a timeout.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ if TYPE_CHECKING:  # the token service imports this module
 FOUND_SECONDS = 5.0
 KNOWN_SECONDS = 5.0
 MAX_FOUND = 10_000
+RETRY_SECONDS = 1.0
 PREFIX_LENGTH = 16
 """Hex digits of a secret's SHA-256 kept per stored token: 64 bits, so a made-up secret matches
 one of a million tokens' prefixes about once in 10^13 tries (and is then looked up in full)."""
@@ -50,6 +53,7 @@ class TokenCache:
         found_seconds: how long a found token is trusted without asking storage again.
         known_seconds: how long the set of stored hash prefixes is trusted.
         max_found: most found tokens remembered (least recently found first out).
+        retry_seconds: how long after a failed lookup storage is left alone.
         clock: monotonic seconds.
     """
 
@@ -58,11 +62,14 @@ class TokenCache:
         found_seconds: float = FOUND_SECONDS,
         known_seconds: float = KNOWN_SECONDS,
         max_found: int = MAX_FOUND,
+        retry_seconds: float = RETRY_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._found_seconds = found_seconds
         self._known_seconds = known_seconds
         self._max_found = max_found
+        self._retry_seconds = retry_seconds
+        self._failed_at: float | None = None
         self._clock = clock
         self._found: OrderedDict[str, tuple[float, TokenInfo]] = OrderedDict()
         self._known: frozenset[str] | None = None
@@ -95,6 +102,20 @@ class TokenCache:
         """The token last found for `secret_hash`, however long ago (for outages)."""
         found = self._found.get(secret_hash)
         return None if found is None else found[1]
+
+    def storage_failed(self) -> None:
+        """Storage did not answer a lookup just now."""
+        self._failed_at = self._clock()
+
+    def may_ask(self) -> bool:
+        """Whether storage may be asked (no lookup failed in the last `retry_seconds`)."""
+        failed = self._failed_at
+        return failed is None or self._clock() - failed >= self._retry_seconds
+
+    def forget(self, secret_hash: str) -> None:
+        """Storage holds no token for `secret_hash` (any more)."""
+        with self._lock:
+            self._found.pop(secret_hash, None)
 
     def remember(self, secret_hash: str, token: TokenInfo) -> None:
         """Note the token storage found for `secret_hash`."""

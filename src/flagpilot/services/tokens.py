@@ -14,7 +14,9 @@ trusted: the stored record decides what the token may do.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +27,8 @@ from flagpilot.services.auth import NOT_REMEMBERED, NotRemembered, Principal, To
 from flagpilot.services.clock import Clock, utc_now
 from flagpilot.services.errors import InvalidInput, StorageUnavailable, TokenNotFound
 from flagpilot.services.token_cache import MISS, PREFIX_LENGTH, TokenCache
+
+log = logging.getLogger(__name__)
 
 SECRET_PREFIX = "fp_"
 MAX_NAME_LENGTH = 200
@@ -109,6 +113,10 @@ class TokenService:
 
     Lookups go through a `TokenCache`: found tokens and unknown secrets are remembered for a few
     seconds, and known tokens keep authenticating from memory while storage is unreachable.
+    `recall` (the event loop's path) never waits on storage for a token it has found before:
+    once that token's few seconds are up it answers with what it knows and checks it again in a
+    background thread (one check per token at a time), so a slow or hung database never holds an
+    evaluation request, and a revocation elsewhere takes effect one check later.
 
     Args:
         store: where tokens live.
@@ -129,6 +137,8 @@ class TokenService:
         self._clock = clock
         self._environment_exists = environment_exists
         self._cache = TokenCache() if cache is None else cache
+        self._checking: set[str] = set()
+        self._checking_lock = threading.Lock()
 
     def create(
         self,
@@ -211,30 +221,71 @@ class TokenService:
         secret_hash = hash_secret(secret)
         token = self._cache.lookup(secret_hash)
         if token is MISS:
+            known = self._cache.last_known(secret_hash)
+            if known is not None and not self._cache.may_ask():
+                return _active_principal(known)  # storage failed a moment ago: do not wait on it
             try:
                 token = self._look_up(secret_hash)
             except StorageUnavailable:
-                token = self._cache.last_known(secret_hash)
-                if token is None:
+                if known is None:
                     raise
+                token = known
         return _active_principal(token)
 
     def _look_up(self, secret_hash: str) -> TokenInfo | None:
-        if not self._cache.knows_stored():
-            self._cache.stored(self._store.hash_prefixes(PREFIX_LENGTH))
-            if self._cache.lookup(secret_hash) is None:
-                return None  # no stored token has this hash
-        token = self._store.find_by_hash(secret_hash)
-        if token is not None:
+        try:
+            if not self._cache.knows_stored():
+                self._cache.stored(self._store.hash_prefixes(PREFIX_LENGTH))
+                if self._cache.lookup(secret_hash) is None:
+                    self._cache.forget(secret_hash)
+                    return None  # no stored token has this hash
+            token = self._store.find_by_hash(secret_hash)
+        except StorageUnavailable:
+            self._cache.storage_failed()
+            raise
+        if token is None:
+            self._cache.forget(secret_hash)
+        else:
             self._cache.remember(secret_hash, token)
         return token
 
     def recall(self, secret: str) -> Principal | NotRemembered | None:
-        """`authenticate` from memory only: `NOT_REMEMBERED` when storage must be asked."""
+        """`authenticate` from memory only: `NOT_REMEMBERED` when storage must be asked.
+
+        A token found before is answered from memory even when its few seconds are up; it is
+        then checked again in the background.
+        """
         if not secret:
             return None
-        token = self._cache.lookup(hash_secret(secret))
-        return NOT_REMEMBERED if token is MISS else _active_principal(token)
+        secret_hash = hash_secret(secret)
+        token = self._cache.lookup(secret_hash)
+        if token is MISS:
+            known = self._cache.last_known(secret_hash)
+            if known is None:
+                return NOT_REMEMBERED
+            self._check_in_background(secret_hash)
+            token = known
+        return _active_principal(token)
+
+    def _check_in_background(self, secret_hash: str) -> None:
+        with self._checking_lock:
+            if secret_hash in self._checking or not self._cache.may_ask():
+                return
+            self._checking.add(secret_hash)
+        threading.Thread(
+            target=self._check, args=(secret_hash,), name="flagpilot-token-check", daemon=True
+        ).start()
+
+    def _check(self, secret_hash: str) -> None:
+        try:
+            self._look_up(secret_hash)
+        except StorageUnavailable:
+            pass  # the last known token stands until storage answers again
+        except Exception:  # a background check must say why it failed, and not die silently
+            log.exception("checking a token again failed")
+        finally:
+            with self._checking_lock:
+                self._checking.discard(secret_hash)
 
     def _add(
         self,

@@ -4,6 +4,9 @@ set of stored hash prefixes, and known tokens through a storage outage."""
 from __future__ import annotations
 
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -143,3 +146,81 @@ def test_recall__answers_from_memory_only(store: CountingStore, clock: Clock) ->
     assert service.recall(secret) is not None
     assert service.recall("fp_admin_unknown") is None  # not among the stored hashes
     assert store.queries == 2
+
+
+class SlowStore(CountingStore):
+    """A store whose lookups wait until released: a database that hangs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.hanging = False
+
+    def find_by_hash(self, secret_hash: str) -> TokenInfo | None:
+        if self.hanging:
+            self.release.wait(10)
+        return super().find_by_hash(secret_hash)
+
+
+def _eventually(condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + 5
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_recall__an_expired_known_token__is_answered_at_once_and_checked_in_the_background(
+    clock: Clock,
+) -> None:
+    # Given: a token found once, whose few seconds are up, and a database that hangs
+    store = SlowStore()
+    service = _service(store, clock)
+    _, secret = service.create(TokenKind.CLIENT_SDK, None, None, "widget", "alice")
+    assert service.authenticate(secret) is not None
+    clock.now += 6
+    store.hanging = True
+    asked = store.queries
+
+    # When: the event loop's path asks, many times
+    answers = [service.recall(secret) for _ in range(100)]
+
+    # Then: each is answered from memory, and one check waits on storage meanwhile
+    assert all(a is not None and a is not NOT_REMEMBERED for a in answers)
+    assert [t.name for t in threading.enumerate()].count("flagpilot-token-check") == 1
+    store.release.set()
+    assert _eventually(lambda: store.queries == asked + 1)
+
+
+def test_recall__a_revocation_found_by_the_background_check__takes_effect(
+    store: CountingStore, clock: Clock
+) -> None:
+    here, there = _service(store, clock), _service(store, clock)
+    info, secret = here.create(TokenKind.SERVER_SDK, None, None, "backend", "alice")
+    assert there.authenticate(secret) is not None
+    here.revoke(info.token_id, "bob")
+    clock.now += 6
+
+    assert there.recall(secret) is not None  # what it knew, while it checks
+    assert _eventually(lambda: there.recall(secret) is None)
+
+
+def test_outage__storage_is_left_alone_for_a_moment_after_it_failed(
+    store: CountingStore, clock: Clock
+) -> None:
+    service = _service(store, clock)
+    _, secret = service.create(TokenKind.CLIENT_SDK, None, None, "widget", "alice")
+    assert service.authenticate(secret) is not None
+    store.down = True
+    clock.now += 6
+    assert service.authenticate(secret) is not None  # asked, failed, answered from memory
+
+    store.down = False
+    asked = store.queries
+    assert service.authenticate(secret) is not None
+    assert store.queries == asked  # within the retry pause: memory only
+    clock.now += 1.0
+    assert service.authenticate(secret) is not None
+    assert store.queries > asked
+
