@@ -14,8 +14,6 @@ route: a typo in `?environment=` must not turn every event into a silent `ignore
 
 # No `from __future__ import annotations` here: FastAPI reads the route's `Annotated`
 # dependencies at definition time, and they name locals of the router factory.
-import math
-from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
@@ -29,53 +27,12 @@ from flagpilot.services.auth import Authenticator, Principal, TokenKind
 from flagpilot.services.clock import Clock, utc_now
 from flagpilot.services.errors import InvalidInput
 from flagpilot.services.rollouts import OutcomeAggregator
-from flagpilot.services.rollouts.outcomes import MAX_COUNT
+from flagpilot.services.rollouts.outcomes import MAX_COUNT, event_problems
 from flagpilot.services.snapshots import SnapshotProvider
 
 PATH = "/api/events"
 MAX_BATCH = 5_000
 MAX_REPORTED_PROBLEMS = 20
-OUTCOMES = frozenset({"success", "error"})
-KNOWN = frozenset({"featureName", "customerId", "outcome", "count", "timestamp"})
-
-
-
-def _problems(index: int, event: object) -> list[Problem]:
-    where = f"{index}"
-    if not isinstance(event, dict):
-        return [Problem("body", where, "must be an object")]
-    found = []
-    for member in ("featureName", "customerId"):
-        value = event.get(member)
-        if not isinstance(value, str) or not value or len(value) > 256:
-            found.append(Problem("body", f"{where}.{member}", "must be a non-empty string of at most 256"))
-    outcome = event.get("outcome")
-    if not isinstance(outcome, str) or outcome not in OUTCOMES:  # a list or object is unhashable
-        found.append(Problem("body", f"{where}.outcome", 'must be "success" or "error"'))
-    count = event.get("count", 1)
-    if type(count) is not int or not 0 < count <= MAX_COUNT:
-        found.append(Problem("body", f"{where}.count", f"must be a whole number from 1 to {MAX_COUNT}"))
-    stamp = event.get("timestamp")
-    if stamp is not None and not _timestamp_shaped(stamp):
-        found.append(Problem("body", f"{where}.timestamp", "must be epoch milliseconds or an ISO 8601 time"))
-    found.extend(
-        Problem("body", f"{where}.{extra}", "is not an event member") for extra in event.keys() - KNOWN
-    )
-    return found
-
-
-def _timestamp_shaped(stamp: object) -> bool:
-    if isinstance(stamp, bool):
-        return False
-    if isinstance(stamp, int | float):
-        return math.isfinite(stamp)
-    if isinstance(stamp, str):
-        try:
-            datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-        except ValueError:
-            return False
-        return True
-    return False
 
 
 def parse_batch(raw: bytes) -> list[dict[str, Any]]:
@@ -98,7 +55,7 @@ def parse_batch(raw: bytes) -> list[dict[str, Any]]:
         )
     found: list[Problem] = []
     for index, event in enumerate(events):
-        found.extend(_problems(index, event))
+        found.extend(event_problems(index, event))
         if len(found) >= MAX_REPORTED_PROBLEMS:
             break
     if found:

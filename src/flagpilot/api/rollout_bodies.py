@@ -14,11 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from flagpilot.core import Problem, Tier
+from flagpilot.services.audit_entry import MAX_REASON_LENGTH
 from flagpilot.services.errors import InvalidInput
 from flagpilot.services.rollouts import RolloutConfig
 
 NAME = Field(min_length=1, max_length=128, description="The flag key, e.g. phase2_enhanced_storage.")
-REASON_MAX = 2_000
+REASON_MAX = MAX_REASON_LENGTH
 
 
 class StrictCamel(BaseModel):

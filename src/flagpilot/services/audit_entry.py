@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+MAX_REASON_LENGTH = 2_000
+"""The longest reason a change may give, whichever caller (API, CLI, admin UI) it comes from."""
+
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:

@@ -22,6 +22,12 @@ _PERMISSION_STATES = {"42501"}  # insufficient_privilege, incl. row-level securi
 _DATA_EXCEPTION_CLASS = "22"  # a value the database cannot store: too long, out of range, NUL, ...
 
 
+def insert(connection: Connection, table: Table) -> Any:
+    """`INSERT` in the connection's dialect, the one with `on_conflict_do_update` and `excluded`."""
+    module: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return module.insert(table)
+
+
 def upsert(
     connection: Connection,
     table: Table,
@@ -38,8 +44,7 @@ def upsert(
         update: the columns replaced by the new row's values on conflict.
         also: further `SET` expressions on conflict, e.g. `{"version": table.c.version + 1}`.
     """
-    module: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = module.insert(table)
+    statement = insert(connection, table)
     assignments = {name: statement.excluded[name] for name in update}
     assignments.update(also or {})
     return statement.on_conflict_do_update(  # type: ignore[no-any-return]

@@ -26,10 +26,9 @@ from pathlib import Path
 
 import psycopg
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from flagpilot.services.ports import ChangeCallback, ChangeWatcher
-from flagpilot.storage.engine import connect_bounded, libpq_url
+from flagpilot.storage.engine import connect_bounded, is_postgresql, libpq_url, sqlite_file
 
 CHANNEL = "flagpilot_changes"
 POLL_SECONDS = 0.2
@@ -223,10 +222,8 @@ def change_watcher(engine: Engine, *, listen: bool = True) -> ChangeWatcher | No
         listen: False leaves PostgreSQL without a listener (`FLAGPILOT_LISTEN=false`, e.g.
             behind a transaction-pooling proxy): the version poll alone propagates changes.
     """
-    url = make_url(engine.url)
-    if url.get_backend_name() == "postgresql":
-        return PostgresChangeListener(url.render_as_string(hide_password=False)) if listen else None
-    database = url.database
-    if not database or database == ":memory:" or database.startswith("file::memory:"):
-        return None
-    return SqliteDataVersionPoller(database)
+    if is_postgresql(engine.url):
+        url = engine.url.render_as_string(hide_password=False)
+        return PostgresChangeListener(url) if listen else None
+    database = sqlite_file(engine.url)
+    return None if database is None else SqliteDataVersionPoller(database)

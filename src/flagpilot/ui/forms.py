@@ -19,13 +19,14 @@ from fastapi import Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
+from flagpilot.services.audit_entry import MAX_REASON_LENGTH
 from flagpilot.services.auth import TokenKind
 from flagpilot.services.errors import InvalidInput, VersionConflict
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.sessions import Caller, check_csrf, current_caller
 from flagpilot.ui.web import render
 
-MAX_REASON = 2000
+MAX_REASON = MAX_REASON_LENGTH
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,19 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flagpilot.services.audit import AuditLog
+from flagpilot.services.clock import utc_now
 from flagpilot.services.flags import FlagManager
 from flagpilot.services.rollouts import InMemoryAlerts, RollbackChecker, RolloutManager
 from flagpilot.services.snapshots import SnapshotProvider
 from flagpilot.services.tokens import TokenService
 from flagpilot.services.users import UserService
-
-
-def utc_now() -> datetime:
-    """The current time, aware UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,12 @@ from pydantic import ConfigDict, Field, StringConstraints
 
 from flagpilot.api.schemas import Camel
 from flagpilot.core import FlagType
+from flagpilot.services.audit_entry import MAX_REASON_LENGTH
 from flagpilot.services.records import OverrideScope
 
 ID = 128
 """Flag keys and organization/customer ids: the width of their database columns."""
-REASON = 1000
+REASON = MAX_REASON_LENGTH
 MAX_BULK = 10_000
 
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=ID)]

@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from flagpilot.services.records import iso
 from flagpilot.services.rollouts.detectors import (
     FoldMemo,
     MinuteCounts,
@@ -122,7 +123,7 @@ class ProcessEvidence:
             "changeAlternatives": list(detector.change_ratios),
             "tierWeight": detector.tier_weight,
             "horizonMinutes": detector.horizon_minutes,
-            "likelyChangeMinute": None if self.likely_change is None else self.likely_change.isoformat(),
+            "likelyChangeMinute": iso(self.likely_change),
             "sinceChange": self.since_change.to_dict(),
         }
 
@@ -157,9 +158,9 @@ class Evidence:
             "controlReports": self.control_reports,
             "unattributedPauseBound": self.unattributed_bound,
             "windowAboveThreshold": self.above_now,
-            "tierStarted": None if self.tier_started is None else self.tier_started.isoformat(),
-            "windowStart": self.window_start.isoformat(),
-            "windowEnd": self.window_end.isoformat(),
+            "tierStarted": iso(self.tier_started),
+            "windowStart": iso(self.window_start),
+            "windowEnd": iso(self.window_end),
             "window": self.window.to_dict(),
             "tierTotal": self.tier_total.to_dict(),
         }

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flagpilot.core import SERVING_STATUSES, Tier, bucket, threshold
+from flagpilot.core import SERVING_STATUSES, Problem, Tier, bucket, threshold
 from flagpilot.services.ports import MetricSink
 from flagpilot.services.rollouts.records import Cohort, MetricRow, RolloutRecord
 
@@ -29,6 +29,9 @@ FLUSH_INTERVAL_SECONDS = 1.0
 MAX_COUNT = 10_000
 MAX_AGE_MINUTES = 24 * 60
 MAX_SKEW_MINUTES = 5
+MAX_ID_LENGTH = 256
+"""The longest flag key or customer id an outcome event may carry."""
+EVENT_MEMBERS = frozenset({"featureName", "customerId", "outcome", "count", "timestamp"})
 
 _TREATMENT = Cohort.TREATMENT
 _CONTROL = Cohort.CONTROL
@@ -102,7 +105,7 @@ class OutcomeAggregator:
                 continue
             customer = event.get("customerId")
             outcome = outcomes.get(event.get("outcome", ""))
-            if outcome is None or type(customer) is not str or not customer:
+            if outcome is None or type(customer) is not str or not customer or len(customer) > MAX_ID_LENGTH:
                 rejected += 1
                 continue
             count = event.get("count", 1)
@@ -178,6 +181,38 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def event_problems(index: int, event: object) -> list[Problem]:
+    """What is wrong with the `index`-th event of a batch, each member named (`3.outcome`).
+
+    The one statement of what an outcome event is; `record` counts only events it admits
+    (and, beyond it, judges their time against the clock).
+    """
+    where = f"{index}"
+    if not isinstance(event, dict):
+        return [Problem("body", where, "must be an object")]
+    found = []
+    for member in ("featureName", "customerId"):
+        value = event.get(member)
+        if not isinstance(value, str) or not value or len(value) > MAX_ID_LENGTH:
+            found.append(
+                Problem("body", f"{where}.{member}", f"must be a non-empty string of at most {MAX_ID_LENGTH}")
+            )
+    outcome = event.get("outcome")
+    if not isinstance(outcome, str) or outcome not in _OUTCOMES:  # a list or object is unhashable
+        found.append(Problem("body", f"{where}.outcome", 'must be "success" or "error"'))
+    count = event.get("count", 1)
+    if type(count) is not int or not 0 < count <= MAX_COUNT:
+        found.append(Problem("body", f"{where}.count", f"must be a whole number from 1 to {MAX_COUNT}"))
+    stamp = event.get("timestamp")
+    if stamp is not None and _minute_of(stamp) is None:
+        found.append(Problem("body", f"{where}.timestamp", "must be epoch milliseconds or an ISO 8601 time"))
+    found.extend(
+        Problem("body", f"{where}.{extra}", "is not an event member")
+        for extra in event.keys() - EVENT_MEMBERS
+    )
+    return found
 
 
 def _minute_of(stamp: object) -> int | None:

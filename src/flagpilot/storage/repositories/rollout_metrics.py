@@ -19,12 +19,11 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Row, Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from flagpilot.core import Tier
 from flagpilot.services.rollouts.records import Cohort, MetricRow
-from flagpilot.storage.dialect import translate
+from flagpilot.storage.dialect import insert, translate
 from flagpilot.storage.engine import WRITE_OPTION
 from flagpilot.storage.models import RolloutMetric
 from flagpilot.storage.repositories.rollouts import ROLLOUTS
@@ -42,8 +41,7 @@ class SqlMetricStore:
         """Add each row's counts to the stored row with the same key."""
         if not rows:
             return
-        module: Any = postgresql if self._connection.dialect.name == "postgresql" else sqlite
-        statement = module.insert(METRICS)
+        statement = insert(self._connection, METRICS)
         statement = statement.on_conflict_do_update(
             index_elements=["rollout_id", "minute", "tier", "cohort"],
             set_={
