@@ -18,7 +18,7 @@ import typer
 from flagpilot.cli.output import fail, print_json, print_table
 from flagpilot.cli.runtime import ActorOption, JsonOption, ReasonOption, open_container, resolve_actor
 from flagpilot.core import Tier
-from flagpilot.server import Container
+from flagpilot.server.database_services import DatabaseServices
 from flagpilot.services.clock import utc_now
 from flagpilot.services.errors import EnvironmentNotFound, InvalidInput
 from flagpilot.services.rollouts import RolloutConfig, RolloutRecord, create_preset_rollouts
@@ -46,7 +46,7 @@ OPTIONS = {
 
 
 
-def _environment(container: Container, env: str | None) -> str:
+def _environment(container: DatabaseServices, env: str | None) -> str:
     environment = env or container.settings.environment
     if environment not in {e.name for e in container.flag_manager.list_environments()}:
         raise EnvironmentNotFound(f"environment {environment!r} does not exist (--env)")

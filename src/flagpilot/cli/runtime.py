@@ -19,7 +19,7 @@ import typer
 
 from flagpilot.cli.output import fail
 from flagpilot.core import FlagValue, InvalidConfiguration
-from flagpilot.server import Container, build_container
+from flagpilot.server.database_services import DatabaseServices, build_database_services
 from flagpilot.services.clock import utc_now
 from flagpilot.services.errors import InvalidInput, ServiceError
 from flagpilot.settings import Settings
@@ -45,7 +45,7 @@ def load_settings() -> Settings:
         fail(f"bad setting: {exc}")
 
 
-def environment_of(env: str | None, container: Container) -> str:
+def environment_of(env: str | None, container: DatabaseServices) -> str:
     """`--env`, else the settings' environment (`$FLAGPILOT_ENVIRONMENT`, else production)."""
     return env or container.settings.environment
 
@@ -99,7 +99,7 @@ def reported_errors() -> Iterator[None]:
         fail(f"invalid configuration: {exc}", code=2)
 
 
-def check_schema(container: Container) -> None:
+def check_schema(container: DatabaseServices) -> None:
     """Fail unless the database is migrated to exactly this version's schema."""
     try:
         migrate.check_schema(container.engine)
@@ -108,9 +108,9 @@ def check_schema(container: Container) -> None:
 
 
 @contextmanager
-def open_container(*, migrated: bool = True) -> Iterator[Container]:
+def open_container(*, migrated: bool = True) -> Iterator[DatabaseServices]:
     """The services over the configured database, closed afterwards; errors reported."""
-    container = build_container(load_settings())
+    container = build_database_services(load_settings())
     try:
         if migrated:
             check_schema(container)

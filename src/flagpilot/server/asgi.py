@@ -8,10 +8,10 @@ initialised (naming `flagpilot init`), start the container's snapshot cache and 
 register the bootstrap admin token, run the extension hooks; and on shutdown end the change
 streams and close the container.
 
-Parts of the server extend it through three lists, each of functions of the container, so that
-adding a feature is one line here: `ROUTERS` (mounted beside the serving routes), `COLLECTORS`
-(Prometheus, on `/metrics`) and `LIFESPAN_HOOKS` (async context managers entered after the
-container has started and left before it closes: background tasks).
+Everything an app runs on is built here for that app, nothing at module level: the container,
+its rollout runtime (aggregator, checker, alerts, leader election), the routers over them (admin
+API, rollouts, UI), the Prometheus collectors and the lifespan that starts and stops them. Two
+apps in one process share nothing.
 """
 
 from __future__ import annotations
@@ -22,26 +22,21 @@ import signal
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from types import FrameType
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from prometheus_client.registry import Collector
 
 from flagpilot.api import ApiDependencies, ChangeBroadcast, create_app
 from flagpilot.api.admin import AdminServices, admin_routers
 from flagpilot.server.container import Container, build_container
-from flagpilot.server.rollout_runtime import rollout_collectors, rollout_lifespan, rollout_routers, runtime_of
+from flagpilot.server.rollout_runtime import RolloutRuntime, build_rollout_runtime
 from flagpilot.server.startup import bootstrap_admin, check_schema
 from flagpilot.services.transfer import export_document, import_document
 from flagpilot.settings import Settings, seconds_setting
 from flagpilot.ui import UiServices, ui_routers
-
-RouterFactory = Callable[[Container], Sequence[APIRouter]]
-CollectorFactory = Callable[[Container], Sequence[Collector]]
-LifespanHook = Callable[[Container], AbstractAsyncContextManager[Any]]
 
 
 def admin_routers_of(container: Container) -> Sequence[APIRouter]:
@@ -59,7 +54,7 @@ def admin_routers_of(container: Container) -> Sequence[APIRouter]:
     )
 
 
-def ui_routers_of(container: Container) -> Sequence[APIRouter]:
+def ui_routers_of(container: Container, runtime: RolloutRuntime) -> Sequence[APIRouter]:
     """The admin web UI over the same services as the admin API."""
     return ui_routers(
         UiServices(
@@ -69,19 +64,15 @@ def ui_routers_of(container: Container) -> Sequence[APIRouter]:
             tokens=container.tokens,
             users=container.users,
             snapshots=container.snapshots,
-            alerts=runtime_of(container).alerts,
-            checker=runtime_of(container).checker,
+            alerts=runtime.alerts,
+            checker=runtime.checker,
         )
     )
 
 
-ROUTERS: list[RouterFactory] = [admin_routers_of, rollout_routers, ui_routers_of]
-COLLECTORS: list[CollectorFactory] = [rollout_collectors]
-LIFESPAN_HOOKS: list[LifespanHook] = [rollout_lifespan]
-
-
-def build_dependencies(container: Container) -> ApiDependencies:
-    """The API's services over the database: snapshots from the cache, tokens in SQL."""
+def build_dependencies(container: Container, runtime: RolloutRuntime) -> ApiDependencies:
+    """The API's services over the database: snapshots from the cache, tokens in SQL, and the
+    admin, rollout and UI routes and the rollout metrics of this app's runtime."""
     settings = container.settings
     environ = settings.environ
     return ApiDependencies(
@@ -92,8 +83,12 @@ def build_dependencies(container: Container) -> ApiDependencies:
         flags_enabled=settings.flags_enabled,
         tokens=container.tokens,
         database=True,
-        routers=[router for factory in ROUTERS for router in factory(container)],
-        collectors=[collector for factory in COLLECTORS for collector in factory(container)],
+        routers=[
+            *admin_routers_of(container),
+            *runtime.routers(container.tokens, settings.environment),
+            *ui_routers_of(container, runtime),
+        ],
+        collectors=runtime.collectors(),
         stream_heartbeat_seconds=seconds_setting(environ, "FLAGPILOT_STREAM_HEARTBEAT_SECONDS", 15.0),
         access_log=settings.environ.get("FLAGPILOT_ACCESS_LOG", "true").lower()
         not in ("0", "false", "no", "off"),
@@ -140,7 +135,9 @@ def _tune_interpreter() -> None:
     gc.freeze()
 
 
-def _lifespan(container: Container) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def _lifespan(
+    container: Container, runtime: RolloutRuntime
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         streams: ChangeBroadcast = app.state.streams
@@ -154,10 +151,12 @@ def _lifespan(container: Container) -> Callable[[FastAPI], AbstractAsyncContextM
             await asyncio.to_thread(
                 bootstrap_admin, container.tokens, container.settings.bootstrap_admin_token
             )
-            async with AsyncExitStack() as hooks:
-                for hook in LIFESPAN_HOOKS:
-                    await hooks.enter_async_context(hook(container))
+            runtime.start()
+            try:
                 yield
+            finally:
+                # Stopping joins the threads and flushes to the database: off the event loop.
+                await asyncio.to_thread(runtime.stop)
         finally:
             streams.close()
             await asyncio.to_thread(container.close)
@@ -168,9 +167,12 @@ def _lifespan(container: Container) -> Callable[[FastAPI], AbstractAsyncContextM
 def create_asgi_app(settings: Settings | None = None) -> FastAPI:
     """The application for `settings` (read from the environment when not given).
 
-    The container is on `app.state.container`, for tests and for routers added later.
+    The container is on `app.state.container` and its rollout runtime on `app.state.rollouts`,
+    for tests.
     """
     container = build_container(settings or Settings.from_env())
-    app = create_app(build_dependencies(container), lifespan=_lifespan(container))
+    runtime = build_rollout_runtime(container, container.settings)
+    app = create_app(build_dependencies(container, runtime), lifespan=_lifespan(container, runtime))
     app.state.container = container
+    app.state.rollouts = runtime
     return app

@@ -25,11 +25,9 @@ flushes the last counts. Settings (environment variables):
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -262,45 +260,3 @@ def build_rollout_runtime(container: Container, settings: Settings, clock: Clock
         poster=poster,
         clock=clock,
     )
-
-
-_RUNTIMES: dict[int, tuple[Container, RolloutRuntime]] = {}
-_RUNTIMES_LOCK = threading.Lock()
-
-
-def runtime_of(container: Container) -> RolloutRuntime:
-    """The one rollout runtime of `container` (built on first use), shared by the hooks below."""
-    with _RUNTIMES_LOCK:
-        held = _RUNTIMES.get(id(container))
-        if held is None:
-            held = _RUNTIMES[id(container)] = (
-                container,
-                build_rollout_runtime(container, container.settings),
-            )
-        return held[1]
-
-
-def rollout_routers(container: Container) -> list[APIRouter]:
-    """The rollout, event and alert routes over `container` (an `asgi.ROUTERS` entry)."""
-    return runtime_of(container).routers(container.tokens, container.settings.environment)
-
-
-def rollout_collectors(container: Container) -> list[Collector]:
-    """The rollout and database metrics of `container` (an `asgi.COLLECTORS` entry)."""
-    return runtime_of(container).collectors()
-
-
-@asynccontextmanager
-async def rollout_lifespan(container: Container) -> AsyncIterator[None]:
-    """Run the rollout runtime while the app serves (an `asgi.LIFESPAN_HOOKS` entry).
-
-    Stopping joins the threads and flushes to the database, so it runs off the event loop.
-    """
-    runtime = runtime_of(container)
-    runtime.start()
-    try:
-        yield
-    finally:
-        await asyncio.to_thread(runtime.stop)
-        with _RUNTIMES_LOCK:
-            _RUNTIMES.pop(id(container), None)
