@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+PREFIX = "FLAGPILOT_"
 DEFAULT_DATABASE_URL = "sqlite:///./flagpilot.db"
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
 _URL_FORMS = "sqlite:///path/to/flagpilot.db or postgresql+psycopg://user@host:5432/database"
@@ -88,7 +89,14 @@ class Settings:
         bootstrap_admin_token: an admin token to create at start (`FLAGPILOT_BOOTSTRAP_ADMIN_TOKEN`).
         cors_origins: origins allowed to call the admin and SDK routes from a browser
             (`FLAGPILOT_CORS_ORIGINS`); the widget, OFREP and event routes allow every origin.
-        environ: the raw variables, for preset overrides (`FLAGPILOT_PRESET__…`).
+        access_log: one JSON line per request (`FLAGPILOT_ACCESS_LOG`, default true).
+        stream_heartbeat_seconds: how often an idle change stream sends a comment
+            (`FLAGPILOT_STREAM_HEARTBEAT_SECONDS`, default 15).
+        loop_lag_interval_seconds: how often the event loop's lag is probed
+            (`FLAGPILOT_LOOP_LAG_PROBE_SECONDS`, default 0.05).
+        environ: the `FLAGPILOT_*` variables only, for the preset's overrides
+            (`FLAGPILOT_PRESET__…`) and the rollout runtime's settings; never the rest of the
+            process environment.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -103,6 +111,9 @@ class Settings:
     database_statement_timeout_seconds: float = 5.0
     bootstrap_admin_token: str | None = None
     cors_origins: tuple[str, ...] = ()
+    access_log: bool = True
+    stream_heartbeat_seconds: float = 15.0
+    loop_lag_interval_seconds: float = 0.05
     environ: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -134,5 +145,8 @@ class Settings:
             ),
             bootstrap_admin_token=env.get("FLAGPILOT_BOOTSTRAP_ADMIN_TOKEN") or None,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
-            environ=env,
+            access_log=_flag("FLAGPILOT_ACCESS_LOG", env.get("FLAGPILOT_ACCESS_LOG"), True),
+            stream_heartbeat_seconds=seconds_setting(env, "FLAGPILOT_STREAM_HEARTBEAT_SECONDS", 15.0),
+            loop_lag_interval_seconds=seconds_setting(env, "FLAGPILOT_LOOP_LAG_PROBE_SECONDS", 0.05),
+            environ={name: value for name, value in env.items() if name.startswith(PREFIX)},
         )

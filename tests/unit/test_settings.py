@@ -46,3 +46,14 @@ def test_from_env__with_a_bad_value__names_the_variable(variable: str, value: st
 )
 def test_from_env__with_a_supported_url__takes_it(url: str) -> None:
     assert Settings.from_env({"FLAGPILOT_DATABASE_URL": url}).database_url == url
+
+
+def test_from_env__keeps_only_flagpilot_variables_and_reads_booleans_with_one_rule() -> None:
+    settings = Settings.from_env(
+        {"FLAGPILOT_ACCESS_LOG": "off", "FLAGPILOT_PRESET__X": "1", "HOME": "/root", "AWS_SECRET": "s"}
+    )
+
+    assert settings.access_log is False
+    assert dict(settings.environ) == {"FLAGPILOT_ACCESS_LOG": "off", "FLAGPILOT_PRESET__X": "1"}
+    with pytest.raises(ValueError, match="FLAGPILOT_ACCESS_LOG"):
+        Settings.from_env({"FLAGPILOT_ACCESS_LOG": "maybe"})

@@ -35,7 +35,7 @@ from flagpilot.server.container import Container, build_container
 from flagpilot.server.rollout_runtime import RolloutRuntime, build_rollout_runtime
 from flagpilot.server.startup import bootstrap_admin, check_schema
 from flagpilot.services.transfer import export_document, import_document
-from flagpilot.settings import Settings, seconds_setting
+from flagpilot.settings import Settings
 from flagpilot.ui import UiServices, ui_routers
 
 
@@ -74,7 +74,6 @@ def build_dependencies(container: Container, runtime: RolloutRuntime) -> ApiDepe
     """The API's services over the database: snapshots from the cache, tokens in SQL, and the
     admin, rollout and UI routes and the rollout metrics of this app's runtime."""
     settings = container.settings
-    environ = settings.environ
     return ApiDependencies(
         snapshots=container.snapshots,
         authenticator=container.tokens,
@@ -89,11 +88,10 @@ def build_dependencies(container: Container, runtime: RolloutRuntime) -> ApiDepe
             *ui_routers_of(container, runtime),
         ],
         collectors=runtime.collectors(),
-        stream_heartbeat_seconds=seconds_setting(environ, "FLAGPILOT_STREAM_HEARTBEAT_SECONDS", 15.0),
-        access_log=settings.environ.get("FLAGPILOT_ACCESS_LOG", "true").lower()
-        not in ("0", "false", "no", "off"),
+        stream_heartbeat_seconds=settings.stream_heartbeat_seconds,
+        access_log=settings.access_log,
         ready_max_lag_seconds=settings.ready_max_lag_seconds,
-        loop_lag_interval_seconds=seconds_setting(environ, "FLAGPILOT_LOOP_LAG_PROBE_SECONDS", 0.05),
+        loop_lag_interval_seconds=settings.loop_lag_interval_seconds,
     )
 
 

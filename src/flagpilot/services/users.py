@@ -166,11 +166,10 @@ def check_role(role: TokenKind | str) -> TokenKind:
         kind = TokenKind(role)
     except ValueError:
         kind = None
-    if kind not in ROLES:
+    if kind is None or kind not in ROLES:
         raise InvalidInput(
             f"unknown role {role!r}", [Problem("(user)", "role", "must be admin, editor or viewer")]
         )
-    assert kind is not None
     return kind
 
 

@@ -132,5 +132,4 @@ class SqlTokenStore:
                 )
             row = uow.connection.execute(select(TOKENS).where(TOKENS.c.id == token_id)).first()
             uow.commit()
-        assert row is not None
-        return _info(row)
+        return None if row is None else _info(row)

@@ -35,7 +35,7 @@ def app(database_url: str) -> FastAPI:
     settings = Settings(
         database_url=database_url,
         bootstrap_admin_token=ADMIN_SECRET,
-        environ={"FLAGPILOT_ACCESS_LOG": "false"},
+        access_log=False,
     )
     built = create_asgi_app(settings)
     install_preset(built.state.container.flag_manager, actor="tests")

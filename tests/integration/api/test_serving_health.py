@@ -60,7 +60,7 @@ async def test_readyz__a_replica_whose_refresher_is_stuck__leaves_readiness_with
     # Given: a replica allowed to be 2 s behind
     settings = Settings(
         database_url=database_url,
-        environ={"FLAGPILOT_ACCESS_LOG": "false"},
+        access_log=False,
         ready_max_lag_seconds=2.0,
     )
     app: FastAPI = create_asgi_app(settings)

@@ -31,7 +31,9 @@ from flagpilot.api.admin.sent import named_as_sent
 from flagpilot.api.admin.versions import expected_version, versioned
 from flagpilot.api.jsonio import json_response
 from flagpilot.api.security import require
+from flagpilot.core import Problem
 from flagpilot.services.auth import Principal
+from flagpilot.services.errors import InvalidInput
 from flagpilot.services.records import OverrideScope
 
 
@@ -103,7 +105,11 @@ def feature_flags_router(services: AdminServices) -> APIRouter:
         else:
             scope = OverrideScope.CUSTOMER if body.customer_id is not None else OverrideScope.ORGANIZATION
             subject = body.customer_id if body.customer_id is not None else organization
-            assert subject is not None
+            if subject is None:  # neither a customer nor an organization: nothing to override
+                raise InvalidInput(
+                    "an override names a customer or an organization",
+                    [Problem("body", "organizationId", "is required without customerId")],
+                )
             with sent:
                 stored = manager.set_override(
                     key,

@@ -77,8 +77,9 @@ class OverrideCommands(FlagReads):
         with self._write(actor, organization_id) as uow:
             self._put(uow, key, environment, scope, {subject_id: value}, reason, organization_id)
             stored = uow.overrides.get(scope, key, environment, subject_id)
+            if stored is None:  # written but not readable: row-level security hides it
+                raise PermissionDenied(f"{subject_id!r} belongs to another organization")
             uow.commit()
-        assert stored is not None
         return stored
 
     def set_overrides(

@@ -117,7 +117,8 @@ class SqlFlagRepository:
         values = _definition_values(definition)
         self._bump(definition.key, expected_version, {**values, "archived": archived})
         record = self.get(definition.key)
-        assert record is not None
+        if record is None:  # removed between the update and the read: as if it never existed
+            raise FlagNotFound(f"flag {definition.key!r} does not exist")
         return record
 
     def touch(self, key: str, expected_version: int | None) -> int:
