@@ -40,6 +40,7 @@ from flagpilot.services.errors import (
     TokenNotFound,
     Unauthenticated,
     VersionConflict,
+    WriteContention,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -75,6 +76,7 @@ PROBLEMS: Mapping[type[Exception], tuple[int, str]] = {
     Unauthenticated: (401, "unauthenticated"),
     PermissionDenied: (403, "permission-denied"),
     StorageUnavailable: (503, "storage-unavailable"),
+    WriteContention: (503, "write-contention"),
     ServiceError: (500, "service-error"),
     RequestValidationError: (422, "invalid-request"),
     PayloadTooLarge: (413, "payload-too-large"),
@@ -193,6 +195,8 @@ def response_for(exc: Exception) -> Response:
         title, detail = _phrase(status), str(exc)
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="flagpilot"'
+    if isinstance(exc, WriteContention):
+        headers["Retry-After"] = "1"  # nothing was written: the same request may simply be sent again
     if status >= 500:
         logger.error("%s: %s", slug, detail)
     return problem_response(status, slug, title, detail, _extra(exc), headers)

@@ -6,7 +6,8 @@ ServiceError
  ├── Conflict                409  (VersionConflict, AlreadyExists, RolloutStateError, GateClosed)
  ├── Unauthenticated         401
  ├── PermissionDenied        403
- └── StorageUnavailable      503  the database cannot be reached
+ ├── StorageUnavailable      503  the database cannot be reached
+ └── WriteContention         503  the database aborted the write (deadlock, serialization) every attempt
 """
 
 from __future__ import annotations
@@ -101,3 +102,10 @@ class PermissionDenied(ServiceError):
 
 class StorageUnavailable(ServiceError):
     title = "Storage unavailable"
+
+
+class WriteContention(ServiceError):
+    """The database aborted the write to resolve a deadlock or a serialization conflict (SQLSTATE
+    40P01, 40001): nothing of it was written, and the same request can simply be sent again."""
+
+    title = "Write contention"

@@ -16,9 +16,11 @@ from flagpilot.services.errors import (
     PermissionDenied,
     ServiceError,
     StorageUnavailable,
+    WriteContention,
 )
 
 _PERMISSION_STATES = {"42501"}  # insufficient_privilege, incl. row-level security violations
+_CONTENTION_STATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected: aborted, retryable
 _DATA_EXCEPTION_CLASS = "22"  # a value the database cannot store: too long, out of range, NUL, ...
 
 
@@ -65,6 +67,8 @@ def translate(exc: DBAPIError) -> ServiceError:
     detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
     if _sqlstate(exc) in _PERMISSION_STATES:
         return PermissionDenied(f"not permitted for this organization: {detail}")
+    if _sqlstate(exc) in _CONTENTION_STATES:
+        return WriteContention(f"a concurrent change aborted this one, nothing was written: {detail}")
     if isinstance(exc, IntegrityError):
         return Conflict(f"the change conflicts with stored data: {detail}")
     if isinstance(exc, DataError) or (_sqlstate(exc) or "").startswith(_DATA_EXCEPTION_CLASS):

@@ -16,7 +16,8 @@ A write unit of work, on entering:
    to no tenant: they are written with the confinement lifted for just that statement.
 
 Leaving the `with` block without `commit()` rolls everything back. Database errors that escape
-are translated into the services' errors (`StorageUnavailable`, `PermissionDenied`, `Conflict`).
+are translated into the services' errors (`StorageUnavailable`, `PermissionDenied`, `Conflict`,
+`WriteContention` for a deadlock or serialization victim, which `services.contention` retries).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from flagpilot.services.contention import note_commit
 from flagpilot.services.ports import UnitOfWorkFactory
 from flagpilot.storage.audit import SqlAuditTrail
 from flagpilot.storage.dialect import translate
@@ -180,6 +182,7 @@ class SqlUnitOfWork:
         except DBAPIError as exc:
             raise translate(exc) from exc
         self._done = True
+        note_commit()  # from now on a retry of the surrounding work would repeat this commit
         if not self._read_only:
             for listener in self._on_commit:
                 try:

@@ -23,6 +23,7 @@ RAISED: dict[str, errors.ServiceError] = {
     "state": errors.RolloutStateError("rollout is paused"),
     "denied": errors.PermissionDenied("no"),
     "storage": errors.StorageUnavailable("database unreachable"),
+    "contention": errors.WriteContention("a concurrent change aborted this one"),
     "bug": RuntimeError("a bug"),  # type: ignore[dict-item]
 }
 
@@ -62,6 +63,7 @@ def problem(response: httpx.Response) -> dict[str, object]:
         ("state", 409, "illegal-transition"),
         ("denied", 403, "permission-denied"),
         ("storage", 503, "storage-unavailable"),
+        ("contention", 503, "write-contention"),
         ("bug", 500, "internal-error"),
     ],
 )
@@ -83,6 +85,12 @@ async def test_invalid_input__names_each_bad_field(raising: httpx.AsyncClient) -
 async def test_conflicts__carry_what_the_client_needs_to_retry(raising: httpx.AsyncClient) -> None:
     assert problem(await raising.get("/raise/version"))["currentVersion"] == 12
     assert problem(await raising.get("/raise/gate"))["opensAt"] == "2026-01-02T00:00:00Z"
+
+
+async def test_write_contention__says_when_to_send_the_same_request_again(raising: httpx.AsyncClient) -> None:
+    response = await raising.get("/raise/contention")
+
+    assert response.headers["retry-after"] == "1"
 
 
 async def test_unexpected_error__leaks_nothing(raising: httpx.AsyncClient) -> None:

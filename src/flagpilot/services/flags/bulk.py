@@ -15,6 +15,7 @@ from enum import StrEnum
 from functools import partial
 
 from flagpilot.core import Problem
+from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import InvalidInput
 from flagpilot.services.flags.definitions import FlagDefinitions
 from flagpilot.services.flags.environment_settings import EnvironmentSettings
@@ -35,6 +36,7 @@ class BulkAction(StrEnum):
 class BulkCommands(FlagDefinitions, EnvironmentSettings):
     """Apply one action to many flags at once."""
 
+    @retry_on_contention
     def bulk(
         self, action: BulkAction | str, keys: Sequence[str], environment: str, *, actor: str, reason: str
     ) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 
 from flagpilot.core import FlagDefinition, FlagState, Problem
 from flagpilot.core.errors import shown
+from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import Conflict, InvalidInput
 from flagpilot.services.flags.base import ENVIRONMENT_NAME
 from flagpilot.services.flags.checks import (
@@ -72,6 +73,7 @@ def _refuse_archiving_a_prerequisite(uow: UnitOfWork, key: str) -> None:
 class FlagDefinitions(FlagReads):
     """Environments and flag definitions: create, update, archive, restore."""
 
+    @retry_on_contention
     def create_environment(self, name: str, *, actor: str, description: str = "") -> EnvironmentRecord:
         """Add an environment (lower case, e.g. `qa`); `AlreadyExists` if it is there."""
         if not ENVIRONMENT_NAME.match(name):
@@ -85,6 +87,7 @@ class FlagDefinitions(FlagReads):
             uow.commit()
         return record
 
+    @retry_on_contention
     def create_flag(self, definition: FlagDefinition, *, actor: str, reason: str = "") -> FlagView:
         """Add a flag; `InvalidInput` for a bad definition, `AlreadyExists` if the key is taken."""
         check_new_definition(definition)
@@ -107,6 +110,7 @@ class FlagDefinitions(FlagReads):
             uow.commit()
         return self.get_flag(definition.key)
 
+    @retry_on_contention
     def update_flag(
         self,
         key: str,
@@ -167,6 +171,7 @@ class FlagDefinitions(FlagReads):
         """Serve an archived flag again."""
         return self._set_archived(key, False, actor=actor, expected_version=expected_version, reason=reason)
 
+    @retry_on_contention
     def _set_archived(
         self, key: str, archived: bool, *, actor: str, expected_version: int | None, reason: str
     ) -> FlagView:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from flagpilot.core import UNSET, EnvironmentConfig, FlagState, FlagValue
+from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.flags.checks import (
     check_flag_value,
     check_prerequisites,
@@ -89,6 +90,7 @@ class EnvironmentSettings(FlagReads):
             checked_value=(),
         )
 
+    @retry_on_contention
     def _change(
         self,
         key: str,

@@ -12,6 +12,7 @@ from typing import Any
 
 from flagpilot.core import FlagValue, Problem, check_value
 from flagpilot.services.audit_chain import state_json
+from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import PermissionDenied
 from flagpilot.services.flags.base import SUBJECT_ID_MAX
 from flagpilot.services.flags.checks import raise_problems, require_environment, require_flag
@@ -61,6 +62,7 @@ def _bulk_summary(subjects: list[str], values: Iterable[FlagValue] = ()) -> dict
 class OverrideCommands(FlagReads):
     """Set and clear overrides; `organization_id` confines the call to one organization."""
 
+    @retry_on_contention
     def set_override(
         self,
         key: str,
@@ -82,6 +84,7 @@ class OverrideCommands(FlagReads):
             uow.commit()
         return stored
 
+    @retry_on_contention
     def set_overrides(
         self,
         key: str,
@@ -177,6 +180,7 @@ class OverrideCommands(FlagReads):
             == 1
         )
 
+    @retry_on_contention
     def clear_overrides(
         self,
         key: str,

@@ -13,6 +13,7 @@ from typing import Any
 
 from flagpilot.core import FlagType, Problem, Tier
 from flagpilot.services.audit_entry import AuditEntry
+from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import (
     AlreadyExists,
     EnvironmentNotFound,
@@ -33,6 +34,7 @@ Transform = Callable[[UnitOfWork, RolloutRecord], tuple[RolloutRecord, dict[str,
 class RolloutManager(RolloutReads):
     """Creates rollouts and moves them through their lifecycle, audited and version-guarded."""
 
+    @retry_on_contention
     def create(
         self,
         feature_name: str,
@@ -269,6 +271,7 @@ class RolloutManager(RolloutReads):
             evidence=evidence,
         )
 
+    @retry_on_contention
     def _apply(
         self,
         feature_name: str,

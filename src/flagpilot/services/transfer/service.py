@@ -15,6 +15,7 @@ from typing import Any
 
 from flagpilot.core import FlagDefinition, FlagType, Problem, check_value
 from flagpilot.services.audit_entry import AuditEntry
+from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import InvalidInput
 from flagpilot.services.flags.base import ENVIRONMENT_NAME, READER, require_actor
 from flagpilot.services.flags.views import definition_dict
@@ -178,6 +179,7 @@ def _write(uow: UnitOfWork, contents: Contents) -> None:
         uow.rollouts.put(rollout)
 
 
+@retry_on_contention
 def import_document(
     uow_factory: UnitOfWorkFactory, document: Any, *, actor: str, dry_run: bool = False
 ) -> ImportReport:
