@@ -25,6 +25,7 @@ from typing import Protocol
 from flagpilot.core import Problem
 from flagpilot.services.auth import NOT_REMEMBERED, NotRemembered, Principal, TokenKind
 from flagpilot.services.clock import Clock, utc_now
+from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import InvalidInput, StorageUnavailable, TokenNotFound
 from flagpilot.services.token_cache import MISS, PREFIX_LENGTH, TokenCache
 
@@ -140,6 +141,7 @@ class TokenService:
         self._checking: set[str] = set()
         self._checking_lock = threading.Lock()
 
+    @retry_on_contention
     def create(
         self,
         kind: TokenKind | str,
@@ -170,6 +172,7 @@ class TokenService:
         secret = new_secret(token_kind)
         return self._add(secret, token_kind, organization_id, environment, name.strip(), actor), secret
 
+    @retry_on_contention
     def register(self, secret: str, kind: TokenKind, name: str, actor: str = "system") -> TokenInfo:
         """Accept a secret chosen by the operator (the bootstrap admin token); idempotent.
 
@@ -198,6 +201,7 @@ class TokenService:
             raise TokenNotFound(f"token {token_id!r} does not exist")
         return token
 
+    @retry_on_contention
     def revoke(self, token_id: str, actor: str) -> TokenInfo:
         """Stop accepting a token from now on.
 

@@ -30,6 +30,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flagpilot.core import Problem
 from flagpilot.services.auth import Principal, TokenKind
 from flagpilot.services.clock import utc_now
+from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import (
     InvalidInput,
     NotFound,
@@ -233,6 +234,7 @@ class UserService:
         self._decoy: str | None = None
         self._seen: dict[str, Session] = {}
 
+    @retry_on_contention
     def create(
         self, login: str, password: str, role: TokenKind | str, *, actor: str, display_name: str = ""
     ) -> UserRecord:
@@ -262,6 +264,7 @@ class UserService:
         """Change what the user may do."""
         return self._update(login, actor, role=check_role(role))
 
+    @retry_on_contention
     def login(self, login: str, password: str) -> tuple[Session, str]:
         """Check a password and open a session; returns it with its secret (for the cookie).
 
@@ -312,6 +315,7 @@ class UserService:
         self._seen[digest] = session
         return session
 
+    @retry_on_contention
     def logout(self, secret: str) -> None:
         """End the session of a cookie's secret (nothing happens for an unknown one)."""
         if secret:
@@ -328,6 +332,7 @@ class UserService:
         self._throttle.failed(login)
         raise Unauthenticated("wrong user name or password")
 
+    @retry_on_contention
     def _update(
         self,
         login: str,
