@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
 
 from flagpilot.core import FlagDefinition, FlagValue, RolloutStatus
-from flagpilot.services.audit_entry import AuditWriter
+from flagpilot.services.audit_entry import AuditEntry, AuditWriter
 from flagpilot.services.records import (
     AuditQuery,
     AuditRecord,
@@ -58,6 +58,10 @@ class FlagRepository(Protocol):
         """
         ...
 
+    def touch_many(self, keys: Sequence[str]) -> None:
+        """Bump the version of every flag of `keys` in one statement (a bulk action's change)."""
+        ...
+
 
 class EnvironmentRepository(Protocol):
     """Environments and each flag's settings (kill switch, value) in them."""
@@ -84,6 +88,10 @@ class EnvironmentRepository(Protocol):
 
     def put_setting(self, setting: FlagSetting) -> None:
         """Create or replace a flag's settings in an environment."""
+        ...
+
+    def put_settings(self, settings: Sequence[FlagSetting]) -> None:
+        """`put_setting` for each of `settings`, in one statement."""
         ...
 
 
@@ -214,6 +222,10 @@ class MetricStore(MetricSink, Protocol):
 
 class AuditTrail(AuditWriter, Protocol):
     """The hash-chained audit trail: append, seal, read."""
+
+    def record_many(self, entries: Sequence[AuditEntry]) -> None:
+        """`record` each of `entries`, in order, in one statement (a bulk action's rows)."""
+        ...
 
     def seal(self) -> int:
         """Chain the rows database triggers wrote (hash still null); return how many."""

@@ -8,7 +8,7 @@ order, before the application appends its next row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -72,27 +72,37 @@ class SqlAuditTrail:
 
     def record(self, entry: AuditEntry) -> None:
         """Append `entry`, sealed onto the chain, by this unit of work's actor."""
+        self.record_many([entry])
+
+    def record_many(self, entries: Sequence[AuditEntry]) -> None:
+        """Append `entries` in order, each chained to the one before, in one statement."""
+        if not entries:
+            return
         with self._privileged():
             if not self._sealed:
                 self._seal()
-            record = AuditRecord(
-                id=0,
-                changed_at=utc_now(),
-                actor=self._actor,
-                action=entry.action,
-                scope=entry.scope,
-                feature_name=entry.feature_name,
-                environment=entry.environment,
-                subject_id=entry.subject_id,
-                before_value=state_json(entry.before),
-                after_value=state_json(entry.after),
-                reason=entry.reason,
-            )
-            digest = row_hash(record, self._head)
-            values = {name: getattr(record, name) for name in _FIELDS if name != "id"}
-            values.update(changed_at=(record.changed_at), prev_hash=self._head, hash=digest)
-            self._connection.execute(_TABLE.insert().values(**values))
-            self._head = digest
+            rows, head = [], self._head
+            for entry in entries:
+                record = AuditRecord(
+                    id=0,
+                    changed_at=utc_now(),
+                    actor=self._actor,
+                    action=entry.action,
+                    scope=entry.scope,
+                    feature_name=entry.feature_name,
+                    environment=entry.environment,
+                    subject_id=entry.subject_id,
+                    before_value=state_json(entry.before),
+                    after_value=state_json(entry.after),
+                    reason=entry.reason,
+                )
+                digest = row_hash(record, head)
+                values = {name: getattr(record, name) for name in _FIELDS if name != "id"}
+                values.update(prev_hash=head, hash=digest)
+                rows.append(values)
+                head = digest
+            self._connection.execute(_TABLE.insert(), rows)
+            self._head = head
 
     def seal(self) -> int:
         """Chain the unsealed rows the triggers wrote; return how many were sealed."""

@@ -12,13 +12,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from enum import StrEnum
-from functools import partial
 
-from flagpilot.core import Problem
+from flagpilot.core import EnvironmentConfig, FlagState, Problem
+from flagpilot.services.audit_entry import AuditEntry
 from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import InvalidInput
-from flagpilot.services.flags.definitions import FlagDefinitions
+from flagpilot.services.flags.checks import (
+    check_flag_value,
+    check_prerequisites,
+    require_environment,
+    require_flag,
+)
+from flagpilot.services.flags.definitions import FlagDefinitions, refuse_archiving_prerequisites
 from flagpilot.services.flags.environment_settings import EnvironmentSettings
+from flagpilot.services.flags.views import setting_dict
+from flagpilot.services.ports import UnitOfWork
 from flagpilot.services.records import FlagSetting
 
 MAX_BULK = 5000
@@ -56,32 +64,67 @@ class BulkCommands(FlagDefinitions, EnvironmentSettings):
         if not reason.strip():
             raise InvalidInput("a bulk action needs a reason", [Problem("(bulk)", "reason", "is required")])
         with self._write(actor) as uow:
-            for key in unique:
-                if chosen is BulkAction.ARCHIVE:
-                    self._set_archived_in(uow, key, True, expected_version=None, reason=reason)
-                    continue
-                killing = chosen is BulkAction.KILL
-                value = chosen is BulkAction.ENABLE
-                self._change_in(
-                    uow,
-                    key,
-                    environment,
-                    _killed if killing else partial(_valued, value=value),
-                    action="environment.kill" if killing else "environment.set_value",
-                    expected_version=None,
-                    reason=reason,
-                    checked_value=None if killing else (value,),
-                )
+            if chosen is BulkAction.ARCHIVE:
+                self._archive_many(uow, unique, reason)
+            else:
+                self._set_many(uow, chosen, unique, environment, reason)
             uow.commit()
         return len(unique)
 
+    def _archive_many(self, uow: UnitOfWork, keys: list[str], reason: str) -> None:
+        """Archive `keys`, checking once that no flag left served requires one of them."""
+        served = [key for key in keys if not require_flag(uow, key).archived]
+        refuse_archiving_prerequisites(uow, served)
+        for key in keys:
+            self._set_archived_in(
+                uow, key, True, expected_version=None, reason=reason, dependants_checked=True
+            )
 
-def _killed(setting: FlagSetting) -> FlagSetting:
-    return replace(setting, killed=True)
+    def _set_many(
+        self, uow: UnitOfWork, action: BulkAction, keys: list[str], environment: str, reason: str
+    ) -> None:
+        """Enable, disable or kill `keys` in `environment`.
 
+        The prerequisites are checked once for the whole change, on the environment as it will
+        be, rather than once per flag: a thousand flags cost one pass, not a thousand, and
+        turning on a flag together with its prerequisite is accepted whatever their order.
+        """
+        require_environment(uow, environment)
+        records = {key: require_flag(uow, key) for key in keys}
+        current = uow.environments.settings_in(environment)
+        killing = action is BulkAction.KILL
+        value = action is BulkAction.ENABLE
+        changes: dict[str, tuple[FlagSetting, FlagSetting]] = {}
+        for key in keys:
+            before = current.get(key) or FlagSetting(key, environment)
+            if not killing:
+                check_flag_value(records[key].definition, "value", value)
+            changes[key] = (before, replace(before, killed=True) if killing else replace(before, value=value))
+        if not killing:
 
-def _valued(setting: FlagSetting, *, value: bool) -> FlagSetting:
-    return replace(setting, value=value)
+            def apply(states: dict[str, FlagState]) -> None:
+                for key, (_, after) in changes.items():
+                    if not records[key].archived:
+                        config = EnvironmentConfig(killed=after.killed, value=after.value)
+                        states[key] = FlagState(records[key].definition, config)
+
+            check_prerequisites(uow, [environment], apply)
+        uow.flags.touch_many(keys)
+        uow.environments.put_settings([after for _, after in changes.values()])
+        uow.audit.record_many(
+            [
+                AuditEntry(
+                    action="environment.kill" if killing else "environment.set_value",
+                    scope="environment",
+                    feature_name=key,
+                    environment=environment,
+                    before=setting_dict(before),
+                    after=setting_dict(after),
+                    reason=reason,
+                )
+                for key, (before, after) in changes.items()
+            ]
+        )
 
 
 def _action(action: BulkAction | str) -> BulkAction:

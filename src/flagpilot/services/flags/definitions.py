@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -61,12 +61,21 @@ def _changed_definition(record_definition: FlagDefinition, changes: Mapping[str,
     return replace(record_definition, **updates)
 
 
-def _refuse_archiving_a_prerequisite(uow: UnitOfWork, key: str) -> None:
-    dependants = sorted(
-        other.key for other in uow.flags.list(include_archived=False) if key in other.definition.prerequisites
-    )
+def refuse_archiving_prerequisites(uow: UnitOfWork, keys: Collection[str]) -> None:
+    """`Conflict` if a served flag outside `keys` requires one of `keys`: archiving them would
+    turn it off, since a missing prerequisite is an unmet one. One pass over the flags, however
+    many are archived together."""
+    leaving = set(keys)
+    dependants: dict[str, list[str]] = {}
+    for other in uow.flags.list(include_archived=False):
+        if other.key in leaving:
+            continue
+        for required in other.definition.prerequisites:
+            if required in leaving:
+                dependants.setdefault(required, []).append(other.key)
     if dependants:
-        names = ", ".join(repr(name) for name in dependants)
+        key = min(dependants)
+        names = ", ".join(repr(name) for name in sorted(dependants[key]))
         raise Conflict(f"flag {key!r} is a prerequisite of {names}: remove it from their prerequisites first")
 
 
@@ -182,12 +191,20 @@ class FlagDefinitions(FlagReads):
         return view
 
     def _set_archived_in(
-        self, uow: UnitOfWork, key: str, archived: bool, *, expected_version: int | None, reason: str
+        self,
+        uow: UnitOfWork,
+        key: str,
+        archived: bool,
+        *,
+        expected_version: int | None,
+        reason: str,
+        dependants_checked: bool = False,
     ) -> None:
-        """`_set_archived` within the caller's unit of work (a bulk archive changes many in one)."""
+        """`_set_archived` within the caller's unit of work (a bulk archive changes many in one,
+        having checked their dependants once: `dependants_checked`)."""
         record = require_flag(uow, key)
-        if archived and not record.archived:
-            _refuse_archiving_a_prerequisite(uow, key)
+        if archived and not record.archived and not dependants_checked:
+            refuse_archiving_prerequisites(uow, [key])
         saved = uow.flags.save(record.definition, archived=archived, expected_version=expected_version)
         self._record(
             uow,

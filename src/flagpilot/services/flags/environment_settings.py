@@ -131,7 +131,7 @@ class EnvironmentSettings(FlagReads):
         reason: str,
         checked_value: tuple[FlagValue, ...] | None,
     ) -> None:
-        """`_change` within the caller's unit of work (a bulk action changes many flags in one)."""
+        """`_change` within the caller's unit of work."""
         record = require_flag(uow, key)
         require_environment(uow, environment)
         for value in checked_value or ():
@@ -146,14 +146,29 @@ class EnvironmentSettings(FlagReads):
                 )
 
             check_prerequisites(uow, [environment], apply)
-        uow.flags.touch(key, expected_version)
+        self._write_setting(
+            uow, before, after, action=action, expected_version=expected_version, reason=reason
+        )
+
+    def _write_setting(
+        self,
+        uow: UnitOfWork,
+        before: FlagSetting,
+        after: FlagSetting,
+        *,
+        action: str,
+        expected_version: int | None,
+        reason: str,
+    ) -> None:
+        """Store a checked setting, bump the flag's version and write the audit row."""
+        uow.flags.touch(after.flag_key, expected_version)
         uow.environments.put_setting(after)
         self._record(
             uow,
             action,
             "environment",
-            feature_name=key,
-            environment=environment,
+            feature_name=after.flag_key,
+            environment=after.environment,
             before=setting_dict(before),
             after=setting_dict(after),
             reason=reason,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Connection, Row, Table, select, update
@@ -125,6 +126,15 @@ class SqlFlagRepository:
         """Bump the version of flag `key`."""
         return self._bump(key, expected_version, {})
 
+    def touch_many(self, keys: Sequence[str]) -> None:
+        """Bump the version of every flag of `keys`, in one statement."""
+        if keys:
+            self._connection.execute(
+                update(FLAGS)
+                .where(FLAGS.c.key.in_(list(keys)))
+                .values(version=FLAGS.c.version + 1, updated_at=utc_now())
+            )
+
 
 class SqlEnvironmentRepository:
     """`EnvironmentRepository` over `environments` and `flag_environments`."""
@@ -164,20 +174,30 @@ class SqlEnvironmentRepository:
 
     def put_setting(self, setting: FlagSetting) -> None:
         """Create or replace the settings of a flag in an environment."""
+        self.put_settings([setting])
+
+    def put_settings(self, settings: Sequence[FlagSetting]) -> None:
+        """Create or replace each of `settings`, in one statement (executemany)."""
+        if not settings:
+            return
         statement = upsert(
             self._connection,
             SETTINGS,
             ("flag_key", "environment"),
             ("killed", "has_value", "value", "updated_at"),
         )
+        now = utc_now()
         self._connection.execute(
             statement,
-            {
-                "flag_key": setting.flag_key,
-                "environment": setting.environment,
-                "killed": setting.killed,
-                "has_value": setting.has_value,
-                "value": setting.value if setting.has_value else None,
-                "updated_at": utc_now(),
-            },
+            [
+                {
+                    "flag_key": setting.flag_key,
+                    "environment": setting.environment,
+                    "killed": setting.killed,
+                    "has_value": setting.has_value,
+                    "value": setting.value if setting.has_value else None,
+                    "updated_at": now,
+                }
+                for setting in settings
+            ],
         )
