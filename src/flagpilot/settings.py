@@ -94,6 +94,10 @@ class Settings:
             (`FLAGPILOT_STREAM_HEARTBEAT_SECONDS`, default 15).
         loop_lag_interval_seconds: how often the event loop's lag is probed
             (`FLAGPILOT_LOOP_LAG_PROBE_SECONDS`, default 0.05).
+        evaluation_flush_seconds: how often the evaluations the serving routes counted are
+            added to the database (`FLAGPILOT_EVALUATION_FLUSH_SECONDS`, default 60).
+        stale_after_days: the admin UI marks a flag stale when no serving route evaluated it
+            for this many days (`FLAGPILOT_STALE_AFTER_DAYS`, default 7).
         environ: the `FLAGPILOT_*` variables only, for the preset's overrides
             (`FLAGPILOT_PRESET__…`) and the rollout runtime's settings; never the rest of the
             process environment.
@@ -114,6 +118,8 @@ class Settings:
     access_log: bool = True
     stream_heartbeat_seconds: float = 15.0
     loop_lag_interval_seconds: float = 0.05
+    evaluation_flush_seconds: float = 60.0
+    stale_after_days: float = 7.0
     environ: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -148,5 +154,7 @@ class Settings:
             access_log=_flag("FLAGPILOT_ACCESS_LOG", env.get("FLAGPILOT_ACCESS_LOG"), True),
             stream_heartbeat_seconds=seconds_setting(env, "FLAGPILOT_STREAM_HEARTBEAT_SECONDS", 15.0),
             loop_lag_interval_seconds=seconds_setting(env, "FLAGPILOT_LOOP_LAG_PROBE_SECONDS", 0.05),
+            evaluation_flush_seconds=seconds_setting(env, "FLAGPILOT_EVALUATION_FLUSH_SECONDS", 60.0),
+            stale_after_days=seconds_setting(env, "FLAGPILOT_STALE_AFTER_DAYS", 7.0, 3650),
             environ={name: value for name, value in env.items() if name.startswith(PREFIX)},
         )

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from prometheus_client.registry import Collector
 
 from flagpilot.services.auth import Authenticator
+from flagpilot.services.evaluations import EvaluationCounter
 from flagpilot.services.snapshots import SnapshotProvider
 from flagpilot.services.tokens import TokenService
 
@@ -41,6 +42,8 @@ class ApiDependencies:
         loop_lag_interval_seconds: how often the event-loop lag probe wakes.
         ready_max_lag_seconds: `/readyz` fails when the snapshots were last confirmed current
             against the database longer ago than this.
+        evaluations: counts the flags the serving routes evaluate, per environment (in memory;
+            flushed elsewhere), for the admin UI's stale mark; None counts nothing.
     """
 
     snapshots: SnapshotProvider
@@ -58,3 +61,4 @@ class ApiDependencies:
     access_log: bool = True
     ready_max_lag_seconds: float = 10.0
     loop_lag_interval_seconds: float = 0.05
+    evaluations: EvaluationCounter | None = None

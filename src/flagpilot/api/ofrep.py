@@ -73,6 +73,7 @@ class _Evaluation:
         self.max_body_bytes = deps.max_body_bytes
         self.count = metrics.count
         self.count_one = metrics.count_one
+        self.evaluations = deps.evaluations
 
     async def prepare(self, scope: Scope, receive: Receive) -> tuple[Snapshot, EvaluationContext, str]:
         """The snapshot, context and environment of a request.
@@ -126,6 +127,8 @@ class SingleHandler(_Evaluation):
             return json_response(error_body(error.code, error.details, key), error.status)
         result = snapshot.evaluate(key, context)
         self.count_one(result)
+        if self.evaluations is not None and result.error_code is not ErrorCode.FLAG_NOT_FOUND:
+            self.evaluations.count(environment, (key,))
         if result.error_code is not None:
             status = 404 if result.error_code is ErrorCode.FLAG_NOT_FOUND else 400
             return json_response(error_body(result.error_code, result.error_message or "", key), status)
@@ -148,6 +151,8 @@ class BulkHandler(_Evaluation):
             return not_modified(etag, _HEADERS)
         results = snapshot.evaluate_all(context)
         self.count(results.values())
+        if self.evaluations is not None:
+            self.evaluations.count(environment, results)
         flags = [
             success_body(result, environment)
             if result.error_code is None

@@ -79,6 +79,7 @@ class WidgetHandler:
         self.authenticator = deps.authenticator
         self.default_environment = deps.default_environment
         self.count = metrics.count
+        self.evaluations = deps.evaluations
         self.renderer = WidgetRenderer()
 
     async def __call__(self, scope: Scope, receive: Receive) -> Response:
@@ -104,6 +105,8 @@ class WidgetHandler:
         )
         results = snapshot.evaluate_all(context)
         self.count(results.values())
+        if self.evaluations is not None:
+            self.evaluations.count(snapshot.environment, _WIDGET_KEYS)
         body, etag, response_headers = self.renderer.render(results)
         if matches(if_none_match, etag):
             return not_modified(etag, _HEADERS)

@@ -23,6 +23,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
 from functools import partial
 from types import FrameType
 from typing import Any
@@ -66,6 +67,10 @@ def ui_routers_of(container: Container, runtime: RolloutRuntime) -> Sequence[API
             snapshots=container.snapshots,
             alerts=runtime.alerts,
             checker=runtime.checker,
+            state_version=container.store.version,
+            acknowledgements=container.acknowledgements,
+            evaluations=container.evaluations,
+            stale_after=timedelta(days=container.settings.stale_after_days),
         )
     )
 
@@ -92,6 +97,7 @@ def build_dependencies(container: Container, runtime: RolloutRuntime) -> ApiDepe
         access_log=settings.access_log,
         ready_max_lag_seconds=settings.ready_max_lag_seconds,
         loop_lag_interval_seconds=settings.loop_lag_interval_seconds,
+        evaluations=container.evaluations.counter,
     )
 
 

@@ -13,8 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flagpilot.server.database_services import DatabaseServices, build_database_services
+from flagpilot.services.alert_acknowledgements import AcknowledgementStore
+from flagpilot.services.evaluations import EvaluationLog
 from flagpilot.services.snapshot_cache import SnapshotCache
 from flagpilot.settings import Settings
+from flagpilot.storage.shared_state import SqlAcknowledgements, SqlEvaluationStore
 from flagpilot.storage.snapshot_store import SqlSnapshotStore
 from flagpilot.storage.watchers import change_watcher
 
@@ -26,20 +29,29 @@ class Container(DatabaseServices):
     Attributes (beside `DatabaseServices`'):
         snapshots: the snapshot cache (a `SnapshotProvider`); committed writes invalidate it.
         store: what the cache reads snapshots from.
+        acknowledgements: which rollout alerts someone has seen, shared by every replica.
+        evaluations: evaluations counted by the serving routes, flushed to the database
+            (`FLAGPILOT_EVALUATION_FLUSH_SECONDS`, default 60) for the flags page's stale mark.
     """
 
     snapshots: SnapshotCache
     store: SqlSnapshotStore
+    acknowledgements: AcknowledgementStore
+    evaluations: EvaluationLog
 
     def start(self) -> None:
-        """Build every snapshot, then start the cache's refresher and the change listener.
+        """Build every snapshot, then start the cache's refresher, the change listener and the
+        evaluation flusher.
 
         Blocks until the snapshots are built: call it off the event loop.
         """
         self.snapshots.start()
+        self.evaluations.start()
 
     def close(self) -> None:
-        """Stop the background threads and dispose of the engine's connections."""
+        """Stop the background threads (flushing the evaluation counts) and dispose of the
+        engine's connections."""
+        self.evaluations.close()
         self.snapshots.close()
         self.engine.dispose()
 
@@ -67,4 +79,9 @@ def build_container(settings: Settings) -> Container:
         users=services.users,
         snapshots=snapshots,
         store=store,
+        acknowledgements=SqlAcknowledgements(services.uow_factory),
+        evaluations=EvaluationLog(
+            SqlEvaluationStore(services.engine),
+            interval=settings.evaluation_flush_seconds,
+        ),
     )

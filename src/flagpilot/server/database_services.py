@@ -21,6 +21,7 @@ from flagpilot.services.tokens import TokenService
 from flagpilot.services.users import UserService
 from flagpilot.settings import Settings
 from flagpilot.storage import SqlUnitOfWorkFactory, build_engine
+from flagpilot.storage.shared_state import SqlLoginFailures
 from flagpilot.storage.tokens import SqlTokenStore
 from flagpilot.storage.users import SqlUserStore
 
@@ -37,7 +38,7 @@ class DatabaseServices:
         audit_log: the audit trail's queries and verification.
         tokens: API tokens, stored hashed in `api_tokens`, creation and revocation audited.
         rollout_manager: the rollout lifecycle over the same units of work.
-        users: admin UI users and their sessions.
+        users: admin UI users and their sessions (failed sign-ins counted in the database).
     """
 
     settings: Settings
@@ -86,5 +87,5 @@ def build_database_services(settings: Settings) -> DatabaseServices:
         audit_log=AuditLog(uow_factory),
         tokens=TokenService(SqlTokenStore(uow_factory), environment_exists=environment_exists),
         rollout_manager=RolloutManager(uow_factory),
-        users=UserService(SqlUserStore(uow_factory)),
+        users=UserService(SqlUserStore(uow_factory), failures=SqlLoginFailures(engine)),
     )

@@ -68,8 +68,6 @@ JOIN_SECONDS = 5.0
 log = logging.getLogger(__name__)
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class RuntimeSettings:
     """How often the runtime works and where alerts go (see the module docstring)."""

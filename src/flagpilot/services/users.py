@@ -7,9 +7,11 @@ login when the parameters change). A session is a 256-bit random secret kept in 
 cookie; only its SHA-256 is stored, with the session's CSRF token and its expiry, so sessions
 survive a restart and are shared by every replica.
 
-Failed logins are counted per login name in this process: after `MAX_FAILURES` within
+Failed logins are counted per login name in a `LoginFailureStore` (the database, in a server:
+the same count on every replica and across restarts): after `MAX_FAILURES` within
 `FAILURE_WINDOW` the name is refused for the rest of the window, whatever the password, which
-makes guessing slow without a way for strangers to lock a real user out for long.
+makes guessing slow without a way for strangers to lock a real user out for long. The store
+forgets failures older than the window, so it stays bounded by what one window can hold.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import hashlib
 import re
 import secrets
 import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,6 +48,7 @@ SESSION_LIFETIME = timedelta(hours=12)
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=5)
 MAX_REMEMBERED = 10_000
+MAX_LOGIN_STORED = 320
 
 
 class UserNotFound(NotFound):
@@ -135,7 +137,6 @@ class UserStore(Protocol):
         ...
 
 
-
 def hash_session(secret: str) -> str:
     """The stored form of a session secret."""
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
@@ -174,42 +175,73 @@ def check_role(role: TokenKind | str) -> TokenKind:
     return kind
 
 
-class LoginThrottle:
-    """Counts recent failed logins per name (in this process) and refuses a name with too many."""
+class LoginFailureStore(Protocol):
+    """Recent failed sign-ins per login name, shared by whoever throttles them."""
 
-    def __init__(self, clock: Callable[[], datetime]) -> None:
-        self._clock = clock
-        self._failures: dict[str, deque[datetime]] = {}
+    def recent(self, login: str, since: datetime) -> list[datetime]:
+        """When `login` failed at or after `since`, oldest first."""
+        ...
+
+    def add(self, login: str, at: datetime, forget_before: datetime) -> None:
+        """Count one failure of `login` at `at`, and forget every failure before `forget_before`."""
+        ...
+
+    def clear(self, login: str) -> None:
+        """Forget the failures of `login`."""
+        ...
+
+
+class MemoryLoginFailures:
+    """`LoginFailureStore` in this process only (a user service without a database, tests)."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, list[datetime]] = {}
         self._lock = threading.Lock()
+
+    def recent(self, login: str, since: datetime) -> list[datetime]:
+        with self._lock:
+            return [moment for moment in self._failures.get(login, []) if moment >= since]
+
+    def add(self, login: str, at: datetime, forget_before: datetime) -> None:
+        with self._lock:
+            self._failures = {
+                name: kept
+                for name, moments in self._failures.items()
+                if (kept := [moment for moment in moments if moment >= forget_before])
+            }
+            self._failures.setdefault(login, []).append(at)
+
+    def clear(self, login: str) -> None:
+        with self._lock:
+            self._failures.pop(login, None)
+
+
+class LoginThrottle:
+    """Refuses a login name with too many recent failures, counted in a `LoginFailureStore`."""
+
+    def __init__(self, clock: Callable[[], datetime], store: LoginFailureStore) -> None:
+        self._clock = clock
+        self._store = store
 
     def check(self, login: str) -> None:
         """Raise `TooManyAttempts` if `login` failed too often within the window."""
         now = self._clock()
-        with self._lock:
-            recent = self._recent(login, now)
-            if len(recent) >= MAX_FAILURES:
-                wait = recent[0] + FAILURE_WINDOW - now
-                raise TooManyAttempts(
-                    "too many failed sign-ins for this user; try again later",
-                    retry_after=max(1, int(wait.total_seconds()) + 1),
-                )
+        recent = self._store.recent(login[:MAX_LOGIN_STORED], now - FAILURE_WINDOW)
+        if len(recent) >= MAX_FAILURES:
+            wait = recent[-MAX_FAILURES] + FAILURE_WINDOW - now
+            raise TooManyAttempts(
+                "too many failed sign-ins for this user; try again later",
+                retry_after=max(1, int(wait.total_seconds()) + 1),
+            )
 
     def failed(self, login: str) -> None:
         """Count one failed login of `login`."""
         now = self._clock()
-        with self._lock:
-            self._recent(login, now).append(now)
+        self._store.add(login[:MAX_LOGIN_STORED], now, now - FAILURE_WINDOW)
 
     def succeeded(self, login: str) -> None:
         """Forget the failures of `login`."""
-        with self._lock:
-            self._failures.pop(login, None)
-
-    def _recent(self, login: str, now: datetime) -> deque[datetime]:
-        recent = self._failures.setdefault(login, deque())
-        while recent and recent[0] <= now - FAILURE_WINDOW:
-            recent.popleft()
-        return recent
+        self._store.clear(login[:MAX_LOGIN_STORED])
 
 
 class UserService:
@@ -219,6 +251,7 @@ class UserService:
         store: where users and sessions live.
         clock: the current time (UTC).
         hasher: the argon2 password hasher (its parameters decide the cost of a login).
+        failures: where failed sign-ins are counted (this process only when not given).
     """
 
     def __init__(
@@ -226,11 +259,12 @@ class UserService:
         store: UserStore,
         clock: Callable[[], datetime] = utc_now,
         hasher: PasswordHasher | None = None,
+        failures: LoginFailureStore | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._hasher = hasher or PasswordHasher()
-        self._throttle = LoginThrottle(clock)
+        self._throttle = LoginThrottle(clock, failures or MemoryLoginFailures())
         self._decoy: str | None = None
         self._seen: dict[str, Session] = {}
 

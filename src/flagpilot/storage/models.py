@@ -415,3 +415,47 @@ class AppTransaction(Base):
 
     id: Mapped[int] = _surrogate_id()
     actor: Mapped[str] = mapped_column(String(128), default="", comment="Who runs the transaction.")
+
+
+class AlertAcknowledgement(Base):
+    __tablename__ = "alert_acknowledgements"
+    __table_args__ = {"comment": "Rollout alerts someone has seen; the first acknowledgement is kept."}
+
+    alert_id: Mapped[str] = mapped_column(
+        String(255), primary_key=True, comment="The alert's deterministic id."
+    )
+    acknowledged_by: Mapped[str] = mapped_column(String(128), comment="Actor who acknowledged it.")
+    acknowledged_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=_now(), comment="When.")
+
+
+class LoginFailure(Base):
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_login_failed_at", "login", "failed_at"),
+        Index("ix_login_failures_failed_at", "failed_at"),
+        {
+            "comment": "Recent failed admin UI sign-ins, for the throttle every replica applies; "
+            "rows older than the throttle's window are deleted."
+        },
+    )
+
+    id: Mapped[int] = _surrogate_id()
+    login: Mapped[str] = mapped_column(String(320), comment="The user name tried.")
+    failed_at: Mapped[datetime] = mapped_column(UtcDateTime(), comment="When the sign-in failed.")
+
+
+class FlagEvaluation(Base):
+    __tablename__ = "flag_evaluations"
+    __table_args__ = {"comment": "How often and how recently each flag was evaluated, for the stale mark."}
+
+    flag_key: Mapped[str] = mapped_column(String(128), primary_key=True, comment="Flag key.")
+    environment: Mapped[str] = mapped_column(String(64), primary_key=True, comment="Environment name.")
+    evaluations: Mapped[int] = mapped_column(
+        BigInteger,
+        default=0,
+        server_default="0",
+        comment="Evaluations counted by the serving routes (every replica adds its own).",
+    )
+    last_evaluated_at: Mapped[datetime] = mapped_column(
+        UtcDateTime(), comment="When a replica last flushed an evaluation of the flag here."
+    )

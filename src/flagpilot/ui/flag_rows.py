@@ -2,9 +2,10 @@
 
 Per environment a cell says whether the flag is on, whether it is killed, and for a rollout its
 tier and percentage now, the next gate (the dwell time) and when it opens, and its health (the
-treatment's error rate in the window against the threshold). A flag is *stale* when nothing
-about it changed for `STALE_AFTER` and no rollout of it is moving: a candidate for removal,
-as Unleash and LaunchDarkly flag them.
+treatment's error rate in the window against the threshold). A flag is *stale* when no serving
+route has evaluated it in any environment for `stale_after` (seven days unless configured) and
+it is older than that: a candidate for removal, as LaunchDarkly's flag insights and Unleash's
+"potentially stale" mark them.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ from flagpilot.core.tiers import next_tier
 from flagpilot.services.clock import utc
 from flagpilot.services.flags import FlagView
 from flagpilot.services.rollouts import RolloutRecord, RolloutStatistics
+from flagpilot.ui.services import STALE_AFTER
 
 PHASES = (("1", "Phase 1"), ("2", "Phase 2"), ("3", "Phase 3"), ("other", "Other flags"))
-STALE_AFTER = timedelta(days=30)
-MOVING = frozenset({RolloutStatus.ACTIVE, RolloutStatus.PAUSED, RolloutStatus.PLANNED})
 
 StatisticsOf = Callable[[RolloutRecord], RolloutStatistics | None]
 
@@ -123,23 +123,49 @@ def _cell(view: FlagView, environment: str, statistics_of: StatisticsOf) -> Cell
     )
 
 
-def _stale(view: FlagView, now: datetime) -> bool:
-    updated = view.record.updated_at or view.record.created_at
-    if updated is None or now - utc(updated) < STALE_AFTER:
+def _stale(
+    view: FlagView, last_evaluated: Mapping[str, datetime] | None, now: datetime, stale_after: timedelta
+) -> bool:
+    if last_evaluated is None:
+        return False  # nothing counts evaluations: no flag can be called stale
+    created = view.record.created_at
+    if created is None or now - utc(created) < stale_after:
         return False
-    return not any(s.rollout is not None and s.rollout.status in MOVING for s in view.environments.values())
+    latest = last_evaluated.get(view.key)
+    return latest is None or now - latest >= stale_after
+
+
+def latest_evaluations(last_evaluated: Mapping[tuple[str, str], datetime]) -> dict[str, datetime]:
+    """When each flag was last evaluated in any environment."""
+    latest: dict[str, datetime] = {}
+    for (key, _environment), moment in last_evaluated.items():
+        if key not in latest or moment > latest[key]:
+            latest[key] = moment
+    return latest
 
 
 def build_rows(
-    views: Iterable[FlagView], environments: list[str], statistics_of: StatisticsOf, now: datetime
+    views: Iterable[FlagView],
+    environments: list[str],
+    statistics_of: StatisticsOf,
+    now: datetime,
+    *,
+    last_evaluated: Mapping[str, datetime] | None = None,
+    stale_after: timedelta = STALE_AFTER,
 ) -> list[Row]:
-    """A row per flag, with a cell per environment in `environments` order."""
+    """A row per flag, with a cell per environment in `environments` order.
+
+    Args:
+        last_evaluated: when each flag was last evaluated in any environment (`latest_evaluations`);
+            None when nothing counts evaluations, and then no flag is stale.
+        stale_after: how long without an evaluation makes a flag stale.
+    """
     return [
         Row(
             view=view,
             phase=phase_of(view),
             cells=tuple(_cell(view, env, statistics_of) for env in environments),
-            stale=_stale(view, now),
+            stale=_stale(view, last_evaluated, now, stale_after),
         )
         for view in views
     ]

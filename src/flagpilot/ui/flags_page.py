@@ -5,7 +5,8 @@ switch, the rollout's tier and percentage now, its next gate and when it opens, 
 whether the flag is stale. Search, filters and order are query parameters, so a filtered view
 is a link; with JavaScript on, htmx swaps only the table as the user types. A thousand flags in
 three environments render in one page without paging: the whole list is read in a handful of
-queries, and each toggle is one button of a shared form (one CSRF field per page, not per flag).
+queries, each toggle is one button of a shared form (one CSRF field per page, not per flag), and
+a row is rendered once and reused until what it shows changes (`flag_table`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from flagpilot.services.auth import EDITORS
 from flagpilot.services.errors import StorageUnavailable
 from flagpilot.services.rollouts import RolloutRecord, RolloutStatistics
 from flagpilot.ui.degraded import snapshot_views
+from flagpilot.ui.flag_reads import FlagPageReads
 from flagpilot.ui.flag_rows import PHASES, RowFilter, build_rows
+from flagpilot.ui.flag_table import RowFragments
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.sessions import current_caller
 from flagpilot.ui.web import DATABASE_DOWN, UiRoute, render
@@ -38,10 +41,9 @@ def flags_router(services: UiServices) -> APIRouter:
     """The flags page and its table fragment."""
     router = APIRouter(route_class=UiRoute, include_in_schema=False)
 
-    def statistics_of(record: RolloutRecord) -> RolloutStatistics | None:
-        return services.rollouts.statistics(record.feature_name, record.environment, now=services.clock())
-
     known_environments = list(FALLBACK_ENVIRONMENTS)
+    fragments = RowFragments()
+    reads = FlagPageReads(services)
 
     def page(request: Request, fragment: bool) -> Response:
         caller = current_caller(request, services.users)
@@ -49,7 +51,15 @@ def flags_router(services: UiServices) -> APIRouter:
         now = services.clock()
         try:
             environments = [env.name for env in services.flags.list_environments()]
-            rows = build_rows(services.flags.list_flags(), environments, statistics_of, now)
+            statistics_of = reads.statistics(environments, now)
+            rows = build_rows(
+                reads.flags(environments),
+                environments,
+                statistics_of,
+                now,
+                last_evaluated=reads.last_evaluated(),
+                stale_after=services.stale_after,
+            )
             known_environments[:] = environments
             degraded = False
         except StorageUnavailable:
@@ -61,6 +71,7 @@ def flags_router(services: UiServices) -> APIRouter:
             degraded = True
         shown = row_filter.apply(rows)
         sections = [(name, label, [row for row in shown if row.phase == name]) for name, label in PHASES]
+        can_edit = caller.may(EDITORS) and not degraded
         context = {
             "nav": "flags",
             "environments": environments,
@@ -68,7 +79,8 @@ def flags_router(services: UiServices) -> APIRouter:
             "filter": row_filter,
             "total": len(rows),
             "shown": len(shown),
-            "can_edit": caller.may(EDITORS) and not degraded,
+            "can_edit": can_edit,
+            "row_html": fragments.renderer(can_edit),
             "guarded": list(services.guarded_environments),
             "statuses": ROLLOUT_STATUSES,
             "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flagpilot.services.alert_acknowledgements import AcknowledgementStore, MemoryAcknowledgements
 from flagpilot.services.audit import AuditLog
 from flagpilot.services.clock import utc_now
+from flagpilot.services.evaluations import EvaluationLog
 from flagpilot.services.flags import FlagManager
 from flagpilot.services.rollouts import InMemoryAlerts, RollbackChecker, RolloutManager
 from flagpilot.services.snapshots import SnapshotProvider
 from flagpilot.services.tokens import TokenService
 from flagpilot.services.users import UserService
+
+STALE_AFTER = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,12 @@ class UiServices:
         checker: the automatic-rollback rule, to show its verdict on a rollout's numbers.
         clock: the current time (UTC).
         guarded_environments: environments where every toggle needs a confirmation and a reason.
+        acknowledgements: who has seen which alert (kept in this process when not given).
+        evaluations: when each flag was last evaluated, for the stale mark (None: never stale).
+        stale_after: how long without an evaluation makes a flag stale.
+        state_version: the database's flag-state version (bumped by every change to flags,
+            settings, overrides and rollouts), so the flags page can reuse its last read while
+            nothing changed; None reads every time.
     """
 
     flags: FlagManager
@@ -49,3 +59,7 @@ class UiServices:
     checker: RollbackChecker | None = None
     clock: Callable[[], datetime] = utc_now
     guarded_environments: Sequence[str] = field(default=("production",))
+    acknowledgements: AcknowledgementStore = field(default_factory=MemoryAcknowledgements)
+    evaluations: EvaluationLog | None = None
+    stale_after: timedelta = STALE_AFTER
+    state_version: Callable[[], int] | None = None

@@ -30,7 +30,7 @@ def test_init__a_second_time__changes_nothing_and_says_so(initialised: Run) -> N
 
 
 def test_db_downgrade_then_upgrade__moves_between_revisions(initialised: Run) -> None:
-    assert initialised("db", "current").out.strip() == "0007_tenant_policy_role (head)"
+    assert initialised("db", "current").out.strip() == "0008_shared_ui_state (head)"
 
     down = initialised("db", "downgrade", "base")
     after_down = initialised("db", "current")
@@ -39,7 +39,7 @@ def test_db_downgrade_then_upgrade__moves_between_revisions(initialised: Run) ->
     assert down.code == 0
     assert after_down.out.startswith("base (empty)")
     assert up.code == 0
-    assert initialised("db", "current").out.strip() == "0007_tenant_policy_role (head)"
+    assert initialised("db", "current").out.strip() == "0008_shared_ui_state (head)"
 
 
 def test_db_downgrade__to_an_unknown_revision__fails_naming_the_argument(initialised: Run) -> None:

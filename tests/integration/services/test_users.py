@@ -6,12 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import Engine, func, select
 
 from flagpilot.services.audit import AuditLog
 from flagpilot.services.auth import TokenKind
 from flagpilot.services.errors import AlreadyExists, InvalidInput, Unauthenticated
 from flagpilot.services.users import MAX_FAILURES, SESSION_LIFETIME, TooManyAttempts, UserService
-from flagpilot.storage import SqlUnitOfWorkFactory
+from flagpilot.storage import SqlUnitOfWorkFactory, build_engine
+from flagpilot.storage.models import LoginFailure
+from flagpilot.storage.shared_state import SqlLoginFailures
 from flagpilot.storage.users import SqlUserStore
 
 PASSWORD = "correct horse battery"
@@ -32,11 +35,23 @@ def clock() -> Clock:
     return Clock()
 
 
+# Cheap argon2 parameters: the suite checks behaviour, not the cost of guessing.
+HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def replica(engine: Engine, clock: Clock) -> UserService:
+    """A user service as a server process builds it: users, sessions and failures in the database."""
+    return UserService(
+        SqlUserStore(SqlUnitOfWorkFactory(engine)),
+        clock=clock,
+        hasher=HASHER,
+        failures=SqlLoginFailures(engine),
+    )
+
+
 @pytest.fixture
-def users(uow_factory: SqlUnitOfWorkFactory, clock: Clock) -> UserService:
-    # Cheap argon2 parameters: the suite checks behaviour, not the cost of guessing.
-    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    service = UserService(SqlUserStore(uow_factory), clock=clock, hasher=hasher)
+def users(engine: Engine, clock: Clock) -> UserService:
+    service = replica(engine, clock)
     service.create("alice", PASSWORD, "editor", actor="setup")
     return service
 
@@ -77,6 +92,47 @@ def test_repeated_failures__lock_the_name_for_the_window_only(users: UserService
     assert refused.value.retry_after > 0
     clock.now += timedelta(minutes=6)
     assert users.login("alice", PASSWORD)[0].user.login == "alice"
+
+
+def test_failures__on_two_replicas__add_up_and_lock_the_name_on_both(
+    database_url: str, users: UserService, clock: Clock
+) -> None:
+    # Given a second replica: its own engine and services on the same database
+    other_engine = build_engine(database_url)
+    try:
+        other = replica(other_engine, clock)
+
+        # When the failures alternate between the two replicas
+        for attempt in range(MAX_FAILURES):
+            with pytest.raises(Unauthenticated):
+                (users if attempt % 2 else other).login("alice", "guess")
+
+        # Then both refuse the name, even with the right password, until the window has passed
+        for service in (users, other):
+            with pytest.raises(TooManyAttempts):
+                service.login("alice", PASSWORD)
+        clock.now += timedelta(minutes=6)
+        assert other.login("alice", PASSWORD)[0].user.login == "alice"
+    finally:
+        other_engine.dispose()
+
+
+def test_failures__older_than_the_window__are_deleted(
+    engine: Engine, users: UserService, clock: Clock
+) -> None:
+    # Given failures of many names, long ago
+    for n in range(20):
+        with pytest.raises(Unauthenticated):
+            users.login(f"guess-{n}", "guess")
+    clock.now += timedelta(minutes=6)
+
+    # When one more sign-in fails
+    with pytest.raises(Unauthenticated):
+        users.login("alice", "guess")
+
+    # Then only that failure is kept: the table holds one window of failures at most
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(LoginFailure)).scalar_one() == 1
 
 
 def test_session__expires_and_ends_on_logout(users: UserService, clock: Clock) -> None:

@@ -12,7 +12,7 @@ from flagpilot.services.records import FlagRecord, FlagSetting
 from flagpilot.services.rollouts import CohortPair, CohortStats, MinutePoint, RolloutRecord
 from flagpilot.ui.chart import error_rate_chart
 from flagpilot.ui.diff import field_changes
-from flagpilot.ui.flag_rows import RowFilter, build_rows
+from flagpilot.ui.flag_rows import RowFilter, build_rows, latest_evaluations
 from flagpilot.ui.login import safe_next
 from flagpilot.ui.static import static_file
 
@@ -73,10 +73,35 @@ def test_rows__show_state_per_environment_and_the_next_gate() -> None:
     assert gate.gate_opens_at == started + timedelta(hours=48)
 
 
-def test_stale__unchanged_for_a_month_without_a_moving_rollout() -> None:
+def test_stale__a_flag_not_evaluated_anywhere_for_the_configured_days() -> None:
+    # Given flags created long ago, one evaluated an hour ago, one nine days ago, one never,
+    # and one created yesterday that was never evaluated
     old = NOW - timedelta(days=45)
-    rows = build_rows([view("old", 1, updated=old), view("new", 1)], ENVIRONMENTS, no_stats, NOW)
-    assert [row.stale for row in rows] == [True, False]
+    views = [view("recent", 1, updated=old), view("quiet", 1, updated=old), view("never", 1, updated=old)]
+    views.append(view("young", 1, updated=NOW - timedelta(days=1)))
+    last = latest_evaluations(
+        {
+            ("recent", "development"): NOW - timedelta(days=20),
+            ("recent", "production"): NOW - timedelta(hours=1),
+            ("quiet", "production"): NOW - timedelta(days=9),
+        }
+    )
+
+    # When the rows are built with a week as the limit
+    rows = build_rows(views, ENVIRONMENTS, no_stats, NOW, last_evaluated=last, stale_after=timedelta(days=7))
+
+    # Then the flags nobody evaluated for a week are stale, the young one not yet
+    assert {row.key: row.stale for row in rows} == {
+        "recent": False,
+        "quiet": True,
+        "never": True,
+        "young": False,
+    }
+
+
+def test_stale__without_evaluation_counts__no_flag_is_stale() -> None:
+    rows = build_rows([view("old", 1, updated=NOW - timedelta(days=400))], ENVIRONMENTS, no_stats, NOW)
+    assert [row.stale for row in rows] == [False]
 
 
 @pytest.mark.parametrize(
