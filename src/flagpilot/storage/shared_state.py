@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
 from sqlalchemy import Connection, Engine, Table, case, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from flagpilot.services.alert_acknowledgements import Acknowledgement, check_alert_id
@@ -21,7 +20,7 @@ from flagpilot.services.audit_entry import AuditEntry
 from flagpilot.services.clock import utc, utc_now
 from flagpilot.services.evaluations import FlagInEnvironment
 from flagpilot.services.ports import UnitOfWorkFactory
-from flagpilot.storage.dialect import translate
+from flagpilot.storage.dialect import insert, translate
 from flagpilot.storage.engine import WRITE_OPTION
 from flagpilot.storage.models import AlertAcknowledgement, FlagEvaluation, LoginFailure
 from flagpilot.storage.uow import sql_unit
@@ -31,11 +30,6 @@ FAILURES = cast(Table, LoginFailure.__table__)
 EVALUATIONS = cast(Table, FlagEvaluation.__table__)
 READER = "shared-state"
 T = TypeVar("T")
-
-
-def _insert(connection: Connection, table: Table) -> Any:
-    module: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return module.insert(table)
 
 
 class _OwnTransactions:
@@ -74,7 +68,7 @@ class SqlAcknowledgements:
         """Acknowledge `alert_id` as `actor` (its audit row names them); a repeat is ignored."""
         check_alert_id(alert_id)
         with sql_unit(self._uow_factory, actor, owner="SqlAcknowledgements") as uow:
-            statement = _insert(uow.connection, ACKNOWLEDGEMENTS).values(
+            statement = insert(uow.connection, ACKNOWLEDGEMENTS).values(
                 alert_id=alert_id, acknowledged_by=actor[:128], acknowledged_at=utc_now()
             )
             inserted = uow.connection.execute(
@@ -150,7 +144,7 @@ class SqlEvaluationStore(_OwnTransactions):
             return
 
         def work(connection: Connection) -> None:
-            statement = _insert(connection, EVALUATIONS)
+            statement = insert(connection, EVALUATIONS)
             later = EVALUATIONS.c.last_evaluated_at < statement.excluded.last_evaluated_at
             statement = statement.on_conflict_do_update(
                 index_elements=["flag_key", "environment"],
