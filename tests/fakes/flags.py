@@ -10,7 +10,7 @@ overrides, as row-level security does on PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -144,6 +144,10 @@ class _Flags:
     def touch(self, key: str, expected_version: int | None) -> int:
         return self._bump(key, expected_version).version
 
+    def touch_many(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self._bump(key, None)
+
 
 class _Environments:
     def __init__(self, uow: InMemoryStoreUnitOfWork) -> None:
@@ -168,6 +172,10 @@ class _Environments:
 
     def put_setting(self, setting: FlagSetting) -> None:
         self._uow.setting_rows[(setting.flag_key, setting.environment)] = setting
+
+    def put_settings(self, settings: Sequence[FlagSetting]) -> None:
+        for setting in settings:
+            self.put_setting(setting)
 
 
 class _Overrides:

@@ -254,3 +254,6 @@ class _Audit:
 
     def record(self, entry: AuditEntry) -> None:
         self._uow.staged_audit.append(entry)
+
+    def record_many(self, entries: Sequence[AuditEntry]) -> None:
+        self._uow.staged_audit.extend(entries)

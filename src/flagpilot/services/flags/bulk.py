@@ -86,8 +86,8 @@ class BulkCommands(FlagDefinitions, EnvironmentSettings):
         """Enable, disable or kill `keys` in `environment`.
 
         The prerequisites are checked once for the whole change, on the environment as it will
-        be, rather than once per flag: a thousand flags cost one pass, not a thousand, and
-        turning on a flag together with its prerequisite is accepted whatever their order.
+        be, rather than once per flag: a thousand flags cost one pass over the environment, not
+        a thousand. The versions, settings and audit rows are then written a statement each.
         """
         require_environment(uow, environment)
         records = {key: require_flag(uow, key) for key in keys}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from flagpilot.core import FlagDefinition
 from flagpilot.services.errors import FlagNotFound, InvalidInput, PermissionDenied, VersionConflict
 from flagpilot.services.flags import BulkAction, FlagManager
 from flagpilot.services.records import OverrideScope
@@ -90,6 +91,28 @@ def test_bulk_kill__of_several_flags__is_one_transaction_and_one_version_step_ea
     assert store.commits == commits + 1
     assert all(view.environments["staging"].killed for view in manager.list_flags())
     assert [view.version for view in manager.list_flags()] == [2, 2]
+
+
+def test_bulk_enable__of_a_flag_and_its_prerequisite__writes_one_row_each_in_the_order_given(
+    manager: FlagManager, store: InMemoryStore
+) -> None:
+    # Given a flag that requires another
+    manager.create_flag(FlagDefinition(key="parent"), actor="setup")
+    manager.create_flag(FlagDefinition(key="child", prerequisites=("parent",)), actor="setup")
+    store.audit_rows.clear()
+    commits = store.commits
+
+    # When both are turned on in one bulk action, the dependent one listed first
+    changed = manager.bulk(BulkAction.ENABLE, ["child", "parent"], "staging", actor="alice", reason="launch")
+
+    # Then both are on, in one transaction, with one audit row each in the order given
+    assert changed == 2
+    assert store.commits == commits + 1
+    assert manager.get_flag("child").enabled("staging") is True
+    assert [(row.entry.feature_name, row.entry.reason) for row in store.audit_rows] == [
+        ("child", "launch"),
+        ("parent", "launch"),
+    ]
 
 
 def test_bulk__with_an_unknown_flag__changes_nothing(manager: FlagManager) -> None:
