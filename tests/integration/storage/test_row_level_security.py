@@ -58,7 +58,17 @@ SERVICE_WRITTEN = frozenset({"feature_rollouts", "rollout_events"})
 AUDIT = frozenset({"feature_flag_changes"})
 # Tables the tenant role has no privilege on at all.
 SERVICE_ONLY = frozenset(
-    {"alembic_version", "app_transactions", "rollout_metrics", "state_version", "ui_sessions", "users"}
+    {
+        "alembic_version",
+        "alert_acknowledgements",
+        "app_transactions",
+        "flag_evaluations",
+        "login_failures",
+        "rollout_metrics",
+        "state_version",
+        "ui_sessions",
+        "users",
+    }
 )
 CLASSIFIED = frozenset(TENANT_TABLES) | SHARED_DEFINITIONS | SERVICE_WRITTEN | AUDIT | SERVICE_ONLY
 WRITES = ("INSERT", "UPDATE", "DELETE")
