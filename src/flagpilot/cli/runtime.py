@@ -24,6 +24,7 @@ from flagpilot.services.clock import utc_now
 from flagpilot.services.errors import InvalidInput, ServiceError
 from flagpilot.settings import Settings
 from flagpilot.storage import migrate
+from flagpilot.storage.dialect import driver_message
 
 ActorOption = Annotated[
     str | None,
@@ -94,7 +95,8 @@ def reported_errors() -> Iterator[None]:
     except InvalidInput as exc:
         fail(exc.detail, code=2)
     except ServiceError as exc:
-        fail(f"{exc.title.lower()}: {exc.detail}", code=1)
+        driver = driver_message(exc.__cause__)
+        fail(f"{exc.title.lower()}: {exc.detail}" + ("" if driver is None else f" ({driver})"), code=1)
     except InvalidConfiguration as exc:
         fail(f"invalid configuration: {exc}", code=2)
 

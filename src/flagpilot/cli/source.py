@@ -25,6 +25,7 @@ from flagpilot.server.startup import DatabaseNotReady, check_database
 from flagpilot.services.errors import EnvironmentNotFound, StorageUnavailable
 from flagpilot.settings import Settings
 from flagpilot.storage import build_engine
+from flagpilot.storage.dialect import driver_message
 from flagpilot.storage.snapshot_store import SqlSnapshotStore
 
 
@@ -49,7 +50,9 @@ def database_snapshot(settings: Settings, environment: str, origin: str) -> Snap
     except EnvironmentNotFound:
         fail(f"{origin}: environment {environment!r} does not exist in the database at {shown}")
     except StorageUnavailable as exc:
-        fail(f"cannot read flags from the database at {shown} ({exc.detail}); has `flagpilot init` run?", 1)
+        driver = driver_message(exc.__cause__)
+        why = exc.detail if driver is None else f"{exc.detail}: {driver}"
+        fail(f"cannot read flags from the database at {shown} ({why}); has `flagpilot init` run?", 1)
     finally:
         engine.dispose()
     return Snapshot(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,8 @@ from flagpilot.services.errors import (
     StorageUnavailable,
     WriteContention,
 )
+
+log = logging.getLogger(__name__)
 
 _PERMISSION_STATES = {"42501"}  # insufficient_privilege, incl. row-level security violations
 _CONTENTION_STATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected: aborted, retryable
@@ -58,22 +61,35 @@ def _sqlstate(exc: DBAPIError) -> str | None:
     return getattr(exc.orig, "sqlstate", None)
 
 
+def driver_message(exc: BaseException | None) -> str | None:
+    """The first line of the database driver's message behind `exc` (its cause), if any: for
+    the operator (logs, the CLI), never for an HTTP client."""
+    while exc is not None and not isinstance(exc, DBAPIError):
+        exc = exc.__cause__
+    if exc is None:
+        return None
+    return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+
+
 def translate(exc: DBAPIError) -> ServiceError:
     """The service error for a database error that escaped a repository.
 
     Only a failure to reach the database is `StorageUnavailable` (503); a value the database
     refuses is the request's fault (422), so that it can never make a healthy replica look down.
+    The error's detail is ours and reaches clients; the driver's message (table, column and
+    constraint names, the values refused) is logged for the operator, never part of an answer.
     """
-    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
-    if _sqlstate(exc) in _PERMISSION_STATES:
-        return PermissionDenied(f"not permitted for this organization: {detail}")
-    if _sqlstate(exc) in _CONTENTION_STATES:
-        return WriteContention(f"a concurrent change aborted this one, nothing was written: {detail}")
+    state = _sqlstate(exc)
+    log.info("database error (sqlstate %s): %s", state, driver_message(exc))
+    if state in _PERMISSION_STATES:
+        return PermissionDenied("not permitted for this organization")
+    if state in _CONTENTION_STATES:
+        return WriteContention("a concurrent change aborted this one, nothing was written")
     if isinstance(exc, IntegrityError):
-        return Conflict(f"the change conflicts with stored data: {detail}")
-    if isinstance(exc, DataError) or (_sqlstate(exc) or "").startswith(_DATA_EXCEPTION_CLASS):
+        return Conflict("the change conflicts with stored data (a duplicate or a missing reference)")
+    if isinstance(exc, DataError) or (state or "").startswith(_DATA_EXCEPTION_CLASS):
         # The request's fault, not the database's: never a reason to report the database down.
-        return InvalidInput(f"the database cannot store a value of the request: {detail}")
+        return InvalidInput("the database cannot store a value of the request (too long, out of range, NUL)")
     if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
-        return StorageUnavailable(f"the database cannot be reached: {detail}")
-    return StorageUnavailable(f"database error: {detail}")
+        return StorageUnavailable("the database cannot be reached")
+    return StorageUnavailable("the database failed to answer")
