@@ -3,9 +3,10 @@
 Every replica
   - counts `POST /api/events` in an `OutcomeAggregator` and flushes it to `rollout_metrics`
     every second (additive upserts: the replicas' counts sum), and once more on shutdown;
-  - keeps the aggregator's view of the serving rollouts current: it polls the state version (one
-    primary-key read) each second and re-reads the rollouts when it moved, so a rollback made
-    anywhere, even by hand-written SQL, stops counting toward the old tier within a second.
+  - keeps the aggregator's view of the serving rollouts current: each second it compares the
+    version the snapshot cache serves with the one it last read the rollouts at, and re-reads
+    them when it moved; the cache learns of every change (even hand-written SQL) from the
+    database, so a rollback made anywhere stops counting toward the old tier within a second.
 
 The one replica holding the leader lock (see `leader`)
   - runs the automatic-rollback checker every `FLAGPILOT_ROLLBACK_CHECK_SECONDS` (default 5);
@@ -143,8 +144,12 @@ class RolloutRuntime:
     # ------------------------------------------------------------------ one step each
 
     def refresh_rollouts(self) -> bool:
-        """Re-read the serving rollouts if the state version moved; whether it re-read them."""
-        version = self.container.store.version()
+        """Re-read the serving rollouts if the snapshots' version moved; whether it re-read them.
+
+        The snapshot cache is the process's one change detector (listener, version poll, its
+        own writes); the aggregator follows the version it serves instead of polling again.
+        """
+        version = self.container.snapshots.current_version()
         if version == self._seen_version:
             return False
         records = self.container.rollout_manager.list_rollouts()

@@ -74,6 +74,7 @@ def test_refresh__after_the_checklists_emergency_sql__stops_counting_toward_the_
             ),
             {"flag": FLAG},
         )
+    container.snapshots.refresh()  # the snapshot cache's version poll sees it
     refreshed = runtime.refresh_rollouts()
 
     # Then
