@@ -48,9 +48,10 @@ _SDK_TOKENS = frozenset({TokenKind.SERVER_SDK, TokenKind.CLIENT_SDK})
 _HEADERS = {"Cache-Control": "private, no-cache"}
 
 
-def success_body(result: EvaluationResult, environment: str) -> dict[str, Any]:
-    """An OFREP `evaluationSuccess`; the snapshot version and tier travel as metadata."""
-    metadata: dict[str, Any] = {"version": result.version, "environment": environment}
+def success_body(result: EvaluationResult, environment: str, version: int) -> dict[str, Any]:
+    """An OFREP `evaluationSuccess`; the version of the snapshot that answered (`version`) and
+    the tier travel as metadata."""
+    metadata: dict[str, Any] = {"version": version, "environment": environment}
     if result.tier is not None:
         metadata["tier"] = result.tier.value
     return {
@@ -132,7 +133,7 @@ class SingleHandler(_Evaluation):
         if result.error_code is not None:
             status = 404 if result.error_code is ErrorCode.FLAG_NOT_FOUND else 400
             return json_response(error_body(result.error_code, result.error_message or "", key), status)
-        return JsonBytes(dumps(success_body(result, environment)))
+        return JsonBytes(dumps(success_body(result, environment, snapshot.version)))
 
 
 class BulkHandler(_Evaluation):
@@ -153,8 +154,9 @@ class BulkHandler(_Evaluation):
         self.count(results.values())
         if self.evaluations is not None:
             self.evaluations.count(environment, results)
+        version = snapshot.version
         flags = [
-            success_body(result, environment)
+            success_body(result, environment, version)
             if result.error_code is None
             else error_body(result.error_code, result.error_message or "", key)
             for key, result in results.items()

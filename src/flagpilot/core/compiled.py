@@ -39,6 +39,8 @@ class CompiledFlag:
 
     Attributes:
         state: the flag state it was compiled from.
+        enabled: as given.
+        parents: as given.
         blocked: as given.
         constant: the result when it is the same for every context (kill switch, a value with
             no targeting, the master switch off), else None.
@@ -48,7 +50,16 @@ class CompiledFlag:
             the same rule).
     """
 
-    __slots__ = ("blocked", "constant", "default_result", "evaluate", "key_missing", "state")
+    __slots__ = (
+        "blocked",
+        "constant",
+        "default_result",
+        "enabled",
+        "evaluate",
+        "key_missing",
+        "parents",
+        "state",
+    )
 
     def __init__(
         self,
@@ -70,6 +81,8 @@ class CompiledFlag:
         stickiness = "customerId" if rollout is None else rollout.stickiness
         default_result = result(state.definition.default, Reason.DEFAULT, None)
         self.state = state
+        self.enabled = enabled
+        self.parents = parents
         self.blocked = blocked
         self.default_result = default_result
         self.key_missing = EvaluationResult(

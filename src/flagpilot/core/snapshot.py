@@ -39,6 +39,12 @@ class Snapshot:
         version: a number that grows with every change; results carry it.
         flags_enabled: the master switch; when False every flag answers its built-in default
             with reason `DEFAULT` (a safe mode for when flag data is suspect).
+        previous: an earlier snapshot of the same environment whose compiled flags may be taken
+            over: a flag is compiled again only if its state is not the very object `previous`
+            was built from, or a prerequisite above it was compiled again, or its prerequisites
+            are blocked differently. A server that rebuilds after each write then compiles only
+            what the write changed. The results of a flag taken over carry the version it was
+            compiled at, which is never newer than `version` (its answers have not changed since).
 
     The version and the master switch are compiled into every flag, so they are read-only.
     """
@@ -52,13 +58,15 @@ class Snapshot:
         environment: str,
         version: int,
         flags_enabled: bool = True,
+        previous: Snapshot | None = None,
     ) -> None:
         self._environment = environment
         self._version = version
         self._flags_enabled = flags_enabled
         ordered = {state.key: state for state in states}
         self._states: Mapping[str, FlagState] = MappingProxyType(ordered)
-        self._compiled = _compile(ordered, version, flags_enabled)
+        reusable: Mapping[str, CompiledFlag] = {} if previous is None else previous._compiled
+        self._compiled: dict[str, CompiledFlag] = _compile(ordered, version, flags_enabled, reusable)
         # evaluate_all's loop, with each closure fetched once here rather than per call.
         self._evaluators = tuple((key, compiled.evaluate) for key, compiled in self._compiled.items())
 
@@ -124,6 +132,12 @@ class Snapshot:
         """Evaluate every flag for `ctx`, keyed by flag key."""
         return {key: evaluate(ctx) for key, evaluate in self._evaluators}
 
+    def evaluate_many(self, keys: Iterable[str], ctx: EvaluationContext) -> dict[str, EvaluationResult]:
+        """Evaluate the flags of `keys` that exist for `ctx`, keyed by flag key (the others are left
+        out): a caller that shows a few flags pays for those, however many the environment has."""
+        compiled = self._compiled
+        return {key: compiled[key].evaluate(ctx) for key in keys if key in compiled}
+
     def explain(self, key: str, ctx: EvaluationContext) -> Explanation:
         """Evaluate one flag and say, step by step, why it has its value."""
         state = self._states.get(key)
@@ -132,7 +146,8 @@ class Snapshot:
             return Explanation(result=result, steps=())
         if not self.flags_enabled:
             step = Step(0, "master switch", True, "flag evaluation is switched off: built-in default")
-            return Explanation(result=self._compiled[key].default_result, steps=(step,))
+            result = replace(self._compiled[key].default_result, version=self.version)
+            return Explanation(result=result, steps=(step,))
         compiled = self._compiled
         return explain_state(
             state,
@@ -153,14 +168,31 @@ class Snapshot:
         )
 
 
-def _compile(states: Mapping[str, FlagState], version: int, enabled: bool) -> dict[str, CompiledFlag]:
-    """Compile every flag, each after its prerequisites so that its closure can call theirs; the
-    result keeps the order of `states`."""
+def _compile(
+    states: Mapping[str, FlagState],
+    version: int,
+    enabled: bool,
+    reusable: Mapping[str, CompiledFlag],
+) -> dict[str, CompiledFlag]:
+    """Compile every flag, each after its prerequisites so that its closure can call theirs, taking
+    over from `reusable` each flag whose inputs are the very same objects; the result keeps the
+    order of `states`."""
     plan = prerequisite_order(states)
     compiled: dict[str, CompiledFlag] = {}
     for key in plan.order:
         state = states[key]
         blocked = plan.blocked.get(key)
         parents = () if blocked else tuple(compiled[p] for p in dict.fromkeys(state.definition.prerequisites))
-        compiled[key] = CompiledFlag(state, version, enabled=enabled, parents=parents, blocked=blocked)
+        earlier = reusable.get(key)
+        if (
+            earlier is not None
+            and earlier.state is state
+            and earlier.enabled == enabled
+            and earlier.blocked == blocked
+            and len(earlier.parents) == len(parents)
+            and all(old is new for old, new in zip(earlier.parents, parents, strict=True))
+        ):
+            compiled[key] = earlier
+        else:
+            compiled[key] = CompiledFlag(state, version, enabled=enabled, parents=parents, blocked=blocked)
     return {key: compiled[key] for key in states}

@@ -14,6 +14,10 @@ lookup that never touches the database and never waits for a rebuild:
   (read-your-writes), while every reader keeps being served the previous snapshot meanwhile;
 - the time-to-live rebuilds a snapshot even if the version never moved: a last resort.
 
+A rebuild reads every row but builds, checks and compiles only the flags whose rows changed
+(the store hands back the same state object for the others, the snapshot keeps their compiled
+form), so the cost of a write does not grow with the number of flags.
+
 Not started (the CLI, tests), `get` builds on first use and after a local write, on the caller's
 thread: there is no event loop to protect.
 
@@ -33,7 +37,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from flagpilot.core import Snapshot, servable_states
+from flagpilot.core import FlagState, Problem, Snapshot, servable_states
 from flagpilot.services.errors import EnvironmentNotFound, StorageUnavailable
 from flagpilot.services.ports import ChangeWatcher, SnapshotStore
 from flagpilot.services.snapshots import CacheStats
@@ -109,6 +113,8 @@ class SnapshotCache:
         self._catch_up = catch_up_seconds
         self._clock = clock
         self._entries: dict[str, _Entry] = {}
+        # environment → flag key → (stored state, its servable form, what was left out of it)
+        self._checked: dict[str, dict[str, tuple[FlagState, tuple[FlagState, ...], list[Problem]]]] = {}
         self._pending: frozenset[str] = frozenset()  # known environments not built yet
         self._generation = 0
         self._database_version = 0
@@ -312,9 +318,14 @@ class SnapshotCache:
         try:
             with _collector_paused():
                 state = self._store.load(environment)
-                states, left_out = servable_states(state.states)
+                states, left_out = self._servable(environment, state.states)
+                earlier = self._entries.get(environment)
                 snapshot = Snapshot(
-                    states, environment=environment, version=state.version, flags_enabled=self._flags_enabled
+                    states,
+                    environment=environment,
+                    version=state.version,
+                    flags_enabled=self._flags_enabled,
+                    previous=None if earlier is None else earlier.snapshot,
                 )
         except EnvironmentNotFound:
             with self._lock:
@@ -341,6 +352,22 @@ class SnapshotCache:
         if self._worker is None:
             self._confirm(built_at)
         return entry.snapshot
+
+    def _servable(
+        self, environment: str, stored: tuple[FlagState, ...]
+    ) -> tuple[tuple[FlagState, ...], list[Problem]]:
+        """`servable_states` of `stored`, checking again only the states that are not the very
+        objects checked at the last build (a store hands back the same object for unchanged rows)."""
+        earlier = self._checked.get(environment, {})
+        checked: dict[str, tuple[FlagState, tuple[FlagState, ...], list[Problem]]] = {}
+        for state in stored:
+            found = earlier.get(state.key)
+            if found is None or found[0] is not state:
+                found = (state, *servable_states((state,)))
+            checked[state.key] = found
+        self._checked = {**self._checked, environment: checked}
+        kept = tuple(served for _, served_states, _ in checked.values() for served in served_states)
+        return kept, [problem for _, _, problems in checked.values() for problem in problems]
 
     def _publish(self, environment: str, entry: _Entry) -> None:
         with self._lock:

@@ -42,9 +42,12 @@ WRITE_OPTION = "flagpilot_write"
 _SCALARS: dict[str | bytes, Any] = {"true": True, "false": False, b"true": True, b"false": False}
 
 
-def _loads(text: str | bytes) -> Any:
-    # Most stored values are booleans: skip the parser for them (snapshot rebuilds decode one
-    # value per override, 100,000 at a time).
+def json_value(text: str | bytes) -> Any:
+    """The value of the JSON text stored in a JSON column.
+
+    Most stored values are booleans: the parser is skipped for them (snapshot rebuilds decode
+    one value per override, 100,000 at a time).
+    """
     found = _SCALARS.get(text)
     return found if found is not None else json.loads(text)
 
@@ -198,7 +201,7 @@ def build_engine(
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    kwargs: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": _loads}
+    kwargs: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": json_value}
     if parsed.get_backend_name() == "postgresql":
         kwargs["connect_args"] = _bounded_parameters(connect_timeout, statement_timeout)
     kwargs.update(options)
