@@ -117,6 +117,13 @@ class _Flags:
             if include_archived or not record.archived
         ]
 
+    def requiring(self, key: str) -> tuple[str, ...]:
+        return tuple(
+            other.key
+            for other in self.list(include_archived=False)
+            if key in other.definition.prerequisites
+        )
+
     def add(self, definition: FlagDefinition) -> FlagRecord:
         if definition.key in self._uow.flag_rows:
             raise AlreadyExists(f"flag {definition.key!r} already exists")

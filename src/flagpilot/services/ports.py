@@ -40,6 +40,10 @@ class FlagRepository(Protocol):
         """Every flag, ordered by key."""
         ...
 
+    def requiring(self, key: str) -> tuple[str, ...]:
+        """The keys of the unarchived flags that name `key` among their prerequisites, by key."""
+        ...
+
     def add(self, definition: FlagDefinition) -> FlagRecord:
         """Store a new flag at version 1; raises `AlreadyExists` if the key is taken."""
         ...

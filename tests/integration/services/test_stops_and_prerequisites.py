@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from flagpilot.core import EvaluationContext, FlagDefinition, Reason, RolloutStatus, Snapshot, Tier
+from flagpilot.core import EvaluationContext, FlagDefinition, FlagType, Reason, RolloutStatus, Snapshot, Tier
 from flagpilot.services.errors import Conflict, InvalidInput
 from flagpilot.services.flags import FlagManager
 from flagpilot.services.records import OverrideScope
@@ -121,3 +121,16 @@ def test_archive_flag__of_a_prerequisite__is_refused_naming_its_dependants(manag
         manager.archive_flag("checkout", actor="a")
     manager.archive_flag("express", actor="a")
     assert manager.archive_flag("checkout", actor="a").record.archived
+
+
+def test_create_flag__that_a_stored_flag_names_with_the_wrong_type__is_refused(
+    manager: FlagManager, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    # Given a flag that names a missing prerequisite (written by hand, as no API allows it)
+    with uow_factory.engine.begin() as connection:
+        connection.execute(text("UPDATE flags SET prerequisites = '[\"later\"]' WHERE key = 'checkout'"))
+
+    # When the missing flag is created as a string flag, Then it is refused: prerequisites are bool
+    with pytest.raises(InvalidInput, match="'later' is a string flag"):
+        manager.create_flag(FlagDefinition(key="later", type=FlagType.STRING, default="x"), actor="a")
+    assert manager.create_flag(FlagDefinition(key="later"), actor="a").key == "later"

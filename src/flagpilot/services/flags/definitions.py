@@ -102,11 +102,14 @@ class FlagDefinitions(FlagReads):
         check_new_definition(definition)
         with self._write(actor) as uow:
             _check_prerequisites_exist(uow, definition)
-            check_prerequisites(
-                uow,
-                [env.name for env in uow.environments.list()],
-                lambda states: states.__setitem__(definition.key, FlagState(definition)),
-            )
+            # A flag that needs none and that none names has no edge in the graph: it cannot
+            # break a prerequisite, and the check (which reads every flag) is skipped.
+            if definition.prerequisites or uow.flags.requiring(definition.key):
+                check_prerequisites(
+                    uow,
+                    [env.name for env in uow.environments.list()],
+                    lambda states: states.__setitem__(definition.key, FlagState(definition)),
+                )
             record = uow.flags.add(definition)
             self._record(
                 uow,

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, select, update
+from sqlalchemy import Connection, Row, Table, Text, select, update
+from sqlalchemy import cast as sql_cast
 
 from flagpilot.core import UNSET, FlagDefinition, FlagType
 from flagpilot.services.clock import utc_now
 from flagpilot.services.errors import AlreadyExists, FlagNotFound, VersionConflict
 from flagpilot.services.records import EnvironmentRecord, FlagRecord, FlagSetting
 from flagpilot.storage.dialect import upsert
+from flagpilot.storage.engine import json_value
 from flagpilot.storage.models import Environment, Flag, FlagEnvironment
 
 FLAGS = cast(Table, Flag.__table__)
@@ -78,6 +80,20 @@ class SqlFlagRepository:
         if not include_archived:
             statement = statement.where(FLAGS.c.archived.is_(False))
         return [_record(row) for row in self._connection.execute(statement)]
+
+    def requiring(self, key: str) -> tuple[str, ...]:
+        """The keys of the unarchived flags that name `key` among their prerequisites, by key.
+
+        Only the flags with any prerequisite are read (few, in practice), so creating a flag
+        does not read every flag.
+        """
+        texts = sql_cast(FLAGS.c.prerequisites, Text)
+        rows = self._connection.execute(
+            select(FLAGS.c.key, texts)
+            .where(FLAGS.c.archived.is_(False), texts.is_not(None), texts.not_in(["[]", "null"]))
+            .order_by(FLAGS.c.key)
+        )
+        return tuple(other for other, prerequisites in rows if key in (json_value(prerequisites) or ()))
 
     def add(self, definition: FlagDefinition) -> FlagRecord:
         """Store a new flag at version 1."""
