@@ -2,7 +2,8 @@
 
 This is the hottest route: every page view with the widget asks it. The document depends only
 on nine booleans, so its bytes and entity tag are made once per combination and reused; a
-request costs one bulk evaluation, a tuple and a dict lookup, and is served by `fastpath`
+request evaluates those nine flags only (not every flag of the environment), builds a tuple and
+looks it up, and is served by `fastpath`
 without the framework's per-request machinery. Without `customerId` the visitor is anonymous and
 gets the defaults, environment values and 100% rollouts — a partial rollout answers its default
 (the evaluation's `TARGETING_KEY_MISSING` result carries it), not an error.
@@ -103,7 +104,7 @@ class WidgetHandler:
         context = EvaluationContext(
             customer_id=params.get("customerId") or None, organization_id=organization
         )
-        results = snapshot.evaluate_all(context)
+        results = snapshot.evaluate_many(_WIDGET_KEYS, context)
         self.count(results.values())
         if self.evaluations is not None:
             self.evaluations.count(snapshot.environment, _WIDGET_KEYS)

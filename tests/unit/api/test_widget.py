@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import httpx
 import pytest
 
+from flagpilot.core import EnvironmentConfig, Snapshot, frozen_mapping
 from flagpilot.services.snapshots import StaticSnapshotProvider
 from tests.unit.api.conftest import Keys, bearer, production
+from tests.unit.builders import flag, rollout
 
 pytestmark = pytest.mark.anyio
 
@@ -166,3 +170,30 @@ async def test_widget_config__secret_token_in_the_url__is_forbidden(
 
     assert in_url.status_code == 403
     assert in_header.status_code == 200
+
+
+async def test_widget_config__evaluates_only_the_nine_flags_it_shows(
+    client: httpx.AsyncClient, keys: Keys, snapshots: StaticSnapshotProvider
+) -> None:
+    # Given production with a thousand unrelated flags, one of them with 10,000 overrides
+    crowded = {f"unrelated_{i}": True for i in range(10_000)}
+    unrelated = [flag(f"unrelated_{i}") for i in range(1_000)]
+    unrelated[0] = replace(
+        unrelated[0],
+        config=EnvironmentConfig(rollout=rollout(50.0), customer_overrides=frozen_mapping(crowded)),
+    )
+    base = production(version=8)
+    snapshots.replace(Snapshot([*base.states.values(), *unrelated], environment="production", version=8))
+
+    # When
+    response = await client.get(PATH, params={"customerId": "vip", "key": keys.client})
+
+    # Then: the document is as before, and the evaluations counted are the widget's own
+    assert phases(response)["phase2"]["enhancedStorage"] is True
+    counted = [
+        line
+        for line in (await client.get("/metrics")).text.splitlines()
+        if line.startswith("flagpilot_evaluations_total{")
+    ]
+    assert len(counted) == 9
+    assert not [line for line in counted if "unrelated" in line]
