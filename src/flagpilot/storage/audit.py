@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Row, Table, select, update
 
 from flagpilot.services.audit_chain import DATABASE_ACTOR, row_hash, state_json
 from flagpilot.services.audit_entry import AuditEntry
-from flagpilot.services.clock import utc, utc_now
+from flagpilot.services.clock import utc
 from flagpilot.services.records import AuditQuery, AuditRecord
 from flagpilot.storage.models import FeatureFlagChange
 
@@ -63,9 +63,11 @@ class SqlAuditTrail:
         connection: Connection,
         actor: str,
         privileged: Callable[[], AbstractContextManager[None]],
+        now: datetime,
     ) -> None:
         self._connection = connection
         self._actor = actor
+        self._now = now
         self._privileged = privileged
         self._head: str | None = None
         self._sealed = False
@@ -85,7 +87,7 @@ class SqlAuditTrail:
             for entry in entries:
                 record = AuditRecord(
                     id=0,
-                    changed_at=utc_now(),
+                    changed_at=self._now,
                     actor=self._actor,
                     action=entry.action,
                     scope=entry.scope,

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from types import TracebackType
 from typing import Self, cast
 
@@ -32,6 +33,7 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from flagpilot.services.clock import Clock, utc_now
 from flagpilot.services.contention import note_commit
 from flagpilot.services.ports import UnitOfWorkFactory
 from flagpilot.storage.audit import SqlAuditTrail
@@ -66,8 +68,11 @@ class SqlUnitOfWork:
         *,
         read_only: bool = False,
         on_commit: tuple[Callable[[], None], ...] = (),
+        clock: Clock = utc_now,
     ) -> None:
         self._engine = engine
+        self._clock = clock
+        self._now: datetime | None = None
         self._actor = actor
         self._organization_id = organization_id
         self._read_only = read_only
@@ -86,6 +91,14 @@ class SqlUnitOfWork:
     def organization_id(self) -> str | None:
         """The organization this unit of work is confined to, if any."""
         return self._organization_id
+
+    @property
+    def now(self) -> datetime:
+        """The moment of this unit of work, read once it holds the write lock: every row it writes
+        carries this one time, so a change, its audit row and its `updated_at` agree."""
+        if self._now is None:
+            raise RuntimeError("the unit of work is not open: use it in a `with` block")
+        return self._now
 
     @property
     def read_only(self) -> bool:
@@ -116,6 +129,7 @@ class SqlUnitOfWork:
             if not self._read_only:
                 self._connection.execution_options(**{WRITE_OPTION: True})
             self._begin()
+            self._now = self._clock()
         except DBAPIError as exc:
             self._close()
             raise translate(exc) from exc
@@ -162,12 +176,13 @@ class SqlUnitOfWork:
 
     def _open_repositories(self) -> None:
         connection = self.connection
-        self.flags = SqlFlagRepository(connection)
-        self.environments = SqlEnvironmentRepository(connection)
-        self.overrides = SqlOverrideRepository(connection, self._actor, self._organization_id)
-        self.rollouts = SqlRolloutRepository(connection, self._actor)
-        self.audit = SqlAuditTrail(connection, self._actor, self.privileged)
-        self.rollout_events = SqlRolloutEventLog(connection)
+        now = self.now
+        self.flags = SqlFlagRepository(connection, now)
+        self.environments = SqlEnvironmentRepository(connection, now)
+        self.overrides = SqlOverrideRepository(connection, self._actor, now, self._organization_id)
+        self.rollouts = SqlRolloutRepository(connection, self._actor, now)
+        self.audit = SqlAuditTrail(connection, self._actor, self.privileged, now)
+        self.rollout_events = SqlRolloutEventLog(connection, now)
         self.metrics = SqlMetricStore(connection)
 
     def commit(self) -> None:
@@ -236,11 +251,15 @@ class SqlUnitOfWorkFactory:
     Args:
         engine: the database.
         unit_class: the unit-of-work class, for units with more repositories.
+        clock: the one clock of the process; each unit of work reads it once (tests fix it).
     """
 
-    def __init__(self, engine: Engine, unit_class: type[SqlUnitOfWork] = SqlUnitOfWork) -> None:
+    def __init__(
+        self, engine: Engine, unit_class: type[SqlUnitOfWork] = SqlUnitOfWork, *, clock: Clock = utc_now
+    ) -> None:
         self.engine = engine
         self._unit_class = unit_class
+        self._clock = clock
         self._listeners: list[Callable[[], None]] = []
 
     def add_commit_listener(self, listener: Callable[[], None]) -> None:
@@ -257,4 +276,5 @@ class SqlUnitOfWorkFactory:
             organization_id,
             read_only=read_only,
             on_commit=tuple(self._listeners),
+            clock=self._clock,
         )

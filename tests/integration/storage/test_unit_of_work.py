@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from flagpilot.core import UNSET, FlagDefinition, FlagType, RolloutStatus, Tier
+from flagpilot.services.audit_entry import AuditEntry
 from flagpilot.services.errors import AlreadyExists, StorageUnavailable, VersionConflict
 from flagpilot.services.records import FlagSetting, OverrideScope
 from flagpilot.services.rollouts.records import RolloutRecord
 from flagpilot.storage import SqlUnitOfWorkFactory, build_engine
+from flagpilot.storage.models import CustomerFeatureFlag
 from tests.integration.builders import add_flags
 
 FLAG = "phase2_enhanced_storage"
@@ -139,3 +143,42 @@ def test_unreachable_database__raises_storage_unavailable() -> None:
 
     with pytest.raises(StorageUnavailable), factory(actor="alice"):
         pass
+
+
+def test_rows_written__carry_the_factory_clock_read_once_per_unit_of_work(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    # Given a factory whose clock moves a second every time it is read
+    start = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
+    reads: list[datetime] = []
+
+    def clock() -> datetime:
+        reads.append(start + timedelta(seconds=len(reads)))
+        return reads[-1]
+
+    fixed = SqlUnitOfWorkFactory(uow_factory.engine, clock=clock)
+    add_flags(uow_factory)
+
+    # When one unit of work writes a flag, a setting, an override, a rollout and an audit row
+    with fixed(actor="alice") as uow:
+        uow.flags.add(FlagDefinition(key="clocked"))
+        uow.environments.put_setting(FlagSetting(flag_key="clocked", environment="production", killed=True))
+        uow.overrides.put_many(OverrideScope.CUSTOMER, "clocked", "production", {"c-1": True}, reason="")
+        uow.rollouts.add(RolloutRecord(feature_name=FLAG, environment="production"))
+        uow.audit.record(AuditEntry(action="flag.create", scope="flag", feature_name="clocked"))
+        uow.commit()
+
+    # Then each row carries the one moment the unit of work read, aware UTC, on either database
+    assert reads == [start]
+    with uow_factory(actor="alice", read_only=True) as uow:
+        flag = uow.flags.get("clocked")
+        assert flag is not None
+        assert flag.created_at == flag.updated_at == start
+        rollout = uow.rollouts.get(FLAG, "production")
+        assert rollout is not None
+        assert rollout.created_at == rollout.updated_at == start
+        overrides = CustomerFeatureFlag.__table__
+        assert list(uow.connection.execute(select(overrides.c.created_at, overrides.c.updated_at))) == [
+            (start, start)
+        ]
+        assert [entry.changed_at for entry in uow.audit.chain() if entry.actor == "alice"] == [start]

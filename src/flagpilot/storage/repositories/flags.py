@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Row, Table, Text, select, update
 from sqlalchemy import cast as sql_cast
 
 from flagpilot.core import UNSET, FlagDefinition, FlagType
-from flagpilot.services.clock import utc_now
 from flagpilot.services.errors import AlreadyExists, FlagNotFound, VersionConflict
 from flagpilot.services.records import EnvironmentRecord, FlagRecord, FlagSetting
 from flagpilot.storage.dialect import upsert
@@ -64,10 +64,11 @@ def _definition_values(definition: FlagDefinition) -> dict[str, Any]:
 
 
 class SqlFlagRepository:
-    """`FlagRepository` over the `flags` table."""
+    """`FlagRepository` over the `flags` table; rows it writes carry the unit of work's `now`."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, now: datetime) -> None:
         self._connection = connection
+        self._now = now
 
     def get(self, key: str) -> FlagRecord | None:
         """The flag `key`, or None."""
@@ -99,7 +100,7 @@ class SqlFlagRepository:
         """Store a new flag at version 1."""
         if self.get(definition.key) is not None:
             raise AlreadyExists(f"flag {definition.key!r} already exists")
-        now = utc_now()
+        now = self._now
         self._connection.execute(
             FLAGS.insert().values(
                 key=definition.key,
@@ -116,7 +117,7 @@ class SqlFlagRepository:
         statement = update(FLAGS).where(FLAGS.c.key == key)
         if expected_version is not None:
             statement = statement.where(FLAGS.c.version == expected_version)
-        statement = statement.values(version=FLAGS.c.version + 1, updated_at=utc_now(), **values)
+        statement = statement.values(version=FLAGS.c.version + 1, updated_at=self._now, **values)
         version = self._connection.execute(statement.returning(FLAGS.c.version)).scalar()
         if version is not None:
             return int(version)
@@ -148,15 +149,17 @@ class SqlFlagRepository:
             self._connection.execute(
                 update(FLAGS)
                 .where(FLAGS.c.key.in_(list(keys)))
-                .values(version=FLAGS.c.version + 1, updated_at=utc_now())
+                .values(version=FLAGS.c.version + 1, updated_at=self._now)
             )
 
 
 class SqlEnvironmentRepository:
-    """`EnvironmentRepository` over `environments` and `flag_environments`."""
+    """`EnvironmentRepository` over `environments` and `flag_environments`; rows it writes carry
+    the unit of work's `now`."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, now: datetime) -> None:
         self._connection = connection
+        self._now = now
 
     def list(self) -> list[EnvironmentRecord]:
         """Every environment, by name."""
@@ -174,7 +177,7 @@ class SqlEnvironmentRepository:
             raise AlreadyExists(f"environment {record.name!r} already exists")
         self._connection.execute(
             ENVIRONMENTS.insert().values(
-                name=record.name, description=record.description, created_at=utc_now()
+                name=record.name, description=record.description, created_at=self._now
             )
         )
 
@@ -202,7 +205,7 @@ class SqlEnvironmentRepository:
             ("flag_key", "environment"),
             ("killed", "has_value", "value", "updated_at"),
         )
-        now = utc_now()
+        now = self._now
         self._connection.execute(
             statement,
             [

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice
 from typing import Any, cast
 
 from sqlalchemy import Column, Connection, Row, Table, delete, func, select, text, tuple_
 
 from flagpilot.core import FlagValue
-from flagpilot.services.clock import utc_now
 from flagpilot.services.errors import PermissionDenied
 from flagpilot.services.records import OverrideRecord, OverrideScope
 from flagpilot.storage.dialect import upsert
@@ -73,9 +73,12 @@ class SqlOverrideRepository:
             one on SQLite.
     """
 
-    def __init__(self, connection: Connection, actor: str, organization_id: str | None = None) -> None:
+    def __init__(
+        self, connection: Connection, actor: str, now: datetime, organization_id: str | None = None
+    ) -> None:
         self._connection = connection
         self._actor = actor
+        self._now = now
         self._organization_id = organization_id
 
     def _confined(self, statement: Any, table: Table) -> Any:
@@ -136,7 +139,7 @@ class SqlOverrideRepository:
         self._check_ownership(shape, flag_key, environment, list(values))
         if self._organization_id is not None and scope is OverrideScope.CUSTOMER:
             organization_id = self._organization_id
-        now = utc_now()
+        now = self._now
         common = {
             "feature_name": flag_key,
             "environment": environment,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Connection, Table, select
 
 from flagpilot.core import RolloutStatus, Tier
-from flagpilot.services.clock import utc_now
 from flagpilot.services.rollouts.records import RolloutEventRecord
 from flagpilot.storage.models import RolloutEvent
 
@@ -17,8 +17,9 @@ EVENTS = cast(Table, RolloutEvent.__table__)
 class SqlRolloutEventLog:
     """`RolloutEventLog` over `rollout_events`."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, now: datetime) -> None:
         self._connection = connection
+        self._now = now
 
     def add(self, event: RolloutEventRecord) -> None:
         """Append one transition."""
@@ -34,7 +35,7 @@ class SqlRolloutEventLog:
                 actor=event.actor,
                 reason=event.reason,
                 details=dict(event.details),
-                created_at=event.created_at or utc_now(),
+                created_at=event.created_at or self._now,
             )
         )
 

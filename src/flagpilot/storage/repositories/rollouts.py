@@ -10,12 +10,12 @@ and the other raises `VersionConflict`.
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Row, Table, select, update
 
 from flagpilot.core import RolloutStatus, Tier
-from flagpilot.services.clock import utc_now
 from flagpilot.services.errors import AlreadyExists, RolloutNotFound, StorageUnavailable, VersionConflict
 from flagpilot.services.rollouts.records import RolloutRecord
 from flagpilot.storage.dialect import upsert
@@ -76,9 +76,10 @@ class SqlRolloutRepository:
         actor: who creates imported rollouts that name no creator.
     """
 
-    def __init__(self, connection: Connection, actor: str) -> None:
+    def __init__(self, connection: Connection, actor: str, now: datetime) -> None:
         self._connection = connection
         self._actor = actor
+        self._now = now
 
     def get(self, feature_name: str, environment: str) -> RolloutRecord | None:
         """The rollout of `feature_name` in `environment`, or None."""
@@ -110,7 +111,7 @@ class SqlRolloutRepository:
         """Insert `record`; `AlreadyExists` if the flag has a rollout in the environment."""
         if self.get(record.feature_name, record.environment) is not None:
             raise AlreadyExists(f"{record.feature_name!r} already has a rollout in {record.environment}")
-        now = utc_now()
+        now = self._now
         values = rollout_values(self._connection, record)
         values.update(
             created_at=record.created_at or now,
@@ -126,7 +127,7 @@ class SqlRolloutRepository:
         """Replace the row if its version is still `expected_version`, else `VersionConflict`."""
         values = rollout_values(self._connection, record)
         del values["created_at"]
-        values["updated_at"] = record.updated_at or utc_now()
+        values["updated_at"] = record.updated_at or self._now
         result = self._connection.execute(
             update(ROLLOUTS)
             .where(
@@ -149,7 +150,7 @@ class SqlRolloutRepository:
 
     def put(self, record: RolloutRecord) -> None:
         """Create or replace the rollout of a flag in an environment (bumping its version)."""
-        now = utc_now()
+        now = self._now
         values = rollout_values(self._connection, record)
         values.update(created_by=record.created_by or self._actor, created_at=now, updated_at=now, version=1)
         keys = ("feature_name", "environment")
