@@ -325,6 +325,11 @@ class SnapshotStore(Protocol):
         """
         ...
 
+    def load_all(self) -> list[StoredState]:
+        """Every environment's served flags at one state version, read in one transaction, by
+        environment name; raises `StorageUnavailable`."""
+        ...
+
     def version(self) -> int:
         """The current state version (one cheap query); raises `StorageUnavailable`."""
         ...

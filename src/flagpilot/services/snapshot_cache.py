@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from flagpilot.core import FlagState, Problem, Snapshot, servable_states
 from flagpilot.services.errors import EnvironmentNotFound, StorageUnavailable
 from flagpilot.services.ports import ChangeWatcher, SnapshotStore
+from flagpilot.services.records import StoredState
 from flagpilot.services.snapshots import CacheStats
 
 log = logging.getLogger(__name__)
@@ -295,29 +296,35 @@ class SnapshotCache:
             self._pending = frozenset(names) - self._entries.keys()
             if self._entries.keys() - set(names):  # environments that no longer exist
                 self._entries = {k: v for k, v in self._entries.items() if k in names}
-        for name in names:
-            entry = self._entries.get(name)
-            if (
-                entry is not None
-                and entry.snapshot.version >= version
-                and entry.generation == generation
-                and began - entry.built_at < self._ttl
-            ):
-                continue
-            try:
-                self._build(name, generation)
-            except EnvironmentNotFound:
-                continue
-            except StorageUnavailable:
+        behind = [name for name in names if not self._current(name, version, generation, began)]
+        if behind:
+            try:  # one transaction for every environment: a write costs the same however many
+                with _collector_paused():
+                    stored = {state.environment: state for state in self._store.load_all()}
+            except StorageUnavailable as exc:
+                self._mark_unavailable(exc)
                 return False
+            for name in behind:
+                if name in stored:
+                    self._build(name, generation, stored[name])
         self._confirm(began)
         return True
 
-    def _build(self, environment: str, generation: int) -> Snapshot:
+    def _current(self, name: str, version: int, generation: int, began: float) -> bool:
+        entry = self._entries.get(name)
+        return (
+            entry is not None
+            and entry.snapshot.version >= version
+            and entry.generation == generation
+            and began - entry.built_at < self._ttl
+        )
+
+    def _build(self, environment: str, generation: int, stored: StoredState | None = None) -> Snapshot:
+        """Build `environment` from `stored`, or from a load of its own if not given."""
         built_at = self._clock()
         try:
             with _collector_paused():
-                state = self._store.load(environment)
+                state = self._store.load(environment) if stored is None else stored
                 states, left_out = self._servable(environment, state.states)
                 earlier = self._entries.get(environment)
                 snapshot = Snapshot(

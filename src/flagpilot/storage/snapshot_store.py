@@ -118,9 +118,9 @@ def _customer_organizations(connection: Connection, environment: str | None) -> 
     statement = select(*columns).where(table.c.organization_id.is_not(None))
     statement = _only(statement, table.c.environment, environment)
     grouped: _Grouped = defaultdict(lambda: defaultdict(dict))
-    for name, flag_key, customer, organization in connection.execute(statement):
-        if organization:
-            grouped[name][flag_key][customer] = organization
+    for row in connection.execute(statement):
+        if row.organization_id:
+            grouped[row.environment][row.feature_name][row.customer_id] = row.organization_id
     return grouped
 
 
@@ -249,7 +249,7 @@ class SqlSnapshotStore:
         return self._states(rows, [environment])[0]
 
     def load_all(self) -> list[StoredState]:
-        """Every environment's served flags at one state version, in one transaction of six
+        """Every environment's served flags at one state version, in one transaction of seven
         queries, however many environments there are; by environment name."""
         try:
             with self._connect() as connection, connection.begin():

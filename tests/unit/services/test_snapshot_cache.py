@@ -45,6 +45,9 @@ class HeldStore:
         self.loads += 1
         return StoredState(environment=environment, version=self.state_version, states=(flag(),))
 
+    def load_all(self) -> list[StoredState]:
+        return [self.load(name) for name in self.names]
+
     def version(self) -> int:
         if self.down:
             raise StorageUnavailable("the database is down")
