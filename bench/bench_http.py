@@ -10,7 +10,9 @@ figure to watch. wrk drives each case with a different customer per request:
     ofrep-bulk   POST /ofrep/v1/evaluate/flags                           (client providers)
 
 at concurrency 16 and 64, interleaved with the floor, for `--rounds` rounds. Target: widget p99
-under 5 ms at concurrency 16. Needs `wrk` (apt-get install -y wrk).
+under 5 ms at concurrency 16. Needs `wrk` (apt-get install -y wrk). From a checkout
+that is not beside `shared/` (a worktree), name the folder with `--shared-bench DIR` or
+FLAGPILOT_SHARED_BENCH.
 
     .venv/bin/python bench/bench_http.py                       # 20 s per case, 2 rounds
     .venv/bin/python bench/bench_http.py --duration 5 --rounds 1
@@ -41,7 +43,10 @@ import httpx
 
 from flagpilot.cli import serve
 
-SHARED_BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
+BESIDE_THE_CHECKOUT = Path(__file__).resolve().parents[2] / "shared" / "bench"
+SHARED_BENCH = Path(os.environ.get("FLAGPILOT_SHARED_BENCH", BESIDE_THE_CHECKOUT))
+"""Where `floor_server.py` and `vary_customer.lua` are: `--shared-bench`, else
+FLAGPILOT_SHARED_BENCH, else `shared/bench` beside the checkout."""
 VENV_BIN = Path(sys.executable).parent
 TARGET_P99_MS = 5.0
 ADMIN = "bench-admin-token"
@@ -149,14 +154,14 @@ def flagpilot_command(server: str, port: int, scratch: Path) -> list[str]:
     return [str(VENV_BIN / "flagpilot"), "serve", "--port", str(port)]
 
 
-def floor_command(server: str, port: int) -> list[str]:
+def floor_command(server: str, port: int, shared: Path) -> list[str]:
     if server == "granian":
         return [
             str(VENV_BIN / "granian"), "--interface", "asgi", "--loop", "uvloop", "--no-access-log",
-            "--port", str(port), "--working-dir", str(SHARED_BENCH), "floor_server:app",
+            "--port", str(port), "--working-dir", str(shared), "floor_server:app",
         ]  # fmt: skip
     return [
-        str(VENV_BIN / "uvicorn"), "floor_server:app", "--app-dir", str(SHARED_BENCH), "--port", str(port),
+        str(VENV_BIN / "uvicorn"), "floor_server:app", "--app-dir", str(shared), "--port", str(port),
         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
 
@@ -214,9 +219,18 @@ def main() -> None:
     parser.add_argument("--server", choices=["uvicorn", "granian"], default="uvicorn")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--cases", nargs="+", default=["widget", "ofrep", "ofrep-bulk"])
+    parser.add_argument(
+        "--shared-bench",
+        type=Path,
+        default=SHARED_BENCH,
+        help="folder of floor_server.py (default: $FLAGPILOT_SHARED_BENCH, else ../shared/bench)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    shared: Path = args.shared_bench
+    if not (shared / "floor_server.py").is_file():
+        raise SystemExit(f"no floor_server.py in {shared}: pass --shared-bench or set FLAGPILOT_SHARED_BENCH")
 
     floor_port, port = free_port(), free_port()
     env = {
@@ -225,6 +239,7 @@ def main() -> None:
         "FLAGPILOT_ACCESS_LOG": os.environ.get("FLAGPILOT_ACCESS_LOG", "true"),
     }
     floor = f"http://127.0.0.1:{floor_port}"
+    floor_ready = f"{floor}/api/widget/config"
     base = f"http://127.0.0.1:{port}"
     results: dict[tuple[str, int], list[Result]] = defaultdict(list)
     scratch_dir = tempfile.TemporaryDirectory()
@@ -233,11 +248,11 @@ def main() -> None:
     subprocess.run([str(VENV_BIN / "flagpilot"), "init"], env=env, check=True, capture_output=True)
     with (
         scratch_dir,
-        serving(floor_command(args.server, floor_port), env, f"{floor}/api/widget/config") as floor_pid,
+        serving(floor_command(args.server, floor_port, shared), env, floor_ready) as floor_pid,
         serving(flagpilot_command(args.server, port, Path(scratch)), env, f"{base}/healthz") as pid,
     ):
         client_key, server_key = issue(base, "client-sdk"), issue(base, "server-sdk")
-        widget_script = SHARED_BENCH / "vary_customer.lua"
+        widget_script = shared / "vary_customer.lua"
         scripts = {"widget": widget_script}
         for case, path in (
             ("ofrep", "/ofrep/v1/evaluate/flags/phase2_enhanced_storage"),
