@@ -21,6 +21,7 @@ from flagpilot.storage.snapshot_store import SqlSnapshotStore
 ENV = "production"
 ANYONE = EvaluationContext(customer_id="c-1", organization_id="o-1")
 STRANGER = EvaluationContext(customer_id="c-9", organization_id="o-9")
+RECORD_IN_O2 = "UPDATE customer_feature_flags SET organization_id = 'o-2' WHERE customer_id = 'c-1'"
 
 
 @pytest.fixture
@@ -190,3 +191,22 @@ def test_rebuild__a_prerequisite_archived_by_hand__blocks_the_flag_below_it(
 
     child = cache.get(ENV).evaluate("child", ANYONE)
     assert (child.value, child.reason) == (False, Reason.DISABLED)
+
+
+def test_rebuild__a_customer_override_recorded_in_another_organization__is_served_there_only(
+    cache: SnapshotCache, manager: FlagManager, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    # Given c-1's override recorded in no organization: it applies whatever the context names
+    manager.set_override("banner", ENV, OverrideScope.CUSTOMER, "c-1", "own", actor="a")
+    assert cache.get(ENV).evaluate("banner", ANYONE).value == "own"
+
+    # When the same value is recorded in o-2 instead (only the organization column changes)
+    _by_sql(uow_factory, "INSERT INTO organizations (id, name) VALUES ('o-2', '')")
+    _by_sql(uow_factory, RECORD_IN_O2)
+    cache.invalidate()
+
+    # Then a context naming o-1 no longer gets it, one naming o-2 does
+    after = cache.get(ENV)
+    assert after.evaluate("banner", ANYONE).value == "hello"
+    in_o2 = EvaluationContext(customer_id="c-1", organization_id="o-2")
+    assert after.evaluate("banner", in_o2).value == "own"
