@@ -93,7 +93,7 @@ def test_non_superuser_owner__migrates_to_head_and_serves(owned: Owned) -> None:
     assert widget.status_code == 200, widget.text
 
 
-def test_non_superuser_owner__tenants_write_and_read_only_their_own_overrides(owned: Owned) -> None:
+def _each_tenant_sets_an_override(owned: Owned) -> None:
     for org, editor in (("org-a", owned.editor_a), ("org-b", owned.editor_b)):
         written = httpx.post(
             owned.server.url("/api/admin/feature-flags"),
@@ -102,6 +102,10 @@ def test_non_superuser_owner__tenants_write_and_read_only_their_own_overrides(ow
             timeout=10,
         )
         assert written.status_code == 200, written.text
+
+
+def test_non_superuser_owner__tenants_write_and_read_only_their_own_overrides(owned: Owned) -> None:
+    _each_tenant_sets_an_override(owned)
 
     seen_by_a = httpx.get(
         owned.server.url(f"/api/admin/flags/{FLAG}/overrides"),
@@ -140,6 +144,7 @@ def test_non_superuser_owner__an_organizations_admin_issues_tokens_for_it_alone(
 
 
 def test_non_superuser_owner__is_held_to_the_policies_by_forced_row_level_security(owned: Owned) -> None:
+    _each_tenant_sets_an_override(owned)
     scoped = "SELECT set_config('app.organization_id', 'org-a', true)"
     organizations = "SELECT DISTINCT organization_id FROM customer_feature_flags ORDER BY 1"
 
