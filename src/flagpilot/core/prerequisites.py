@@ -38,24 +38,29 @@ class PrerequisiteOrder:
 
 def prerequisite_order(states: Mapping[str, FlagState]) -> PrerequisiteOrder:
     """Order `states` parents first (Kahn's algorithm: no recursion, whatever the input)."""
-    waiting = dict.fromkeys(states, 0)
-    children: dict[str, list[str]] = {key: [] for key in states}
+    # Only flags with prerequisites get entries: a rebuild of 1,000 flags of which a few have
+    # prerequisites walks the few, not the 1,000.
+    waiting: dict[str, int] = {}
+    children: dict[str, list[str]] = {}
     blocked: dict[str, str] = {}
     for key, state in states.items():
-        for required in dict.fromkeys(state.definition.prerequisites):
+        prerequisites = state.definition.prerequisites
+        if not prerequisites:
+            continue
+        for required in dict.fromkeys(prerequisites):
             if required in states:
-                waiting[key] += 1
-                children[required].append(key)
+                waiting[key] = waiting.get(key, 0) + 1
+                children.setdefault(required, []).append(key)
             elif key not in blocked:
                 blocked[key] = f"prerequisite {required!r} does not exist"
-    depth = dict.fromkeys(states, 0)
-    ready = deque(key for key, count in waiting.items() if count == 0)
+    depth: dict[str, int] = {}
+    ready = deque(key for key in states if key not in waiting)
     order: list[str] = []
     while ready:
         key = ready.popleft()
         order.append(key)
-        for child in children[key]:
-            depth[child] = max(depth[child], depth[key] + 1)
+        for child in children.get(key, ()):
+            depth[child] = max(depth.get(child, 0), depth.get(key, 0) + 1)
             waiting[child] -= 1
             if waiting[child] == 0:
                 ready.append(child)
@@ -63,8 +68,8 @@ def prerequisite_order(states: Mapping[str, FlagState]) -> PrerequisiteOrder:
         if count:
             order.append(key)
             blocked.setdefault(key, "its prerequisites form a cycle")
-    for key in order:
-        if depth[key] > MAX_DEPTH:
+    for key, chain in depth.items():
+        if chain > MAX_DEPTH:
             blocked.setdefault(key, f"its chain of prerequisites is deeper than {MAX_DEPTH}")
     return PrerequisiteOrder(order=tuple(order), blocked=blocked)
 

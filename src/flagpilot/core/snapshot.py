@@ -181,9 +181,16 @@ def _compile(
     compiled: dict[str, CompiledFlag] = {}
     for key in plan.order:
         state = states[key]
-        blocked = plan.blocked.get(key)
-        parents = () if blocked else tuple(compiled[p] for p in dict.fromkeys(state.definition.prerequisites))
         earlier = reusable.get(key)
+        required = state.definition.prerequisites
+        if not required:  # most flags: never blocked, no parents to compare
+            if earlier is not None and earlier.state is state and earlier.enabled == enabled:
+                compiled[key] = earlier
+            else:
+                compiled[key] = CompiledFlag(state, version, enabled=enabled)
+            continue
+        blocked = plan.blocked.get(key)
+        parents = () if blocked else tuple(compiled[p] for p in dict.fromkeys(required))
         if (
             earlier is not None
             and earlier.state is state
