@@ -1,5 +1,7 @@
-"""With the database unreachable, the flags page renders from the last good snapshot with a
-banner, and every write is refused with the same message; when it is back, so is the page.
+"""With the database unreachable, the flags page and a flag's page render from the last good
+snapshot with a banner, the alerts page lists this server's alerts, the pages only the database
+can answer are a 503 page with the same banner, and every write is refused with the same
+message; when it is back, so are the pages.
 
 The outage is real: the server's PostgreSQL database stops accepting connections and its
 sessions are terminated.
@@ -88,11 +90,32 @@ def test_database_down__banner_snapshot_page_and_refused_writes(
         )
         assert refused.status_code == 503
         assert "changes paused" in refused.text
+
+        # A flag's page renders from the snapshot too, without a control
+        page.goto(ui_server.url("/admin/flags/phase1_auto_restore"))
+        expect(page.get_by_role("alert")).to_have_text(BANNER)
+        environments = page.get_by_role("table", name="The flag in each environment")
+        expect(environments.get_by_role("row", name="production")).to_contain_text("off")
+        expect(page.get_by_role("button", name="Add overrides")).to_have_count(0)
+        screenshot(page, "database-down-flag")
+
+        # The alerts page still lists this server's alerts; the pages only the database can
+        # answer say so with the banner instead of going blank
+        alerts = page.goto(ui_server.url("/admin/alerts"))
+        assert alerts is not None
+        assert alerts.status == 200
+        expect(page.get_by_role("heading", name="Alerts")).to_be_visible()
+        for path in ("/admin/audit", "/admin/tokens", "/admin/rollouts"):
+            answered = page.goto(ui_server.url(path))
+            assert answered is not None
+            assert answered.status == 503, path
+            expect(page.get_by_role("alert").first).to_have_text(BANNER)
+            expect(page.get_by_role("heading", name="Database unavailable")).to_be_visible()
     finally:
         _allow(*database, allowed=True)
 
     def recovered() -> bool:
-        page.reload()
+        page.goto(ui_server.url(FLAGS))
         return page.get_by_role("button", name="Kill phase1_auto_restore in production").count() == 1
 
     _until(recovered)

@@ -15,10 +15,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from flagpilot.services.auth import EDITORS
+from flagpilot.services.errors import StorageUnavailable
 from flagpilot.ui.forms import posted
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.sessions import current_caller
-from flagpilot.ui.web import UiRoute, render
+from flagpilot.ui.web import DATABASE_DOWN, UiRoute, render
 
 SHOWN = 200
 
@@ -31,11 +32,16 @@ def alerts_router(services: UiServices) -> APIRouter:
     def alerts(request: Request) -> Response:
         caller = current_caller(request, services.users)
         recent = [] if services.alerts is None else services.alerts.recent(SHOWN)
-        seen = services.acknowledgements.of([alert.id for alert in recent])
+        degraded = False
+        try:
+            seen = services.acknowledgements.of([alert.id for alert in recent])
+        except StorageUnavailable:  # the alerts are this process's; who saw them is not known now
+            seen, degraded = {}, True
+            request.state.ui_banner = DATABASE_DOWN
         context = {
             "nav": "alerts",
             "alerts": [(alert, seen.get(alert.id)) for alert in recent],
-            "can_ack": caller.may(EDITORS),
+            "can_ack": caller.may(EDITORS) and not degraded,
         }
         return render(request, "alerts.html", context)
 

@@ -13,6 +13,7 @@ are answered from, and lists the seven steps of the evaluation order with what e
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from typing import Annotated
 from urllib.parse import quote
 
@@ -22,14 +23,15 @@ from starlette.responses import Response
 from flagpilot.core import EvaluationContext, FlagValue, Problem
 from flagpilot.core.explain import Explanation
 from flagpilot.services.auth import ADMINS, EDITORS
-from flagpilot.services.errors import InvalidInput, VersionConflict
+from flagpilot.services.errors import InvalidInput, StorageUnavailable, VersionConflict
 from flagpilot.services.records import OverrideScope
+from flagpilot.ui.degraded import FALLBACK_ENVIRONMENTS, snapshot_view
 from flagpilot.ui.diff import field_changes
 from flagpilot.ui.flag_rows import value_text
 from flagpilot.ui.forms import Posted, back_to, conflict_page, posted, version_of
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.sessions import current_caller
-from flagpilot.ui.web import UiRoute, render
+from flagpilot.ui.web import DATABASE_DOWN, UiRoute, render
 
 OVERRIDES_SHOWN = 100
 HISTORY_SHOWN = 50
@@ -68,15 +70,21 @@ def flag_page_router(services: UiServices) -> APIRouter:
         query: dict[str, str] | None = None,
     ) -> Response:
         caller = current_caller(request, services.users)
-        view = flags.get_flag(key)
-        overrides = {
-            scope.value: flags.list_overrides(key, scope, limit=OVERRIDES_SHOWN).items
-            for scope in OverrideScope
-        }
-        history = [
-            (row, field_changes(row.before_value, row.after_value))
-            for row in services.audit.query(feature_name=key, limit=HISTORY_SHOWN)
-        ]
+        degraded = False
+        try:
+            view = flags.get_flag(key)
+            overrides = {
+                scope.value: flags.list_overrides(key, scope, limit=OVERRIDES_SHOWN).items
+                for scope in OverrideScope
+            }
+            history = [
+                (row, field_changes(row.before_value, row.after_value))
+                for row in services.audit.query(feature_name=key, limit=HISTORY_SHOWN)
+            ]
+        except StorageUnavailable:
+            view = snapshot_view(services.snapshots, key, FALLBACK_ENVIRONMENTS)
+            overrides, history, degraded = {}, [], True
+            request.state.ui_banner = DATABASE_DOWN
         context = {
             "nav": "flags",
             "view": view,
@@ -85,8 +93,9 @@ def flag_page_router(services: UiServices) -> APIRouter:
             "environments": list(view.environments),
             "overrides": overrides,
             "history": history,
-            "can_edit": caller.may(EDITORS),
-            "can_define": caller.may(ADMINS),
+            "can_edit": caller.may(EDITORS) and not degraded,
+            "can_define": caller.may(ADMINS) and not degraded,
+            "degraded": degraded,
             "errors": errors or {},
             "explained": explained,
             "query": query or {},
@@ -108,7 +117,8 @@ def flag_page_router(services: UiServices) -> APIRouter:
         organization: Annotated[str, Query(alias="organizationId")] = "",
     ) -> Response:
         current_caller(request, services.users)
-        flags.get_flag(key)
+        with suppress(StorageUnavailable):  # the snapshot alone can explain while the database is down
+            flags.get_flag(key)
         context = EvaluationContext(customer_id=customer or None, organization_id=organization or None)
         explained = services.snapshots.get(environment).explain(key, context)
         values = {"environment": environment, "customerId": customer, "organizationId": organization}

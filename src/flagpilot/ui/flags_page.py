@@ -18,7 +18,7 @@ from flagpilot.core import RolloutStatus
 from flagpilot.services.auth import EDITORS
 from flagpilot.services.errors import StorageUnavailable
 from flagpilot.services.rollouts import RolloutRecord, RolloutStatistics
-from flagpilot.ui.degraded import snapshot_views
+from flagpilot.ui.degraded import FALLBACK_ENVIRONMENTS, snapshot_views
 from flagpilot.ui.flag_reads import FlagPageReads
 from flagpilot.ui.flag_rows import PHASES, RowFilter, build_rows
 from flagpilot.ui.flag_table import RowFragments
@@ -28,8 +28,6 @@ from flagpilot.ui.web import DATABASE_DOWN, UiRoute, render
 
 FLAGS_PATH = "/dashboard/admin/feature-flags"
 ROLLOUT_STATUSES = [status.value for status in RolloutStatus]
-FALLBACK_ENVIRONMENTS = ("development", "staging", "production")
-"""What the page shows while the database is down, before any page has read the real list."""
 
 
 def no_statistics(record: RolloutRecord) -> RolloutStatistics | None:
