@@ -85,7 +85,8 @@ class Settings:
         database_statement_timeout_seconds: PostgreSQL: how long a statement may run; the server
             waits a second more for any answer, then gives the connection up, so a request never
             hangs on a database that stopped answering
-            (`FLAGPILOT_DATABASE_STATEMENT_TIMEOUT_SECONDS`, default 5).
+            (`FLAGPILOT_DATABASE_STATEMENT_TIMEOUT_SECONDS`, default 30: writers queue for the
+            write lock under contention, and a wait for it is a statement too).
         bootstrap_admin_token: an admin token to create at start (`FLAGPILOT_BOOTSTRAP_ADMIN_TOKEN`).
         cors_origins: origins allowed to call the admin and SDK routes from a browser
             (`FLAGPILOT_CORS_ORIGINS`); the widget, OFREP and event routes allow every origin.
@@ -112,7 +113,7 @@ class Settings:
     listen: bool = True
     ready_max_lag_seconds: float = 10.0
     database_connect_timeout_seconds: float = 3.0
-    database_statement_timeout_seconds: float = 5.0
+    database_statement_timeout_seconds: float = 30.0
     bootstrap_admin_token: str | None = None
     cors_origins: tuple[str, ...] = ()
     access_log: bool = True
@@ -147,7 +148,7 @@ class Settings:
                 env, "FLAGPILOT_DATABASE_CONNECT_TIMEOUT_SECONDS", 3.0, 300
             ),
             database_statement_timeout_seconds=seconds_setting(
-                env, "FLAGPILOT_DATABASE_STATEMENT_TIMEOUT_SECONDS", 5.0, 3600
+                env, "FLAGPILOT_DATABASE_STATEMENT_TIMEOUT_SECONDS", 30.0, 3600
             ),
             bootstrap_admin_token=env.get("FLAGPILOT_BOOTSTRAP_ADMIN_TOKEN") or None,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),

@@ -32,7 +32,7 @@ from sqlalchemy.exc import DisconnectionError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_CONNECT_TIMEOUT_SECONDS = 3.0
-PG_STATEMENT_TIMEOUT_SECONDS = 5.0
+PG_STATEMENT_TIMEOUT_SECONDS = 30.0
 ANSWER_GRACE_SECONDS = 1.0
 """How much longer than the server's own statement timeout the client waits for an answer."""
 WRITE_OPTION = "flagpilot_write"
