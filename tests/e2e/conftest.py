@@ -8,9 +8,11 @@ Modules that need their own settings start one with `running_server({...})`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.databases import create_database, drop_database, unique_name
 from tests.e2e.server import ServerProcess, running_server
 
 
@@ -32,3 +34,19 @@ def server_key(server: ServerProcess) -> str:
 def client_key(server: ServerProcess) -> str:
     """A client-SDK key of `server`."""
     return server.issue("client-sdk")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def durable_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database, SQLite or PostgreSQL, that outlives the server processes of one test
+    (for tests that kill and restart them)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/flagpilot.db"
+        return
+    server_url: str = request.getfixturevalue("postgres_server_url")
+    name = unique_name("flagpilot_durable")
+    url = create_database(server_url, name)
+    try:
+        yield url
+    finally:
+        drop_database(server_url, name)

@@ -155,6 +155,9 @@ def _lifespan(
             await asyncio.to_thread(
                 bootstrap_admin, container.tokens, container.settings.bootstrap_admin_token
             )
+            # Know the serving rollouts before the first request: an event posted to a server
+            # that has not read them yet would be answered "ignored" and dropped.
+            await asyncio.to_thread(runtime.refresh_rollouts)
             runtime.start()
             try:
                 yield
