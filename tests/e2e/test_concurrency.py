@@ -1,12 +1,14 @@
 """Concurrent writers against two real servers on one PostgreSQL database.
 
 Twenty simultaneous advances of one rollout — forced or not, naming their origin by tier or by
-version — make exactly one transition; the rest are 409. Two servers writing the same flag at
-once leave versions that only ever grow and an audit chain that verifies.
+version — make exactly one transition; the rest are 409 (an advance that names no origin, 422).
+Two servers writing the same flag at once leave versions that only ever grow and an audit chain
+that verifies.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -95,6 +97,43 @@ def test_twenty_concurrent_forced_advances__make_exactly_one_transition(
         e for e in after["events"] if e["eventType"] == "advanced" and e["reason"] == f"burst {origin}"
     ]
     assert len(advanced) == 1
+
+
+@pytest.mark.parametrize("origin", ["fromTier", "version"])
+def test_twenty_concurrent_advances_without_force__make_exactly_one_transition(
+    servers: list[ServerProcess], origin: str
+) -> None:
+    # Given: an active rollout at tier 1 whose gates are open (no dwell, its one event counted)
+    first, flag = servers[0], "phase3_analytics"
+    reset = {"featureName": flag, "reason": "reset"}
+    httpx.post(first.url("/api/admin/rollout/rollback"), json=reset, headers=_auth(first))
+    httpx.post(first.url("/api/admin/rollout/restart"), json={"featureName": flag}, headers=_auth(first))
+    created = httpx.post(
+        first.url("/api/admin/rollout"),
+        json={"featureName": flag, "minDwellSeconds": 0, "minEvents": 1},
+        headers=_auth(first),
+    )
+    assert created.status_code in (201, 409), created.text
+    started = httpx.post(
+        first.url("/api/admin/rollout/start"), json={"featureName": flag}, headers=_auth(first)
+    )
+    assert started.status_code == 200, started.text
+    outcome = [{"featureName": flag, "customerId": "YOUR_INTERNAL_CUSTOMER_ID", "outcome": "success"}]
+    key = first.issue("server-sdk")
+    counted = httpx.post(first.url("/api/events"), json=outcome, headers={"Authorization": f"Bearer {key}"})
+    assert counted.json()["accepted"] == 1, counted.text
+    time.sleep(3)  # flushed within a second
+    seen = dict(httpx.get(first.url(f"/api/admin/rollout/{flag}"), headers=_auth(first)).json())
+    named = {"fromTier": seen["currentTier"]} if origin == "fromTier" else {"version": seen["version"]}
+
+    # When: twenty unforced advances, on both servers at once
+    body = {"featureName": flag, "reason": f"unforced {origin}", **named}
+    answers = _burst([(servers[i % 2], "/api/admin/rollout/advance", body) for i in range(CONCURRENT)])
+
+    # Then: exactly one moved it, by one tier
+    assert Counter(a.status_code for a in answers) == {200: 1, 409: CONCURRENT - 1}, [a.text for a in answers]
+    after = httpx.get(servers[1].url(f"/api/admin/rollout/{flag}"), headers=_auth(servers[1])).json()
+    assert after["currentTier"] == "tier_2_early_adopters"
 
 
 def test_concurrent_advances_naming_no_origin__are_refused_and_move_nothing(
