@@ -18,8 +18,10 @@ class Camel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
-class Problem(BaseModel):
+class ProblemDocument(BaseModel):
     """An error, as RFC 9457 `application/problem+json`."""
+
+    model_config = ConfigDict(title="Problem")  # the documented schema name
 
     type: str = Field(examples=["urn:flagpilot:problem:not-found"])
     title: str
@@ -34,8 +36,10 @@ class FieldError(BaseModel):
     message: str
 
 
-class ValidationProblem(Problem):
+class ValidationProblem(ProblemDocument):
     """A request that does not match the schema: each bad field is named."""
+
+    model_config = ConfigDict(title="ValidationProblem")
 
     errors: list[FieldError]
 
@@ -139,7 +143,7 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
     return resolved
 
 
-def problem_doc(description: str, model: type[Problem] = Problem) -> dict[str, Any]:
+def problem_doc(description: str, model: type[ProblemDocument] = ProblemDocument) -> dict[str, Any]:
     """An OpenAPI response of `application/problem+json`, its schema self-contained."""
     return {
         "description": description,

@@ -24,7 +24,7 @@ Identifier = Annotated[str, StringConstraints(min_length=1, max_length=ID)]
 """A flag key or subject id in a list or as an object key."""
 
 Version = Field(default=None, ge=1, le=2**53, description="The flag version the change is based on.")
-Reason = Field(default="", max_length=REASON, description="Why, for the audit trail.")
+ReasonField = Field(default="", max_length=REASON, description="Why, for the audit trail.")
 
 
 class Body(Camel):
@@ -47,7 +47,7 @@ class SetFeature(Body):
     customer_id: str | None = Field(default=None, min_length=1, max_length=ID)
     enabled: bool | None = None
     value: Any = None
-    reason: str = Reason
+    reason: str = ReasonField
     version: int | None = Version
 
 
@@ -60,7 +60,7 @@ class NewFlag(Body):
     phase: int | None = Field(default=None, ge=1, le=3)
     description: str = Field(default="", max_length=2000)
     prerequisites: list[Identifier] = Field(default_factory=list, max_length=50)
-    reason: str = Reason
+    reason: str = ReasonField
 
 
 class FlagChanges(Body):
@@ -70,14 +70,14 @@ class FlagChanges(Body):
     default_value: Any = None
     phase: int | None = Field(default=None, ge=1, le=3)
     prerequisites: list[Identifier] | None = Field(default=None, max_length=50)
-    reason: str = Reason
+    reason: str = ReasonField
     version: int | None = Version
 
 
 class Change(Body):
     """A change that needs nothing but a reason (archive, restore)."""
 
-    reason: str = Reason
+    reason: str = ReasonField
     version: int | None = Version
 
 
@@ -95,7 +95,7 @@ class OverrideValues(Body):
     environment: str | None = Field(default=None, min_length=1, max_length=64)
     scope: OverrideScope = OverrideScope.CUSTOMER
     values: dict[Identifier, Any] = Field(min_length=1, max_length=MAX_BULK)
-    reason: str = Reason
+    reason: str = ReasonField
 
 
 class ClearOverrides(Body):
@@ -104,4 +104,4 @@ class ClearOverrides(Body):
     environment: str | None = Field(default=None, min_length=1, max_length=64)
     scope: OverrideScope = OverrideScope.CUSTOMER
     subject_ids: list[Identifier] | None = Field(default=None, min_length=1, max_length=MAX_BULK)
-    reason: str = Reason
+    reason: str = ReasonField

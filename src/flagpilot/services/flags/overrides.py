@@ -17,7 +17,7 @@ from flagpilot.services.errors import PermissionDenied
 from flagpilot.services.flags.base import SUBJECT_ID_MAX
 from flagpilot.services.flags.checks import raise_problems, require_environment, require_flag
 from flagpilot.services.flags.reads import FlagReads
-from flagpilot.services.flags.views import OverrideValues
+from flagpilot.services.flags.views import SubjectValues
 from flagpilot.services.ports import UnitOfWork
 from flagpilot.services.records import OverrideRecord, OverrideScope
 
@@ -90,7 +90,7 @@ class OverrideCommands(FlagReads):
         key: str,
         environment: str,
         scope: OverrideScope,
-        values: OverrideValues,
+        values: SubjectValues,
         *,
         actor: str,
         reason: str = "",
@@ -113,7 +113,7 @@ class OverrideCommands(FlagReads):
         key: str,
         environment: str,
         scope: OverrideScope,
-        values: OverrideValues,
+        values: SubjectValues,
         reason: str,
         organization_id: str | None,
     ) -> None:

@@ -151,5 +151,5 @@ class OverridePage:
         return {"items": [override_dict(item) for item in self.items], "nextCursor": self.next_cursor}
 
 
-OverrideValues = Mapping[str, FlagValue]
+SubjectValues = Mapping[str, FlagValue]
 """Subject id (customer or organization) → override value."""
