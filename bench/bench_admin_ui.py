@@ -38,7 +38,7 @@ from sqlalchemy import func, select
 from flagpilot.core import FlagDefinition
 from flagpilot.server import Container, build_container
 from flagpilot.services.audit_entry import AuditEntry
-from flagpilot.services.flags.views import definition_dict
+from flagpilot.services.flags.read_models import definition_dict
 from flagpilot.services.rollouts import Cohort, MetricRow
 from flagpilot.settings import Settings
 from flagpilot.storage.models import FeatureFlagChange

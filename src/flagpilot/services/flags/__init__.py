@@ -3,7 +3,7 @@
 from flagpilot.services.flags.bulk import BulkAction
 from flagpilot.services.flags.manager import FlagManager
 from flagpilot.services.flags.preset import PresetReport, install_preset
-from flagpilot.services.flags.views import (
+from flagpilot.services.flags.read_models import (
     EnvironmentState,
     FlagView,
     OverridePage,

@@ -25,7 +25,7 @@ from flagpilot.services.flags.checks import (
 )
 from flagpilot.services.flags.definitions import FlagDefinitions, refuse_archiving_prerequisites
 from flagpilot.services.flags.environment_settings import EnvironmentSettings
-from flagpilot.services.flags.views import setting_dict
+from flagpilot.services.flags.read_models import setting_dict
 from flagpilot.services.ports import UnitOfWork
 from flagpilot.services.records import FlagSetting
 

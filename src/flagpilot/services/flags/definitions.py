@@ -17,8 +17,8 @@ from flagpilot.services.flags.checks import (
     raise_problems,
     require_flag,
 )
+from flagpilot.services.flags.read_models import FlagView, definition_dict
 from flagpilot.services.flags.reads import FlagReads, flag_view
-from flagpilot.services.flags.views import FlagView, definition_dict
 from flagpilot.services.ports import UnitOfWork
 from flagpilot.services.records import EnvironmentRecord
 

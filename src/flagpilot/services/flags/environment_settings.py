@@ -13,8 +13,8 @@ from flagpilot.services.flags.checks import (
     require_environment,
     require_flag,
 )
+from flagpilot.services.flags.read_models import FlagView, setting_dict
 from flagpilot.services.flags.reads import FlagReads, flag_view
-from flagpilot.services.flags.views import FlagView, setting_dict
 from flagpilot.services.ports import UnitOfWork
 from flagpilot.services.records import FlagSetting
 

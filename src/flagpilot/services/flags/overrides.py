@@ -16,8 +16,8 @@ from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import PermissionDenied
 from flagpilot.services.flags.base import SUBJECT_ID_MAX
 from flagpilot.services.flags.checks import raise_problems, require_environment, require_flag
+from flagpilot.services.flags.read_models import SubjectValues
 from flagpilot.services.flags.reads import FlagReads
-from flagpilot.services.flags.views import SubjectValues
 from flagpilot.services.ports import UnitOfWork
 from flagpilot.services.records import OverrideRecord, OverrideScope
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flagpilot.services.flags.base import ManagerBase
 from flagpilot.services.flags.checks import require_flag
-from flagpilot.services.flags.views import (
+from flagpilot.services.flags.read_models import (
     EnvironmentState,
     FlagView,
     OverridePage,

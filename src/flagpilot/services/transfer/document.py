@@ -36,7 +36,7 @@ from flagpilot.core import (
     check_definition,
     check_value,
 )
-from flagpilot.services.flags.views import definition_dict, setting_dict
+from flagpilot.services.flags.read_models import definition_dict, setting_dict
 from flagpilot.services.records import (
     EnvironmentRecord,
     FlagRecord,

@@ -18,7 +18,7 @@ from flagpilot.services.audit_entry import AuditEntry
 from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import InvalidInput
 from flagpilot.services.flags.base import ENVIRONMENT_NAME, READER, require_actor
-from flagpilot.services.flags.views import definition_dict
+from flagpilot.services.flags.read_models import definition_dict
 from flagpilot.services.ports import UnitOfWork, UnitOfWorkFactory
 from flagpilot.services.records import FlagSetting, OverrideRecord, OverrideScope
 from flagpilot.services.transfer.document import Contents, read_document, write_document

@@ -1,4 +1,4 @@
-"""What the flag reads return: a flag with its state in every environment, and override pages."""
+"""Read models of the flag services: a flag with its state in every environment, override pages."""
 
 from __future__ import annotations
 
