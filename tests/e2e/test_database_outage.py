@@ -71,8 +71,14 @@ def setup() -> Iterator[Setup]:
             )
             assert started.status_code == 200, started.text
             client_key, server_key = server.issue("client-sdk"), server.issue("server-sdk")
-            # The keys are used once before the outage, as a running SDK would have.
+            # Both keys are used before the outage, as a running SDK would have: known tokens.
             assert httpx.get(server.url("/api/widget/config"), params={"key": client_key}).status_code == 200
+            bulk = httpx.post(
+                server.url("/ofrep/v1/evaluate/flags"),
+                json={"context": {"targetingKey": "customer-0"}},
+                headers={"Authorization": f"Bearer {server_key}"},
+            )
+            assert bulk.status_code == 200, bulk.text
             yield Setup(postgres, server, client_key, server_key)
 
 
