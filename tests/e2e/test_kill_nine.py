@@ -2,7 +2,7 @@
 
 Each cycle starts a server on the same database, has three clients write through the admin API
 and, once writes are acknowledged, a `flagpilot override set` run beside them; then it kills the
-server (within a second) and the command (within three: before, during or after its write) with
+server (within a second) and the command (within eight: before, during or after its write) with
 SIGKILL at random moments. After every cycle, on SQLite and PostgreSQL:
 
 - no partial change: every override written by the cycle has its audit row and every audit row
@@ -36,6 +36,9 @@ CYCLES = int(os.environ.get("FLAGPILOT_TEST_KILL_CYCLES", "4"))
 WRITERS = 3
 FLAG = "phase1_parent_storage"
 PREFIX = "kill-"
+CLI_KILL_WITHIN = 8.0
+"""Seconds: a loaded machine takes several to start the command, so some kills land before its
+write, some during it and some after."""
 
 
 def _written(url: str) -> tuple[set[str], set[str]]:
@@ -117,7 +120,7 @@ def test_kill_9_of_server_and_cli_writes__no_partial_change_and_the_server_resta
             _wait_for(partial(_more_than, acknowledged, already))  # writes are flowing
             cli_customer = f"{PREFIX}{cycle}-cli"
             cli = _cli_write(dict(server.env), server.workdir, cli_customer)
-            moments = [("server", chance.uniform(0.0, 1.0)), ("cli", chance.uniform(0.0, 3.0))]
+            moments = [("server", chance.uniform(0.0, 1.0)), ("cli", chance.uniform(0.0, CLI_KILL_WITHIN))]
             moments.sort(key=_at)
             began = time.monotonic()
             for what, at in moments:
