@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from flagpilot.services.auth import EDITORS
 from flagpilot.services.errors import StorageUnavailable
-from flagpilot.ui.forms import posted
+from flagpilot.ui.forms import PostedForm, posted
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.sessions import current_caller
 from flagpilot.ui.web import DATABASE_DOWN, UiRoute, render
@@ -46,8 +46,8 @@ def alerts_router(services: UiServices) -> APIRouter:
         return render(request, "alerts.html", context)
 
     @router.post("/admin/alerts/acknowledge")
-    async def acknowledge(request: Request) -> Response:
-        post = await posted(request, services, EDITORS, "acknowledge alerts")
+    def acknowledge(request: Request, form: PostedForm) -> Response:
+        post = posted(request, form, services, EDITORS, "acknowledge alerts")
         alert_id = post.text("id")
         known = (
             {} if services.alerts is None else {alert.id: alert for alert in services.alerts.recent(SHOWN)}

@@ -15,7 +15,7 @@ from flagpilot.services.auth import ADMINS, EDITORS
 from flagpilot.services.errors import InvalidInput
 from flagpilot.services.flags import BulkAction
 from flagpilot.ui.flags_page import FLAGS_PATH
-from flagpilot.ui.forms import back_to, confirmation, needs_reason, posted
+from flagpilot.ui.forms import PostedForm, back_to, confirmation, needs_reason, posted
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.web import UiRoute
 
@@ -33,8 +33,8 @@ def bulk_router(services: UiServices) -> APIRouter:
     router = APIRouter(route_class=UiRoute, include_in_schema=False)
 
     @router.post("/admin/bulk")
-    async def bulk(request: Request) -> Response:
-        post = await posted(request, services, EDITORS, "change flags")
+    def bulk(request: Request, form: PostedForm) -> Response:
+        post = posted(request, form, services, EDITORS, "change flags")
         try:
             action = BulkAction(post.text("action"))
         except ValueError:

@@ -28,7 +28,7 @@ from flagpilot.services.records import OverrideScope
 from flagpilot.ui.degraded import FALLBACK_ENVIRONMENTS, snapshot_view
 from flagpilot.ui.diff import field_changes
 from flagpilot.ui.flag_rows import value_text
-from flagpilot.ui.forms import Posted, back_to, conflict_page, posted, version_of
+from flagpilot.ui.forms import Posted, PostedForm, back_to, conflict_page, posted, version_of
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.sessions import current_caller
 from flagpilot.ui.web import DATABASE_DOWN, UiRoute, render
@@ -131,8 +131,8 @@ def flag_page_router(services: UiServices) -> APIRouter:
         )
 
     @router.post("/admin/flags/{key}/definition")
-    async def definition(request: Request, key: str) -> Response:
-        post = await posted(request, services, ADMINS, "change a flag's definition")
+    def definition(request: Request, form: PostedForm, key: str) -> Response:
+        post = posted(request, form, services, ADMINS, "change a flag's definition")
         phase_text = post.text("phase")
         changes = {
             "description": post.text("description"),
@@ -153,8 +153,8 @@ def flag_page_router(services: UiServices) -> APIRouter:
         return back_to(flag_path(key), flag_path(key))
 
     @router.post("/admin/flags/{key}/overrides")
-    async def add_overrides(request: Request, key: str) -> Response:
-        post = await posted(request, services, EDITORS, "change overrides")
+    def add_overrides(request: Request, form: PostedForm, key: str) -> Response:
+        post = posted(request, form, services, EDITORS, "change overrides")
         try:
             count = _set_overrides(services, key, post)
         except InvalidInput as exc:
@@ -163,8 +163,8 @@ def flag_page_router(services: UiServices) -> APIRouter:
         return back_to(flag_path(key) + "#overrides", flag_path(key))
 
     @router.post("/admin/flags/{key}/overrides/remove")
-    async def remove_override(request: Request, key: str) -> Response:
-        post = await posted(request, services, EDITORS, "change overrides")
+    def remove_override(request: Request, form: PostedForm, key: str) -> Response:
+        post = posted(request, form, services, EDITORS, "change overrides")
         flags.clear_override(
             key,
             post.text("environment"),

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
@@ -50,14 +51,29 @@ class Posted:
         return self.text("reason")[:MAX_REASON]
 
 
-async def posted(request: Request, services: UiServices, kinds: tuple[TokenKind, ...], what: str) -> Posted:
+async def read_form(request: Request) -> FormData:
+    """The POST's form, read on the event loop before the handler runs.
+
+    Reading the body is the only part of a write action that needs the loop; with the form in
+    hand the handler is a plain `def`, which FastAPI runs in its threadpool, so the session
+    lookup and the service's database write never hold the event loop (a slow or hung database
+    stalls that one request, not every request of the process).
+    """
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(read_form)]
+
+
+def posted(
+    request: Request, form: FormData, services: UiServices, kinds: tuple[TokenKind, ...], what: str
+) -> Posted:
     """The POST of a signed-in user with the right role and the session's CSRF token.
 
     Raises:
         SignInRequired, CsrfRejected, PermissionDenied: the page says which.
     """
     caller = current_caller(request, services.users)
-    form = await request.form()
     check_csrf(request, caller, form)
     caller.require(kinds, what)
     return Posted(caller, form)

@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from flagpilot.services.errors import Unauthenticated
 from flagpilot.services.users import TooManyAttempts
+from flagpilot.ui.forms import PostedForm
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.sessions import (
     SESSION_COOKIE,
@@ -57,8 +58,7 @@ def login_router(services: UiServices) -> APIRouter:
         return form(request, next_path=safe_next(next))
 
     @router.post("/admin/login")
-    async def login(request: Request) -> Response:
-        data = await request.form()
+    def login(request: Request, data: PostedForm) -> Response:
         name, password = str(data.get("login", "")).strip(), str(data.get("password", ""))
         next_path = safe_next(str(data.get("next", HOME)))
         check_login_csrf(request, data)
@@ -81,8 +81,7 @@ def login_router(services: UiServices) -> APIRouter:
         return response
 
     @router.post("/admin/logout")
-    async def logout(request: Request) -> Response:
-        data = await request.form()
+    def logout(request: Request, data: PostedForm) -> Response:
         caller = current_caller(request, services.users)
         check_csrf(request, caller, data)
         services.users.logout(request.cookies.get(SESSION_COOKIE, ""))

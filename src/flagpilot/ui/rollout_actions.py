@@ -23,7 +23,15 @@ from flagpilot.core import Problem
 from flagpilot.services.auth import EDITORS
 from flagpilot.services.errors import GateClosed, InvalidInput, RolloutStateError, VersionConflict
 from flagpilot.services.rollouts import RolloutConfig, create_preset_rollouts
-from flagpilot.ui.forms import Posted, confirmation, conflict_page, needs_reason, posted, version_of
+from flagpilot.ui.forms import (
+    Posted,
+    PostedForm,
+    confirmation,
+    conflict_page,
+    needs_reason,
+    posted,
+    version_of,
+)
 from flagpilot.ui.rollout_pages import rollout_page, rollout_path
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.web import UiRoute, opening, render
@@ -91,8 +99,8 @@ def rollout_actions_router(services: UiServices) -> APIRouter:
         return render(request, "rollouts.html", context, 422)
 
     @router.post("/admin/rollouts")
-    async def create(request: Request) -> Response:
-        post = await posted(request, services, EDITORS, "create a rollout")
+    def create(request: Request, form: PostedForm) -> Response:
+        post = posted(request, form, services, EDITORS, "create a rollout")
         feature, environment = post.text("feature"), post.text("environment")
         try:
             services.flags.get_flag(feature)
@@ -110,8 +118,8 @@ def rollout_actions_router(services: UiServices) -> APIRouter:
         return RedirectResponse(rollout_path(feature, environment), 303)
 
     @router.post("/admin/rollouts/preset")
-    async def preset(request: Request) -> Response:
-        post = await posted(request, services, EDITORS, "create rollouts")
+    def preset(request: Request, form: PostedForm) -> Response:
+        post = posted(request, form, services, EDITORS, "create rollouts")
         internal = [c.strip() for c in post.text("internal").replace(",", "\n").splitlines() if c.strip()]
         create_preset_rollouts(
             manager, post.text("environment"), internal, actor=post.caller.actor, now=services.clock()
@@ -119,8 +127,8 @@ def rollout_actions_router(services: UiServices) -> APIRouter:
         return RedirectResponse("/admin/rollouts", 303)
 
     @router.post("/admin/rollouts/{key}/{environment}/{verb}")
-    async def transition(request: Request, key: str, environment: str, verb: str) -> Response:
-        post = await posted(request, services, EDITORS, "change a rollout")
+    def transition(request: Request, form: PostedForm, key: str, environment: str, verb: str) -> Response:
+        post = posted(request, form, services, EDITORS, "change a rollout")
         if verb not in ("start", "advance", "pause", "resume", "rollback", "restart", "complete"):
             raise InvalidInput(f"unknown rollout action {verb!r}")
         here = rollout_path(key, environment)

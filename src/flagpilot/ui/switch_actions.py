@@ -19,7 +19,16 @@ from starlette.responses import Response
 from flagpilot.services.auth import EDITORS
 from flagpilot.services.errors import InvalidInput, VersionConflict
 from flagpilot.ui.flags_page import FLAGS_PATH
-from flagpilot.ui.forms import Posted, back_to, confirmation, conflict_page, needs_reason, posted, version_of
+from flagpilot.ui.forms import (
+    Posted,
+    PostedForm,
+    back_to,
+    confirmation,
+    conflict_page,
+    needs_reason,
+    posted,
+    version_of,
+)
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.web import UiRoute
 
@@ -53,10 +62,10 @@ def switch_router(services: UiServices) -> APIRouter:
         return back_to(back, FLAGS_PATH)
 
     @router.post(BASE + "/toggle")
-    async def toggle(
-        request: Request, key: str, environment: str, to: str, version: str | None = None
+    def toggle(
+        request: Request, form: PostedForm, key: str, environment: str, to: str, version: str | None = None
     ) -> Response:
-        post = await posted(request, services, EDITORS, "change a flag")
+        post = posted(request, form, services, EDITORS, "change a flag")
         if to not in ("on", "off"):
             raise InvalidInput(f"to: must be on or off, not {to!r}")
         guarded = environment in services.guarded_environments
@@ -85,8 +94,10 @@ def switch_router(services: UiServices) -> APIRouter:
         )
 
     @router.post(BASE + "/kill")
-    async def kill(request: Request, key: str, environment: str, version: str | None = None) -> Response:
-        post = await posted(request, services, EDITORS, "use the kill switch")
+    def kill(
+        request: Request, form: PostedForm, key: str, environment: str, version: str | None = None
+    ) -> Response:
+        post = posted(request, form, services, EDITORS, "use the kill switch")
         if not post.reason:
             return confirm(
                 request,
@@ -106,8 +117,10 @@ def switch_router(services: UiServices) -> APIRouter:
         )
 
     @router.post(BASE + "/unkill")
-    async def unkill(request: Request, key: str, environment: str, version: str | None = None) -> Response:
-        post = await posted(request, services, EDITORS, "use the kill switch")
+    def unkill(
+        request: Request, form: PostedForm, key: str, environment: str, version: str | None = None
+    ) -> Response:
+        post = posted(request, form, services, EDITORS, "use the kill switch")
         if environment in services.guarded_environments and not post.reason:
             return confirm(
                 request,

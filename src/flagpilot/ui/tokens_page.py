@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from flagpilot.services.auth import ADMINS, TokenKind
 from flagpilot.services.errors import InvalidInput
-from flagpilot.ui.forms import posted
+from flagpilot.ui.forms import PostedForm, posted
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.sessions import current_caller
 from flagpilot.ui.web import UiRoute, render
@@ -44,8 +44,8 @@ def tokens_router(services: UiServices) -> APIRouter:
         return page(request)
 
     @router.post("/admin/tokens")
-    async def create(request: Request) -> Response:
-        post = await posted(request, services, ADMINS, "manage tokens")
+    def create(request: Request, form: PostedForm) -> Response:
+        post = posted(request, form, services, ADMINS, "manage tokens")
         try:
             token, secret = services.tokens.create(
                 post.text("kind"),
@@ -59,8 +59,8 @@ def tokens_router(services: UiServices) -> APIRouter:
         return page(request, created=(token.token_id, secret))
 
     @router.post("/admin/tokens/{token_id}/revoke")
-    async def revoke(request: Request, token_id: str) -> Response:
-        post = await posted(request, services, ADMINS, "manage tokens")
+    def revoke(request: Request, form: PostedForm, token_id: str) -> Response:
+        post = posted(request, form, services, ADMINS, "manage tokens")
         services.tokens.revoke(token_id, post.caller.actor)
         return RedirectResponse("/admin/tokens", 303)
 
