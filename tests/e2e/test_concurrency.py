@@ -120,7 +120,13 @@ def test_twenty_concurrent_advances_without_force__make_exactly_one_transition(
     assert started.status_code == 200, started.text
     outcome = [{"featureName": flag, "customerId": "YOUR_INTERNAL_CUSTOMER_ID", "outcome": "success"}]
     key = first.issue("server-sdk")
-    counted = httpx.post(first.url("/api/events"), json=outcome, headers={"Authorization": f"Bearer {key}"})
+    # (a rollout started through the API is counted once the runtime re-reads its rollouts, ≤ 1 s)
+    deadline, sdk = time.monotonic() + 30, {"Authorization": f"Bearer {key}"}
+    while True:
+        counted = httpx.post(first.url("/api/events"), json=outcome, headers=sdk)
+        if counted.json()["accepted"] == 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert counted.json()["accepted"] == 1, counted.text
     time.sleep(3)  # flushed within a second
     seen = dict(httpx.get(first.url(f"/api/admin/rollout/{flag}"), headers=_auth(first)).json())
