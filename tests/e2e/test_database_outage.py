@@ -79,7 +79,26 @@ def setup() -> Iterator[Setup]:
                 headers={"Authorization": f"Bearer {server_key}"},
             )
             assert bulk.status_code == 200, bulk.text
+            _wait_until_counted(server, server_key, postgres)
             yield Setup(postgres, server, client_key, server_key)
+
+
+def _wait_until_counted(
+    server: ServerProcess, key: str, postgres: PrivatePostgres, seconds: float = 30.0
+) -> None:
+    """Until the runtime counts the started rollout's events (it re-reads its rollouts each
+    second) and has stored the probe, so the test's own counts start from a settled total."""
+    probe = [{"featureName": FLAG, "customerId": "customer-probe", "outcome": "success"}]
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = httpx.post(server.url("/api/events"), json=probe, headers={"Authorization": f"Bearer {key}"})
+        if answer.json().get("accepted") == 1:
+            break
+        assert time.monotonic() < deadline, answer.text
+        time.sleep(0.1)
+    while _stored_events(postgres) == 0:
+        assert time.monotonic() < deadline, "the probe event was never stored"
+        time.sleep(0.1)
 
 
 def _query(postgres: PrivatePostgres, sql: str) -> list[tuple[object, ...]]:
