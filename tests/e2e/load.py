@@ -99,6 +99,19 @@ class Traffic:
         return {"evaluations": self.evaluations.total, "writes": len(self.writes)}
 
 
+def wait_until_counted(server: ServerProcess, key: str, flag: str, customer: str = "customer-0") -> None:
+    """Post one success event until the server counts it: a rollout started through the API is
+    counted once the runtime re-reads its rollouts (each second), and events before are ignored."""
+    one = [{"featureName": flag, "customerId": customer, "outcome": "success"}]
+    headers = {"Authorization": f"Bearer {key}"}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if httpx.post(server.url("/api/events"), json=one, headers=headers).json().get("accepted") == 1:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the server never counted the events of {flag}'s started rollout")
+
+
 def _timed(
     tally: Tally, send: Callable[[], httpx.Response], timeout_name: str = "timeout"
 ) -> httpx.Response | None:

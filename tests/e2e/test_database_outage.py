@@ -27,7 +27,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.load import Traffic, traffic
+from tests.e2e.load import Traffic, traffic, wait_until_counted
 from tests.e2e.private_postgres import PrivatePostgres, private_postgres
 from tests.e2e.server import ServerProcess, running_server
 
@@ -88,14 +88,8 @@ def _wait_until_counted(
 ) -> None:
     """Until the runtime counts the started rollout's events (it re-reads its rollouts each
     second) and has stored the probe, so the test's own counts start from a settled total."""
-    probe = [{"featureName": FLAG, "customerId": "customer-probe", "outcome": "success"}]
+    wait_until_counted(server, key, FLAG, "customer-probe")
     deadline = time.monotonic() + seconds
-    while True:
-        answer = httpx.post(server.url("/api/events"), json=probe, headers={"Authorization": f"Bearer {key}"})
-        if answer.json().get("accepted") == 1:
-            break
-        assert time.monotonic() < deadline, answer.text
-        time.sleep(0.1)
     while _stored_events(postgres) == 0:
         assert time.monotonic() < deadline, "the probe event was never stored"
         time.sleep(0.1)

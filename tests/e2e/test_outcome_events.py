@@ -22,6 +22,7 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from tests.e2e.load import wait_until_counted
 from tests.e2e.server import ServerProcess, running_server
 
 FLAG = "phase2_enhanced_storage"
@@ -76,17 +77,11 @@ def _start_rollout(server: ServerProcess) -> str:
     return server.issue("server-sdk")
 
 
-def _counting(client: httpx.Client, server: ServerProcess, key: str) -> int:
+def _counting(server: ServerProcess, key: str) -> int:
     """Wait until the server counts FLAG's events (it re-reads its rollouts every second after
     one starts); the events it took meanwhile."""
-    headers = {"Authorization": f"Bearer {key}"}
-    one = [{"featureName": FLAG, "customerId": "customer-0", "outcome": "success"}]
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if client.post(server.url("/api/events"), json=one, headers=headers).json()["accepted"] == 1:
-            return 1
-        time.sleep(0.05)
-    raise AssertionError("the server never counted the started rollout's events")
+    wait_until_counted(server, key, FLAG)
+    return 1
 
 
 def _pour(
@@ -111,7 +106,7 @@ def test_outcome_events__sigterm_flushes_all__a_restart_counts_at_once__kill_9_l
     # SIGTERM: a known number posted, then an orderly stop at once (most are still in memory)
     with running_server(_environ(url), setup=[["init"]]) as server, httpx.Client(timeout=30) as client:
         key = _start_rollout(server)
-        probe = _counting(client, server, key)
+        probe = _counting(server, key)
         accepted = sum(_post(client, server, key, n)["accepted"] for n in range(50))
         assert server.stop(signal.SIGTERM) < 10
         assert server.process.returncode in (0, -signal.SIGTERM), server.log()  # not killed
