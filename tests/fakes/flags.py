@@ -17,7 +17,7 @@ from typing import Any
 from flagpilot.core import FlagDefinition, FlagValue
 from flagpilot.services.clock import utc_now
 from flagpilot.services.errors import AlreadyExists, FlagNotFound, VersionConflict
-from flagpilot.services.records import (
+from flagpilot.services.stored_records import (
     EnvironmentRecord,
     FlagRecord,
     FlagSetting,

@@ -20,8 +20,8 @@ from flagpilot.core import FlagDefinition, RolloutStatus, Tier
 from flagpilot.presets import DEFINITIONS, ENVIRONMENTS
 from flagpilot.services.audit_entry import AuditEntry
 from flagpilot.services.errors import AlreadyExists, RolloutNotFound, VersionConflict
-from flagpilot.services.records import EnvironmentRecord, FlagRecord
-from flagpilot.services.rollouts.records import Cohort, MetricRow, RolloutEventRecord, RolloutRecord
+from flagpilot.services.rollouts.rollout_records import Cohort, MetricRow, RolloutEventRecord, RolloutRecord
+from flagpilot.services.stored_records import EnvironmentRecord, FlagRecord
 
 MetricKey = tuple[int, datetime, Tier, Cohort]
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, text
 
 from flagpilot.core import FlagDefinition
-from flagpilot.services.records import EnvironmentRecord
-from flagpilot.services.rollouts.records import RolloutRecord
+from flagpilot.services.rollouts.rollout_records import RolloutRecord
+from flagpilot.services.stored_records import EnvironmentRecord
 from flagpilot.storage import SqlUnitOfWorkFactory
 
 ENVIRONMENTS = ("development", "staging", "production")

@@ -19,6 +19,7 @@ from starlette.types import Lifespan
 
 from flagpilot import __version__
 from flagpilot.api import problems
+from flagpilot.api.admin.tokens import tokens_router
 from flagpilot.api.cors import BrowserCors
 from flagpilot.api.deps import ApiDependencies
 from flagpilot.api.fastpath import FastPaths
@@ -32,7 +33,6 @@ from flagpilot.api.openapi import problem_aware_openapi
 from flagpilot.api.operations import operations_router
 from flagpilot.api.sdk import sdk_router
 from flagpilot.api.stream import ChangeBroadcast
-from flagpilot.api.tokens import tokens_router
 from flagpilot.api.widget import widget_routes
 
 DOCS_URL = "/docs"

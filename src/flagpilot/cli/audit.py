@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
+from flagpilot.cli.command_support import JsonOption, open_container, parse_since
 from flagpilot.cli.output import print_json, print_table
-from flagpilot.cli.runtime import JsonOption, open_container, parse_since
 from flagpilot.services.audit import audit_record_dict
 
 audit_app = typer.Typer(help="Read and verify the audit trail.", invoke_without_command=True)

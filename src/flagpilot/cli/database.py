@@ -9,8 +9,14 @@ from alembic.util.exc import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from flagpilot.cli.command_support import (
+    ActorOption,
+    load_settings,
+    open_container,
+    reported_errors,
+    resolve_actor,
+)
 from flagpilot.cli.output import fail
-from flagpilot.cli.runtime import ActorOption, load_settings, open_container, reported_errors, resolve_actor
 from flagpilot.cli.source import preset_overrides
 from flagpilot.services.flags.preset import install_preset
 from flagpilot.storage import build_engine, migrate

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
+from flagpilot.cli.command_support import ActorOption, JsonOption, open_container, resolve_actor
 from flagpilot.cli.output import print_json, print_table
-from flagpilot.cli.runtime import ActorOption, JsonOption, open_container, resolve_actor
 
 env_app = typer.Typer(help="List and add environments.", no_args_is_help=True)
 

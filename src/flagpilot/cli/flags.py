@@ -9,8 +9,7 @@ from typing import Annotated
 
 import typer
 
-from flagpilot.cli.output import fail, print_json, print_table
-from flagpilot.cli.runtime import (
+from flagpilot.cli.command_support import (
     ActorOption,
     EnvOption,
     JsonOption,
@@ -20,6 +19,7 @@ from flagpilot.cli.runtime import (
     parse_value,
     resolve_actor,
 )
+from flagpilot.cli.output import fail, print_json, print_table
 from flagpilot.core import FlagDefinition, FlagType
 from flagpilot.services.flags import EnvironmentState, FlagView
 

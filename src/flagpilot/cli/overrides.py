@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flagpilot.cli.output import fail, print_json, print_table
-from flagpilot.cli.runtime import (
+from flagpilot.cli.command_support import (
     ActorOption,
     EnvOption,
     JsonOption,
@@ -18,7 +17,8 @@ from flagpilot.cli.runtime import (
     parse_value,
     resolve_actor,
 )
-from flagpilot.services.records import OverrideScope
+from flagpilot.cli.output import fail, print_json, print_table
+from flagpilot.services.stored_records import OverrideScope
 
 override_app = typer.Typer(help="Override a flag for customers or organizations.", no_args_is_help=True)
 

@@ -15,8 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
+from flagpilot.cli.command_support import ActorOption, JsonOption, ReasonOption, open_container, resolve_actor
 from flagpilot.cli.output import fail, print_json, print_table
-from flagpilot.cli.runtime import ActorOption, JsonOption, ReasonOption, open_container, resolve_actor
 from flagpilot.core import Tier
 from flagpilot.server.database_services import DatabaseServices
 from flagpilot.services.clock import utc_now

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
+from flagpilot.cli.command_support import ActorOption, JsonOption, open_container, resolve_actor
 from flagpilot.cli.output import print_json, print_table
-from flagpilot.cli.runtime import ActorOption, JsonOption, open_container, resolve_actor
 from flagpilot.services.auth import TokenKind
 from flagpilot.services.tokens import TokenInfo
 

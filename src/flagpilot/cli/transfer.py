@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
+from flagpilot.cli.command_support import ActorOption, JsonOption, open_container, resolve_actor
 from flagpilot.cli.output import fail, print_json
-from flagpilot.cli.runtime import ActorOption, JsonOption, open_container, resolve_actor
 from flagpilot.services.transfer import export_document, import_document
 
 

@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
+from flagpilot.cli.command_support import ActorOption, JsonOption, open_container, resolve_actor
 from flagpilot.cli.output import fail, print_json, print_table
-from flagpilot.cli.runtime import ActorOption, JsonOption, open_container, resolve_actor
 from flagpilot.services.users import UserRecord
 
 user_app = typer.Typer(help="Create, list and disable admin UI users.", no_args_is_help=True)

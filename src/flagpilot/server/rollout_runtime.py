@@ -35,9 +35,9 @@ from functools import partial
 from fastapi import APIRouter
 from prometheus_client.registry import Collector
 
-from flagpilot.api.alerts import alerts_router
+from flagpilot.api.admin.alerts import alerts_router
+from flagpilot.api.admin.rollouts import rollouts_router
 from flagpilot.api.events import events_router
-from flagpilot.api.rollouts import rollouts_router
 from flagpilot.server.container import Container
 from flagpilot.server.rollout_metrics import AutoRollbackCounter, RolloutCollector
 from flagpilot.services.auth import Authenticator

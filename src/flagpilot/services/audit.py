@@ -16,7 +16,7 @@ from typing import Any
 from flagpilot.services.audit_chain import ChainChecker
 from flagpilot.services.errors import InvalidInput
 from flagpilot.services.ports import UnitOfWorkFactory
-from flagpilot.services.records import AuditQuery, AuditRecord
+from flagpilot.services.stored_records import AuditQuery, AuditRecord
 
 AUDITOR = "auditor"
 MAX_LIMIT = 1000

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flagpilot.services.clock import utc
-from flagpilot.services.records import AuditRecord
+from flagpilot.services.stored_records import AuditRecord
 
 DATABASE_ACTOR = "database"
 """The actor of rows written by database triggers for changes made outside the application."""

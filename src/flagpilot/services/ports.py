@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol, Self
 
 from flagpilot.core import FlagDefinition, FlagValue, RolloutStatus
 from flagpilot.services.audit_entry import AuditEntry, AuditWriter
-from flagpilot.services.records import (
+from flagpilot.services.stored_records import (
     AuditQuery,
     AuditRecord,
     EnvironmentRecord,
@@ -26,7 +26,7 @@ from flagpilot.services.records import (
 )
 
 if TYPE_CHECKING:  # the rollout package's services import this module
-    from flagpilot.services.rollouts.records import MetricRow, RolloutEventRecord, RolloutRecord
+    from flagpilot.services.rollouts.rollout_records import MetricRow, RolloutEventRecord, RolloutRecord
 
 
 class FlagRepository(Protocol):

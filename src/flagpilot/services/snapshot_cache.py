@@ -40,8 +40,8 @@ from dataclasses import dataclass
 from flagpilot.core import FlagState, Problem, Snapshot, servable_states
 from flagpilot.services.errors import EnvironmentNotFound, StorageUnavailable
 from flagpilot.services.ports import ChangeWatcher, SnapshotStore
-from flagpilot.services.records import StoredState
 from flagpilot.services.snapshots import CacheStats
+from flagpilot.services.stored_records import StoredState
 
 log = logging.getLogger(__name__)
 

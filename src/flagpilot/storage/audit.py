@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Row, Table, select, update
 from flagpilot.services.audit_chain import DATABASE_ACTOR, row_hash, state_json
 from flagpilot.services.audit_entry import AuditEntry
 from flagpilot.services.clock import utc
-from flagpilot.services.records import AuditQuery, AuditRecord
+from flagpilot.services.stored_records import AuditQuery, AuditRecord
 from flagpilot.storage.models import FeatureFlagChange
 
 _TABLE: Table = FeatureFlagChange.__table__  # type: ignore[assignment]

@@ -30,7 +30,7 @@ from flagpilot.core import (
     frozen_mapping,
 )
 from flagpilot.services.errors import EnvironmentNotFound, StorageUnavailable
-from flagpilot.services.records import OverrideScope, StoredState
+from flagpilot.services.stored_records import OverrideScope, StoredState
 from flagpilot.storage.dialect import translate
 from flagpilot.storage.engine import json_value
 from flagpilot.storage.models import StateVersion

@@ -24,7 +24,7 @@ from starlette.responses import Response, StreamingResponse
 from flagpilot.core import Problem
 from flagpilot.services.audit import AuditLog, audit_record_dict
 from flagpilot.services.errors import InvalidInput
-from flagpilot.services.records import AuditRecord
+from flagpilot.services.stored_records import AuditRecord
 from flagpilot.ui.diff import field_changes
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.sessions import current_caller

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from flagpilot.services.errors import NotFound, StorageUnavailable
 from flagpilot.services.flags import EnvironmentState, FlagView
-from flagpilot.services.records import FlagRecord, FlagSetting
 from flagpilot.services.snapshots import SnapshotProvider
+from flagpilot.services.stored_records import FlagRecord, FlagSetting
 
 FALLBACK_ENVIRONMENTS = ("development", "staging", "production")
 """The environments looked for while the database is down, before any page has read the real list."""

@@ -24,7 +24,7 @@ from flagpilot.core import EvaluationContext, FlagValue, Problem
 from flagpilot.core.explain import Explanation
 from flagpilot.services.auth import ADMINS, EDITORS
 from flagpilot.services.errors import InvalidInput, StorageUnavailable, VersionConflict
-from flagpilot.services.records import OverrideScope
+from flagpilot.services.stored_records import OverrideScope
 from flagpilot.ui.degraded import FALLBACK_ENVIRONMENTS, snapshot_view
 from flagpilot.ui.diff import field_changes
 from flagpilot.ui.flag_rows import value_text

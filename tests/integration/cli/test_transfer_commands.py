@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from flagpilot.core import RolloutStatus, Tier
-from flagpilot.services.rollouts.records import RolloutRecord
+from flagpilot.services.rollouts.rollout_records import RolloutRecord
 from flagpilot.storage import SqlUnitOfWorkFactory, build_engine
 from tests.databases import migrate_url
 from tests.integration.cli.conftest import Run, runner_for

@@ -9,7 +9,7 @@ import pytest
 from flagpilot.services.audit import AuditLog
 from flagpilot.services.errors import InvalidInput, PermissionDenied
 from flagpilot.services.flags import FlagManager
-from flagpilot.services.records import OverrideScope
+from flagpilot.services.stored_records import OverrideScope
 
 CUSTOMER = OverrideScope.CUSTOMER
 ORGANIZATION = OverrideScope.ORGANIZATION

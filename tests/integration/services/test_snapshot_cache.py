@@ -19,9 +19,9 @@ from sqlalchemy import text
 from flagpilot.core import EvaluationContext, Reason, RolloutStatus, Tier
 from flagpilot.services.errors import EnvironmentNotFound
 from flagpilot.services.flags import FlagManager
-from flagpilot.services.records import OverrideScope
-from flagpilot.services.rollouts.records import RolloutRecord
+from flagpilot.services.rollouts.rollout_records import RolloutRecord
 from flagpilot.services.snapshot_cache import SnapshotCache
+from flagpilot.services.stored_records import OverrideScope
 from flagpilot.storage import SqlUnitOfWorkFactory, build_engine
 from flagpilot.storage.snapshot_store import SqlSnapshotStore
 from flagpilot.storage.watchers import PostgresChangeListener, change_watcher

@@ -9,9 +9,9 @@ from sqlalchemy import text
 from flagpilot.core import EvaluationContext, FlagDefinition, FlagType, Reason, RolloutStatus, Snapshot, Tier
 from flagpilot.services.errors import Conflict, InvalidInput
 from flagpilot.services.flags import FlagManager
-from flagpilot.services.records import OverrideScope
-from flagpilot.services.rollouts.records import RolloutRecord
+from flagpilot.services.rollouts.rollout_records import RolloutRecord
 from flagpilot.services.snapshot_cache import SnapshotCache
+from flagpilot.services.stored_records import OverrideScope
 from flagpilot.storage import SqlUnitOfWorkFactory
 from flagpilot.storage.snapshot_store import SqlSnapshotStore
 

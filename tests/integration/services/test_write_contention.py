@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, event, text
 
 from flagpilot.services.errors import WriteContention
 from flagpilot.services.flags import FlagManager
-from flagpilot.services.records import OverrideScope
+from flagpilot.services.stored_records import OverrideScope
 
 pytestmark = pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)])
 

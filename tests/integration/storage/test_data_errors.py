@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flagpilot.services.errors import InvalidInput
-from flagpilot.services.records import OverrideScope
+from flagpilot.services.stored_records import OverrideScope
 from flagpilot.storage import SqlUnitOfWorkFactory
 from tests.integration.builders import add_flags
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from flagpilot.services.errors import PermissionDenied
-from flagpilot.services.records import OverrideScope
+from flagpilot.services.stored_records import OverrideScope
 from flagpilot.storage import SqlUnitOfWorkFactory
 from tests.integration.builders import add_flags
 

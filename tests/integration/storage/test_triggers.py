@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 
 from flagpilot.services.audit_chain import ChainChecker
 from flagpilot.services.audit_entry import AuditEntry
-from flagpilot.services.records import FlagSetting
+from flagpilot.services.stored_records import FlagSetting
 from flagpilot.storage import SqlUnitOfWorkFactory, libpq_url
 from tests.integration.builders import add_flags, audit_rows, state_version
 

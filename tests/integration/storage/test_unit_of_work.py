@@ -11,8 +11,8 @@ from sqlalchemy import select
 from flagpilot.core import UNSET, FlagDefinition, FlagType, RolloutStatus, Tier
 from flagpilot.services.audit_entry import AuditEntry
 from flagpilot.services.errors import AlreadyExists, StorageUnavailable, VersionConflict
-from flagpilot.services.records import FlagSetting, OverrideScope
-from flagpilot.services.rollouts.records import RolloutRecord
+from flagpilot.services.rollouts.rollout_records import RolloutRecord
+from flagpilot.services.stored_records import FlagSetting, OverrideScope
 from flagpilot.storage import SqlUnitOfWorkFactory, build_engine
 from flagpilot.storage.models import CustomerFeatureFlag
 from tests.integration.builders import add_flags

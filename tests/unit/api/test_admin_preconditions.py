@@ -10,7 +10,7 @@ from flagpilot.api.admin.grouping import by_phase
 from flagpilot.api.admin.versions import expected_version, parse_if_match
 from flagpilot.core import FlagDefinition
 from flagpilot.services.flags import FlagView
-from flagpilot.services.records import FlagRecord
+from flagpilot.services.stored_records import FlagRecord
 from flagpilot.services.transfer import off_grid
 
 

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from flagpilot.api.alerts import alerts_router
+from flagpilot.api.admin.alerts import alerts_router
+from flagpilot.api.admin.rollouts import rollouts_router
 from flagpilot.api.events import events_router
-from flagpilot.api.rollouts import rollouts_router
 from flagpilot.core import FlagDefinition, FlagType
 from flagpilot.services.auth import TokenKind
 from flagpilot.services.rollouts import (

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from flagpilot.services.errors import EnvironmentNotFound, StorageUnavailable
-from flagpilot.services.records import StoredState
 from flagpilot.services.snapshot_cache import SnapshotCache
+from flagpilot.services.stored_records import StoredState
 from tests.unit.builders import flag
 
 WAIT = 10.0

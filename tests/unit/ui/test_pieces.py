@@ -8,8 +8,8 @@ import pytest
 
 from flagpilot.core import UNSET, FlagDefinition, FlagType, RolloutStatus, Tier
 from flagpilot.services.flags import EnvironmentState, FlagView
-from flagpilot.services.records import FlagRecord, FlagSetting
 from flagpilot.services.rollouts import CohortPair, CohortStats, MinutePoint, RolloutRecord
+from flagpilot.services.stored_records import FlagRecord, FlagSetting
 from flagpilot.ui.chart import error_rate_chart
 from flagpilot.ui.diff import field_changes
 from flagpilot.ui.flag_rows import RowFilter, build_rows, latest_evaluations

@@ -4,7 +4,7 @@
 
 Every route takes a bearer token (`flagpilot.api.admin.access` says which kinds may do what),
 parses its input, calls one service and maps nothing itself: service errors become problem
-documents in `flagpilot.api.problems`. Token administration is `flagpilot.api.tokens`.
+documents in `flagpilot.api.problems`. Token administration is `flagpilot.api.admin.tokens`.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from flagpilot.api.jsonio import json_response
 from flagpilot.api.security import require
 from flagpilot.services.audit import audit_record_dict
 from flagpilot.services.auth import Principal
-from flagpilot.services.records import AuditRecord
+from flagpilot.services.stored_records import AuditRecord
 
 Moment = Annotated[datetime | None, Query(description="ISO 8601; without a zone it is UTC.")]
 

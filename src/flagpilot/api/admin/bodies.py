@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field, StringConstraints
 from flagpilot.api.schemas import Camel
 from flagpilot.core import FlagType
 from flagpilot.services.audit_entry import MAX_REASON_LENGTH
-from flagpilot.services.records import OverrideScope
+from flagpilot.services.stored_records import OverrideScope
 
 ID = 128
 """Flag keys and organization/customer ids: the width of their database columns."""

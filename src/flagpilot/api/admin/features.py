@@ -34,7 +34,7 @@ from flagpilot.api.security import require
 from flagpilot.core import Problem
 from flagpilot.services.auth import Principal
 from flagpilot.services.errors import InvalidInput
-from flagpilot.services.records import OverrideScope
+from flagpilot.services.stored_records import OverrideScope
 
 
 def chosen_value(body: SetFeature) -> Any:

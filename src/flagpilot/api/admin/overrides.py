@@ -20,7 +20,7 @@ from flagpilot.api.jsonio import json_response
 from flagpilot.api.security import require
 from flagpilot.services.auth import Principal
 from flagpilot.services.errors import NotFound
-from flagpilot.services.records import OverrideScope
+from flagpilot.services.stored_records import OverrideScope
 
 Environment = Annotated[str | None, Query(min_length=1, max_length=64)]
 

@@ -27,7 +27,7 @@ from flagpilot.services.flags.definitions import FlagDefinitions, refuse_archivi
 from flagpilot.services.flags.environment_settings import EnvironmentSettings
 from flagpilot.services.flags.read_models import setting_dict
 from flagpilot.services.ports import UnitOfWork
-from flagpilot.services.records import FlagSetting
+from flagpilot.services.stored_records import FlagSetting
 
 MAX_BULK = 5000
 

@@ -23,7 +23,7 @@ from flagpilot.core import (
 )
 from flagpilot.services.errors import EnvironmentNotFound, FlagNotFound, InvalidInput
 from flagpilot.services.ports import UnitOfWork
-from flagpilot.services.records import FlagRecord
+from flagpilot.services.stored_records import FlagRecord
 
 
 def raise_problems(problems: Iterable[Problem]) -> None:

@@ -20,7 +20,7 @@ from flagpilot.services.flags.checks import (
 from flagpilot.services.flags.read_models import FlagView, definition_dict
 from flagpilot.services.flags.reads import FlagReads, flag_view
 from flagpilot.services.ports import UnitOfWork
-from flagpilot.services.records import EnvironmentRecord
+from flagpilot.services.stored_records import EnvironmentRecord
 
 CHANGEABLE = {
     "description": "description",

@@ -16,7 +16,7 @@ from flagpilot.services.flags.checks import (
 from flagpilot.services.flags.read_models import FlagView, setting_dict
 from flagpilot.services.flags.reads import FlagReads, flag_view
 from flagpilot.services.ports import UnitOfWork
-from flagpilot.services.records import FlagSetting
+from flagpilot.services.stored_records import FlagSetting
 
 
 class EnvironmentSettings(FlagReads):

@@ -19,7 +19,7 @@ from flagpilot.services.flags.checks import raise_problems, require_environment,
 from flagpilot.services.flags.read_models import SubjectValues
 from flagpilot.services.flags.reads import FlagReads
 from flagpilot.services.ports import UnitOfWork
-from flagpilot.services.records import OverrideRecord, OverrideScope
+from flagpilot.services.stored_records import OverrideRecord, OverrideScope
 
 MAX_PROBLEMS = 20
 SAMPLE = 10

@@ -10,8 +10,8 @@ from typing import Any
 
 from flagpilot.core import FlagType, FlagValue, text_problem
 from flagpilot.services.errors import InvalidInput
-from flagpilot.services.records import FlagRecord, FlagSetting, OverrideRecord, iso
-from flagpilot.services.rollouts.records import RolloutRecord
+from flagpilot.services.rollouts.rollout_records import RolloutRecord
+from flagpilot.services.stored_records import FlagRecord, FlagSetting, OverrideRecord, iso
 
 
 def definition_dict(record: FlagRecord) -> dict[str, Any]:

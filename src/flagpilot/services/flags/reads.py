@@ -12,7 +12,7 @@ from flagpilot.services.flags.read_models import (
     encode_cursor,
 )
 from flagpilot.services.ports import UnitOfWork
-from flagpilot.services.records import EnvironmentRecord, FlagRecord, OverrideScope
+from flagpilot.services.stored_records import EnvironmentRecord, FlagRecord, OverrideScope
 
 MAX_PAGE = 1000
 

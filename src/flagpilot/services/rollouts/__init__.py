@@ -23,7 +23,7 @@ from flagpilot.services.rollouts.manager import RolloutManager
 from flagpilot.services.rollouts.outcomes import FLUSH_INTERVAL_SECONDS, IngestResult, OutcomeAggregator
 from flagpilot.services.rollouts.preset import PresetOutcome, create_preset_rollouts
 from flagpilot.services.rollouts.reads import RolloutDetail, load_statistics
-from flagpilot.services.rollouts.records import (
+from flagpilot.services.rollouts.rollout_records import (
     DEFAULT_ERROR_RATE_THRESHOLD,
     DEFAULT_MIN_DWELL_SECONDS,
     DEFAULT_MIN_EVENTS,

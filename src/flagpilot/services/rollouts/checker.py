@@ -21,7 +21,7 @@ from flagpilot.services.rollouts.decision import Decision, RollbackRule, Verdict
 from flagpilot.services.rollouts.detectors import FoldMemo
 from flagpilot.services.rollouts.manager import RolloutManager
 from flagpilot.services.rollouts.reads import load_monitored
-from flagpilot.services.rollouts.records import RolloutRecord
+from flagpilot.services.rollouts.rollout_records import RolloutRecord
 from flagpilot.services.rollouts.statistics import RolloutStatistics
 
 AUTO_ACTOR = "flagpilot-autorollback"

@@ -13,7 +13,7 @@ from typing import Any
 
 from flagpilot.core import Problem
 from flagpilot.services.errors import InvalidInput
-from flagpilot.services.rollouts.records import (
+from flagpilot.services.rollouts.rollout_records import (
     DEFAULT_ERROR_RATE_THRESHOLD,
     DEFAULT_MIN_DWELL_SECONDS,
     DEFAULT_MIN_EVENTS,

@@ -31,7 +31,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from flagpilot.services.records import iso
 from flagpilot.services.rollouts.detectors import (
     FoldMemo,
     MinuteCounts,
@@ -42,6 +41,7 @@ from flagpilot.services.rollouts.detectors import (
 )
 from flagpilot.services.rollouts.sequential import Detector, DetectorState
 from flagpilot.services.rollouts.statistics import CohortPair, MinutePoint
+from flagpilot.services.stored_records import iso
 
 LARGEST_LOG = 700.0  # exp() of more overflows a float
 

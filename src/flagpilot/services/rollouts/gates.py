@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flagpilot.services.errors import GateClosed
-from flagpilot.services.rollouts.records import RolloutRecord
+from flagpilot.services.rollouts.rollout_records import RolloutRecord
 from flagpilot.services.rollouts.statistics import RolloutStatistics
 
 MIN_DWELL = "min_dwell"

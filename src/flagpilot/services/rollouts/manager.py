@@ -26,7 +26,7 @@ from flagpilot.services.rollouts import transitions as rules
 from flagpilot.services.rollouts.config import RolloutConfig
 from flagpilot.services.rollouts.gates import closed_gates
 from flagpilot.services.rollouts.reads import RolloutReads, load_rollout, load_statistics, stored_id
-from flagpilot.services.rollouts.records import RolloutEventRecord, RolloutRecord
+from flagpilot.services.rollouts.rollout_records import RolloutEventRecord, RolloutRecord
 
 Transform = Callable[[UnitOfWork, RolloutRecord], tuple[RolloutRecord, dict[str, Any]]]
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from flagpilot.core import SERVING_STATUSES, Problem, Tier, bucket, threshold
 from flagpilot.services.ports import MetricSink
-from flagpilot.services.rollouts.records import Cohort, MetricRow, RolloutRecord
+from flagpilot.services.rollouts.rollout_records import Cohort, MetricRow, RolloutRecord
 
 FLUSH_INTERVAL_SECONDS = 1.0
 MAX_COUNT = 10_000

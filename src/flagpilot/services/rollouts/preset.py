@@ -15,7 +15,7 @@ from flagpilot.presets import ROLLOUT_FLAGS
 from flagpilot.services.errors import AlreadyExists
 from flagpilot.services.rollouts.config import RolloutConfig
 from flagpilot.services.rollouts.manager import RolloutManager
-from flagpilot.services.rollouts.records import RolloutRecord
+from flagpilot.services.rollouts.rollout_records import RolloutRecord
 
 PRESET_REASON = "rollout init-preset"
 

@@ -11,7 +11,7 @@ from flagpilot.core import RolloutStatus
 from flagpilot.services.errors import RolloutNotFound
 from flagpilot.services.ports import UnitOfWork, UnitOfWorkFactory
 from flagpilot.services.rollouts.gates import ClosedGate, closed_gates
-from flagpilot.services.rollouts.records import RolloutEventRecord, RolloutRecord
+from flagpilot.services.rollouts.rollout_records import RolloutEventRecord, RolloutRecord
 from flagpilot.services.rollouts.statistics import RolloutStatistics, read_since, rollout_statistics
 
 READER = "flagpilot"

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flagpilot.core import Tier
-from flagpilot.services.rollouts.records import Cohort, MetricRow, RolloutRecord
+from flagpilot.services.rollouts.rollout_records import Cohort, MetricRow, RolloutRecord
 
 
 @dataclass(frozen=True, slots=True)

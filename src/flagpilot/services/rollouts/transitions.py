@@ -20,7 +20,7 @@ from datetime import datetime
 from flagpilot.core import TIER_PERCENTAGES, RolloutStatus, Tier, next_tier
 from flagpilot.services.errors import RolloutStateError
 from flagpilot.services.rollouts.config import RolloutConfig
-from flagpilot.services.rollouts.records import RolloutRecord
+from flagpilot.services.rollouts.rollout_records import RolloutRecord
 
 
 @dataclass(frozen=True, slots=True)

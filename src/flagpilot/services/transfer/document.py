@@ -37,19 +37,19 @@ from flagpilot.core import (
     check_value,
 )
 from flagpilot.services.flags.read_models import definition_dict, setting_dict
-from flagpilot.services.records import (
-    EnvironmentRecord,
-    FlagRecord,
-    FlagSetting,
-    OverrideRecord,
-    OverrideScope,
-)
-from flagpilot.services.rollouts.records import (
+from flagpilot.services.rollouts.rollout_records import (
     DEFAULT_ERROR_RATE_THRESHOLD,
     DEFAULT_MIN_DWELL_SECONDS,
     DEFAULT_MIN_EVENTS,
     DEFAULT_TIME_WINDOW_MS,
     RolloutRecord,
+)
+from flagpilot.services.stored_records import (
+    EnvironmentRecord,
+    FlagRecord,
+    FlagSetting,
+    OverrideRecord,
+    OverrideScope,
 )
 from flagpilot.services.transfer.grid import rounding_problems
 

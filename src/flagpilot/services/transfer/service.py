@@ -20,7 +20,7 @@ from flagpilot.services.errors import InvalidInput
 from flagpilot.services.flags.base import ENVIRONMENT_NAME, READER, require_actor
 from flagpilot.services.flags.read_models import definition_dict
 from flagpilot.services.ports import UnitOfWork, UnitOfWorkFactory
-from flagpilot.services.records import FlagSetting, OverrideRecord, OverrideScope
+from flagpilot.services.stored_records import FlagSetting, OverrideRecord, OverrideScope
 from flagpilot.services.transfer.document import Contents, read_document, write_document
 
 PAGE = 10_000

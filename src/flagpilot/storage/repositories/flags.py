@@ -11,7 +11,7 @@ from sqlalchemy import cast as sql_cast
 
 from flagpilot.core import UNSET, FlagDefinition, FlagType
 from flagpilot.services.errors import AlreadyExists, FlagNotFound, VersionConflict
-from flagpilot.services.records import EnvironmentRecord, FlagRecord, FlagSetting
+from flagpilot.services.stored_records import EnvironmentRecord, FlagRecord, FlagSetting
 from flagpilot.storage.dialect import upsert
 from flagpilot.storage.engine import json_value
 from flagpilot.storage.models import Environment, Flag, FlagEnvironment

@@ -17,7 +17,7 @@ from sqlalchemy import Column, Connection, Row, Table, delete, func, select, tex
 
 from flagpilot.core import FlagValue
 from flagpilot.services.errors import PermissionDenied
-from flagpilot.services.records import OverrideRecord, OverrideScope
+from flagpilot.services.stored_records import OverrideRecord, OverrideScope
 from flagpilot.storage.dialect import upsert
 from flagpilot.storage.engine import json_text
 from flagpilot.storage.models import CustomerFeatureFlag, OrganizationFeatureFlag

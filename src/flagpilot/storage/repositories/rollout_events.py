@@ -8,7 +8,7 @@ from typing import cast
 from sqlalchemy import Connection, Table, select
 
 from flagpilot.core import RolloutStatus, Tier
-from flagpilot.services.rollouts.records import RolloutEventRecord
+from flagpilot.services.rollouts.rollout_records import RolloutEventRecord
 from flagpilot.storage.models import RolloutEvent
 
 EVENTS = cast(Table, RolloutEvent.__table__)

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, Row, Table, select
 from sqlalchemy.exc import DBAPIError
 
 from flagpilot.core import Tier
-from flagpilot.services.rollouts.records import Cohort, MetricRow
+from flagpilot.services.rollouts.rollout_records import Cohort, MetricRow
 from flagpilot.storage.dialect import insert, translate
 from flagpilot.storage.engine import WRITE_OPTION
 from flagpilot.storage.models import RolloutMetric

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Row, Table, select, update
 
 from flagpilot.core import RolloutStatus, Tier
 from flagpilot.services.errors import AlreadyExists, RolloutNotFound, StorageUnavailable, VersionConflict
-from flagpilot.services.rollouts.records import RolloutRecord
+from flagpilot.services.rollouts.rollout_records import RolloutRecord
 from flagpilot.storage.dialect import upsert
 from flagpilot.storage.models import FeatureRollout
 

@@ -7,7 +7,7 @@ import pytest
 from flagpilot.core import FlagDefinition
 from flagpilot.services.errors import FlagNotFound, InvalidInput, PermissionDenied, VersionConflict
 from flagpilot.services.flags import BulkAction, FlagManager
-from flagpilot.services.records import OverrideScope
+from flagpilot.services.stored_records import OverrideScope
 from tests.fakes.flags import InMemoryStore
 
 CUSTOMER = OverrideScope.CUSTOMER

@@ -18,8 +18,8 @@ from flagpilot.services.errors import (
     RolloutStateError,
     VersionConflict,
 )
-from flagpilot.services.records import FlagRecord
 from flagpilot.services.rollouts import RolloutConfig, RolloutManager, create_preset_rollouts
+from flagpilot.services.stored_records import FlagRecord
 from tests.fakes.rollouts import InMemoryRolloutStore, InMemoryUnitOfWork
 from tests.unit.services.rollouts.helpers import (
     ACTOR,

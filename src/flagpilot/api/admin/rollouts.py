@@ -19,8 +19,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from flagpilot.api.admin.access import actor_of
+from flagpilot.api.admin.rollout_bodies import Advance, NewRollout, Rollback, Transition
 from flagpilot.api.admin.versions import etag, expected_version
-from flagpilot.api.rollout_bodies import Advance, NewRollout, Rollback, Transition
 from flagpilot.api.schemas import PROBLEM_RESPONSES, ValidationProblem, problem_doc
 from flagpilot.api.security import require, require_all_organizations, scoped_environment
 from flagpilot.core import RolloutStatus

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from flagpilot.core import Rollout, RolloutStatus, Tier
-from flagpilot.services.records import iso
+from flagpilot.services.stored_records import iso
 
 DEFAULT_ERROR_RATE_THRESHOLD = 0.05
 DEFAULT_TIME_WINDOW_MS = 3_600_000
