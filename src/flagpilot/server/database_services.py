@@ -22,7 +22,6 @@ from flagpilot.services.users import UserService
 from flagpilot.settings import Settings
 from flagpilot.storage import SqlUnitOfWorkFactory, build_engine
 from flagpilot.storage.shared_state import SqlLoginFailures
-from flagpilot.storage.tokens import SqlTokenStore
 from flagpilot.storage.users import SqlUserStore
 
 
@@ -85,7 +84,7 @@ def build_database_services(settings: Settings) -> DatabaseServices:
         uow_factory=uow_factory,
         flag_manager=flag_manager,
         audit_log=AuditLog(uow_factory),
-        tokens=TokenService(SqlTokenStore(uow_factory), environment_exists=environment_exists),
+        tokens=TokenService(uow_factory, environment_exists=environment_exists),
         rollout_manager=RolloutManager(uow_factory),
         users=UserService(SqlUserStore(uow_factory), failures=SqlLoginFailures(engine)),
     )

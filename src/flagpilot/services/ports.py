@@ -25,8 +25,9 @@ from flagpilot.services.stored_records import (
     StoredState,
 )
 
-if TYPE_CHECKING:  # the rollout package's services import this module
+if TYPE_CHECKING:  # the rollout and token services import this module
     from flagpilot.services.rollouts.rollout_records import MetricRow, RolloutEventRecord, RolloutRecord
+    from flagpilot.services.tokens import TokenInfo
 
 
 class FlagRepository(Protocol):
@@ -224,6 +225,34 @@ class MetricStore(MetricSink, Protocol):
         ...
 
 
+class TokenRepository(Protocol):
+    """The `api_tokens` table: tokens under the hash of their secret (never the secret)."""
+
+    def add(self, token: TokenInfo, secret_hash: str) -> None:
+        """Store a new token under the hash of its secret."""
+        ...
+
+    def find_by_hash(self, secret_hash: str) -> TokenInfo | None:
+        """The token whose secret hashes to `secret_hash`, revoked or not."""
+        ...
+
+    def hash_prefixes(self, length: int) -> set[str]:
+        """The first `length` characters of every stored token's secret hash (one query)."""
+        ...
+
+    def get(self, token_id: str) -> TokenInfo | None:
+        """The token with this id."""
+        ...
+
+    def all(self, organization_id: str | None = None) -> list[TokenInfo]:
+        """Every token, or those of one organization, oldest first."""
+        ...
+
+    def set_revoked(self, token_id: str, at: datetime) -> None:
+        """Store `at` as the token's revocation time."""
+        ...
+
+
 class AuditTrail(AuditWriter, Protocol):
     """The hash-chained audit trail: append, seal, read."""
 
@@ -278,6 +307,9 @@ class UnitOfWork(Protocol):
 
     @property
     def metrics(self) -> MetricStore: ...
+
+    @property
+    def tokens(self) -> TokenRepository: ...
 
     @property
     def audit(self) -> AuditTrail: ...

@@ -18,21 +18,25 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Any
 
 from flagpilot.core import Problem
+from flagpilot.services.audit_entry import AuditEntry
 from flagpilot.services.auth import NOT_REMEMBERED, NotRemembered, Principal, TokenKind
 from flagpilot.services.clock import Clock, utc_now
 from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import InvalidInput, StorageUnavailable, TokenNotFound
+from flagpilot.services.ports import UnitOfWork, UnitOfWorkFactory
 from flagpilot.services.token_cache import MISS, PREFIX_LENGTH, TokenCache
 
 log = logging.getLogger(__name__)
 
 SECRET_PREFIX = "fp_"
 MAX_NAME_LENGTH = 200
+READER = "token-lookup"
+"""The actor of the token service's read-only units of work (they record nothing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,34 +75,6 @@ class TokenInfo:
         return Principal(self.token_id, self.kind, self.organization_id, self.environment)
 
 
-class TokenStore(Protocol):
-    """Where tokens are kept; implementations write the audit row for `add` and `revoke`."""
-
-    def add(self, token: TokenInfo, secret_hash: str, actor: str) -> None:
-        """Store a new token under the hash of its secret."""
-        ...
-
-    def find_by_hash(self, secret_hash: str) -> TokenInfo | None:
-        """The token whose secret hashes to `secret_hash`, revoked or not."""
-        ...
-
-    def hash_prefixes(self, length: int) -> set[str]:
-        """The first `length` characters of every stored token's secret hash (one query)."""
-        ...
-
-    def get(self, token_id: str) -> TokenInfo | None:
-        """The token with this id."""
-        ...
-
-    def all(self, organization_id: str | None = None) -> list[TokenInfo]:
-        """Every token, or those of one organization, oldest first."""
-        ...
-
-    def revoke(self, token_id: str, at: datetime, actor: str) -> TokenInfo | None:
-        """Mark a token revoked; None if there is no such token."""
-        ...
-
-
 def hash_secret(secret: str) -> str:
     """The stored form of a secret: its SHA-256 in hex."""
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
@@ -119,8 +95,11 @@ class TokenService:
     background thread (one check per token at a time), so a slow or hung database never holds an
     evaluation request, and a revocation elsewhere takes effect one check later.
 
+    Creating and revoking a token are each one unit of work: the row and its audit row commit
+    together, as for every other change.
+
     Args:
-        store: where tokens live.
+        uow_factory: opens the units of work whose `tokens` repository holds the tokens.
         clock: the current time (UTC); a parameter so tests control it.
         environment_exists: whether an environment exists, so that a token is never confined
             to a mistyped one (which would make it useless, silently); None accepts any name.
@@ -129,12 +108,12 @@ class TokenService:
 
     def __init__(
         self,
-        store: TokenStore,
+        uow_factory: UnitOfWorkFactory,
         clock: Clock = utc_now,
         environment_exists: Callable[[str], bool] | None = None,
         cache: TokenCache | None = None,
     ) -> None:
-        self._store = store
+        self._uow_factory = uow_factory
         self._clock = clock
         self._environment_exists = environment_exists
         self._cache = TokenCache() if cache is None else cache
@@ -181,14 +160,16 @@ class TokenService:
         """
         if not secret.strip():
             raise InvalidInput("a token secret must not be empty", [Problem("(token)", "secret", "empty")])
-        existing = self._store.find_by_hash(hash_secret(secret))
+        with self._read() as uow:
+            existing = uow.tokens.find_by_hash(hash_secret(secret))
         if existing is not None:
             return existing
         return self._add(secret, kind, None, None, name, actor, hint=False)
 
     def list(self, organization_id: str | None = None) -> list[TokenInfo]:
         """Every token, or one organization's, without secrets."""
-        return self._store.all(organization_id)
+        with self._read() as uow:
+            return uow.tokens.all(organization_id)
 
     def get(self, token_id: str) -> TokenInfo:
         """The token with this id.
@@ -196,7 +177,8 @@ class TokenService:
         Raises:
             TokenNotFound: there is no token with this id.
         """
-        token = self._store.get(token_id)
+        with self._read() as uow:
+            token = uow.tokens.get(token_id)
         if token is None:
             raise TokenNotFound(f"token {token_id!r} does not exist")
         return token
@@ -208,9 +190,25 @@ class TokenService:
         Raises:
             TokenNotFound: there is no token with this id.
         """
-        token = self._store.revoke(token_id, self._clock(), actor)
-        if token is None:
-            raise TokenNotFound(f"token {token_id!r} does not exist")
+        with self._uow_factory(actor) as uow:
+            before = uow.tokens.get(token_id)
+            if before is None:
+                raise TokenNotFound(f"token {token_id!r} does not exist")
+            token = before
+            if before.revoked_at is None:  # the first revocation time is kept
+                at = self._clock()
+                token = replace(before, revoked_at=at)
+                uow.tokens.set_revoked(token_id, at)
+                uow.audit.record(
+                    AuditEntry(
+                        action="token.revoke",
+                        scope="token",
+                        subject_id=token_id,
+                        before=audit_payload(before),
+                        after=audit_payload(token),
+                    )
+                )
+            uow.commit()
         self._cache.revoked(token)
         return token
 
@@ -238,12 +236,13 @@ class TokenService:
 
     def _look_up(self, secret_hash: str) -> TokenInfo | None:
         try:
-            if not self._cache.knows_stored():
-                self._cache.stored(self._store.hash_prefixes(PREFIX_LENGTH))
-                if self._cache.lookup(secret_hash) is None:
-                    self._cache.forget(secret_hash)
-                    return None  # no stored token has this hash
-            token = self._store.find_by_hash(secret_hash)
+            with self._read() as uow:
+                if not self._cache.knows_stored():
+                    self._cache.stored(uow.tokens.hash_prefixes(PREFIX_LENGTH))
+                    if self._cache.lookup(secret_hash) is None:
+                        self._cache.forget(secret_hash)
+                        return None  # no stored token has this hash
+                token = uow.tokens.find_by_hash(secret_hash)
         except StorageUnavailable:
             self._cache.storage_failed()
             raise
@@ -313,9 +312,34 @@ class TokenService:
             hint=secret[: len(SECRET_PREFIX) + len(kind.value) + 5] if hint else "",
         )
         secret_hash = hash_secret(secret)
-        self._store.add(token, secret_hash, actor)
+        with self._uow_factory(actor) as uow:
+            uow.tokens.add(token, secret_hash)
+            uow.audit.record(
+                AuditEntry(
+                    action="token.create",
+                    scope="token",
+                    subject_id=token.token_id,
+                    after=audit_payload(token),
+                )
+            )
+            uow.commit()
         self._cache.issued(secret_hash)
         return token
+
+    def _read(self) -> UnitOfWork:
+        return self._uow_factory(READER, read_only=True)
+
+
+def audit_payload(token: TokenInfo) -> dict[str, Any]:
+    """What the audit trail records of a token: never its secret or hash."""
+    return {
+        "tokenId": token.token_id,
+        "kind": token.kind.value,
+        "name": token.name,
+        "organizationId": token.organization_id,
+        "environment": token.environment,
+        "revoked": token.revoked_at is not None,
+    }
 
 
 def _active_principal(token: TokenInfo | None) -> Principal | None:

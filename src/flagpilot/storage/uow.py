@@ -45,6 +45,7 @@ from flagpilot.storage.repositories.overrides import SqlOverrideRepository
 from flagpilot.storage.repositories.rollout_events import SqlRolloutEventLog
 from flagpilot.storage.repositories.rollout_metrics import SqlMetricStore
 from flagpilot.storage.repositories.rollouts import SqlRolloutRepository
+from flagpilot.storage.repositories.tokens import SqlTokenRepository
 
 TENANT_ROLE = "flagpilot_tenant"
 MARKERS = cast(Table, AppTransaction.__table__)
@@ -184,6 +185,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditTrail(connection, self._actor, self.privileged, now)
         self.rollout_events = SqlRolloutEventLog(connection, now)
         self.metrics = SqlMetricStore(connection)
+        self.tokens = SqlTokenRepository(connection)
 
     def commit(self) -> None:
         """Commit every change of this unit of work, then tell the commit listeners."""
@@ -238,7 +240,7 @@ def sql_unit(
     uow_factory: UnitOfWorkFactory, actor: str, *, read_only: bool = False, owner: str = "this store"
 ) -> SqlUnitOfWork:
     """A unit of work from `uow_factory` that offers its connection: stores that write tables
-    outside the repositories (tokens, users) need one, so any other kind is a wiring error."""
+    outside the repositories (users, shared UI state) need one, so any other kind is a wiring error."""
     unit = uow_factory(actor, read_only=read_only)
     if not isinstance(unit, SqlUnitOfWork):
         raise TypeError(f"{owner} needs SQL units of work, not {type(unit).__name__}")

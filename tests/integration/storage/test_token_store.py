@@ -7,16 +7,15 @@ from flagpilot.services.auth import TokenKind
 from flagpilot.services.token_cache import TokenCache
 from flagpilot.services.tokens import TokenService
 from flagpilot.storage import SqlUnitOfWorkFactory
-from flagpilot.storage.tokens import SqlTokenStore
 
 
 def test_token__issued_recognised_and_revoked__across_service_instances(
     uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     # Given
-    issuer = TokenService(SqlTokenStore(uow_factory))
+    issuer = TokenService(uow_factory)
     info, secret = issuer.create(TokenKind.SERVER_SDK, "acme", "production", "backend", actor="alice")
-    elsewhere = TokenService(SqlTokenStore(uow_factory), cache=TokenCache(found_seconds=0))
+    elsewhere = TokenService(uow_factory, cache=TokenCache(found_seconds=0))
 
     # When
     recognised = elsewhere.authenticate(secret)

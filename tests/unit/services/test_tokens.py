@@ -94,3 +94,33 @@ def test_list__by_organization__shows_only_its_tokens(service: TokenService) -> 
 
     assert [t.name for t in service.list("org-a")] == ["a"]
     assert len(service.list()) == 2
+
+
+def test_create_and_revoke__the_service_records_one_audit_row_each_in_the_same_unit_of_work(
+    service: TokenService, store: InMemoryTokenStore
+) -> None:
+    # Given
+    info, secret = service.create(TokenKind.VIEWER, "org-a", None, "dashboards", "alice")
+
+    # When
+    service.revoke(info.token_id, "bob")
+    service.revoke(info.token_id, "carol")  # already revoked: no second row, the first time kept
+
+    # Then
+    assert [(row.actor, row.entry.action, row.entry.subject_id) for row in store.audit_rows] == [
+        ("alice", "token.create", info.token_id),
+        ("bob", "token.revoke", info.token_id),
+    ]
+    created, revoked = (row.entry for row in store.audit_rows)
+    assert created.after == {
+        "tokenId": info.token_id,
+        "kind": "viewer",
+        "name": "dashboards",
+        "organizationId": "org-a",
+        "environment": None,
+        "revoked": False,
+    }
+    assert revoked.before == created.after
+    assert revoked.after == {**created.after, "revoked": True}
+    assert secret not in repr(store.audit_rows)
+    assert service.get(info.token_id).revoked_at == NOW
