@@ -5,8 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from flagpilot.services.errors import InvalidInput
+
 MAX_REASON_LENGTH = 2_000
 """The longest reason a change may give, whichever caller (API, CLI, admin UI) it comes from."""
+
+MAX_ACTOR_LENGTH = 128
+
+
+def require_actor(actor: str) -> str:
+    """The actor, stripped; `InvalidInput` if blank (every change must say who made it)."""
+    stripped = actor.strip()
+    if not stripped:
+        raise InvalidInput("actor: every change needs an actor (who makes it)")
+    return stripped[:MAX_ACTOR_LENGTH]
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,8 @@ from flagpilot.services.flags.checks import (
     require_flag,
 )
 from flagpilot.services.flags.definitions import FlagDefinitions, refuse_archiving_prerequisites
-from flagpilot.services.flags.environment_settings import EnvironmentSettings
 from flagpilot.services.flags.read_models import setting_dict
+from flagpilot.services.flags.units import FlagUnits
 from flagpilot.services.ports import UnitOfWork
 from flagpilot.services.stored_records import FlagSetting
 
@@ -41,8 +41,17 @@ class BulkAction(StrEnum):
     ARCHIVE = "archive"
 
 
-class BulkCommands(FlagDefinitions, EnvironmentSettings):
-    """Apply one action to many flags at once."""
+class BulkCommands:
+    """Apply one action to many flags at once.
+
+    Args:
+        units: opens the units of work.
+        definitions: archives each flag (its checks and audit row) inside the bulk's unit of work.
+    """
+
+    def __init__(self, units: FlagUnits, definitions: FlagDefinitions) -> None:
+        self._units = units
+        self._definitions = definitions
 
     @retry_on_contention
     def bulk(
@@ -63,7 +72,7 @@ class BulkCommands(FlagDefinitions, EnvironmentSettings):
             )
         if not reason.strip():
             raise InvalidInput("a bulk action needs a reason", [Problem("(bulk)", "reason", "is required")])
-        with self._write(actor) as uow:
+        with self._units.write(actor) as uow:
             if chosen is BulkAction.ARCHIVE:
                 self._archive_many(uow, unique, reason)
             else:
@@ -76,7 +85,7 @@ class BulkCommands(FlagDefinitions, EnvironmentSettings):
         served = [key for key in keys if not require_flag(uow, key).archived]
         refuse_archiving_prerequisites(uow, served)
         for key in keys:
-            self._set_archived_in(
+            self._definitions.set_archived_in(
                 uow, key, True, expected_version=None, reason=reason, dependants_checked=True
             )
 

@@ -9,6 +9,7 @@ switch is never refused.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from flagpilot.core import (
@@ -24,6 +25,9 @@ from flagpilot.core import (
 from flagpilot.services.errors import EnvironmentNotFound, FlagNotFound, InvalidInput
 from flagpilot.services.ports import UnitOfWork
 from flagpilot.services.stored_records import FlagRecord
+
+ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+"""What an environment may be called: lower case, e.g. `qa` or `eu-production`."""
 
 
 def raise_problems(problems: Iterable[Problem]) -> None:

@@ -10,15 +10,16 @@ from flagpilot.core import FlagDefinition, FlagState, Problem
 from flagpilot.core.errors import shown
 from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import Conflict, InvalidInput
-from flagpilot.services.flags.base import ENVIRONMENT_NAME
 from flagpilot.services.flags.checks import (
+    ENVIRONMENT_NAME,
     check_new_definition,
     check_prerequisites,
     raise_problems,
     require_flag,
 )
 from flagpilot.services.flags.read_models import FlagView, definition_dict
-from flagpilot.services.flags.reads import FlagReads, flag_view
+from flagpilot.services.flags.reads import flag_view
+from flagpilot.services.flags.units import FlagUnits, audit_change
 from flagpilot.services.ports import UnitOfWork
 from flagpilot.services.stored_records import EnvironmentRecord
 
@@ -79,8 +80,11 @@ def refuse_archiving_prerequisites(uow: UnitOfWork, keys: Collection[str]) -> No
         raise Conflict(f"flag {key!r} is a prerequisite of {names}: remove it from their prerequisites first")
 
 
-class FlagDefinitions(FlagReads):
+class FlagDefinitions:
     """Environments and flag definitions: create, update, archive, restore."""
+
+    def __init__(self, units: FlagUnits) -> None:
+        self._units = units
 
     @retry_on_contention
     def create_environment(self, name: str, *, actor: str, description: str = "") -> EnvironmentRecord:
@@ -88,9 +92,9 @@ class FlagDefinitions(FlagReads):
         if not ENVIRONMENT_NAME.match(name):
             raise InvalidInput(f"environment name {name!r} must match {ENVIRONMENT_NAME.pattern}")
         record = EnvironmentRecord(name=name, description=description)
-        with self._write(actor) as uow:
+        with self._units.write(actor) as uow:
             uow.environments.add(record)
-            self._record(
+            audit_change(
                 uow, "environment.create", "environment", environment=name, after={"description": description}
             )
             uow.commit()
@@ -100,7 +104,7 @@ class FlagDefinitions(FlagReads):
     def create_flag(self, definition: FlagDefinition, *, actor: str, reason: str = "") -> FlagView:
         """Add a flag; `InvalidInput` for a bad definition, `AlreadyExists` if the key is taken."""
         check_new_definition(definition)
-        with self._write(actor) as uow:
+        with self._units.write(actor) as uow:
             _check_prerequisites_exist(uow, definition)
             # A flag that needs none and that none names has no edge in the graph: it cannot
             # break a prerequisite, and the check (which reads every flag) is skipped.
@@ -111,7 +115,7 @@ class FlagDefinitions(FlagReads):
                     lambda states: states.__setitem__(definition.key, FlagState(definition)),
                 )
             record = uow.flags.add(definition)
-            self._record(
+            audit_change(
                 uow,
                 "flag.create",
                 "flag",
@@ -120,7 +124,8 @@ class FlagDefinitions(FlagReads):
                 reason=reason,
             )
             uow.commit()
-        return self.get_flag(definition.key)
+        with self._units.read() as uow:
+            return flag_view(uow, definition.key)
 
     @retry_on_contention
     def update_flag(
@@ -143,7 +148,7 @@ class FlagDefinitions(FlagReads):
                 `VersionConflict` is raised and nothing is written.
             reason: why, for the audit trail.
         """
-        with self._write(actor) as uow:
+        with self._units.write(actor) as uow:
             record = require_flag(uow, key)
             definition = _changed_definition(record.definition, changes)
             check_new_definition(definition)
@@ -155,7 +160,7 @@ class FlagDefinitions(FlagReads):
 
                 check_prerequisites(uow, [env.name for env in uow.environments.list()], apply)
             saved = uow.flags.save(definition, archived=record.archived, expected_version=expected_version)
-            self._record(
+            audit_change(
                 uow,
                 "flag.update",
                 "flag",
@@ -187,13 +192,13 @@ class FlagDefinitions(FlagReads):
     def _set_archived(
         self, key: str, archived: bool, *, actor: str, expected_version: int | None, reason: str
     ) -> FlagView:
-        with self._write(actor) as uow:
-            self._set_archived_in(uow, key, archived, expected_version=expected_version, reason=reason)
+        with self._units.write(actor) as uow:
+            self.set_archived_in(uow, key, archived, expected_version=expected_version, reason=reason)
             view = flag_view(uow, key)
             uow.commit()
         return view
 
-    def _set_archived_in(
+    def set_archived_in(
         self,
         uow: UnitOfWork,
         key: str,
@@ -209,7 +214,7 @@ class FlagDefinitions(FlagReads):
         if archived and not record.archived and not dependants_checked:
             refuse_archiving_prerequisites(uow, [key])
         saved = uow.flags.save(record.definition, archived=archived, expected_version=expected_version)
-        self._record(
+        audit_change(
             uow,
             "flag.archive" if archived else "flag.restore",
             "flag",

@@ -14,13 +14,17 @@ from flagpilot.services.flags.checks import (
     require_flag,
 )
 from flagpilot.services.flags.read_models import FlagView, setting_dict
-from flagpilot.services.flags.reads import FlagReads, flag_view
+from flagpilot.services.flags.reads import flag_view
+from flagpilot.services.flags.units import FlagUnits, audit_change
 from flagpilot.services.ports import UnitOfWork
 from flagpilot.services.stored_records import FlagSetting
 
 
-class EnvironmentSettings(FlagReads):
+class EnvironmentSettings:
     """Environment values and the kill switch."""
+
+    def __init__(self, units: FlagUnits) -> None:
+        self._units = units
 
     def set_value(
         self,
@@ -104,7 +108,7 @@ class EnvironmentSettings(FlagReads):
         checked_value: tuple[FlagValue, ...] | None,
     ) -> FlagView:
         """Apply `update` to the flag's setting; `checked_value` None skips every check (kill)."""
-        with self._write(actor) as uow:
+        with self._units.write(actor) as uow:
             self._change_in(
                 uow,
                 key,
@@ -163,7 +167,7 @@ class EnvironmentSettings(FlagReads):
         """Store a checked setting, bump the flag's version and write the audit row."""
         uow.flags.touch(after.flag_key, expected_version)
         uow.environments.put_setting(after)
-        self._record(
+        audit_change(
             uow,
             action,
             "environment",

@@ -14,15 +14,17 @@ from flagpilot.core import FlagValue, Problem, check_value
 from flagpilot.services.audit_chain import state_json
 from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import PermissionDenied
-from flagpilot.services.flags.base import SUBJECT_ID_MAX
 from flagpilot.services.flags.checks import raise_problems, require_environment, require_flag
 from flagpilot.services.flags.read_models import SubjectValues
-from flagpilot.services.flags.reads import FlagReads
+from flagpilot.services.flags.units import FlagUnits, audit_change
 from flagpilot.services.ports import UnitOfWork
 from flagpilot.services.stored_records import OverrideRecord, OverrideScope
 
 MAX_PROBLEMS = 20
 SAMPLE = 10
+
+SUBJECT_ID_MAX = 128
+"""The longest customer or organization id an override may name."""
 
 
 def _field(scope: OverrideScope, subject: str) -> str:
@@ -59,8 +61,11 @@ def _bulk_summary(subjects: list[str], values: Iterable[FlagValue] = ()) -> dict
     return summary
 
 
-class OverrideCommands(FlagReads):
+class OverrideCommands:
     """Set and clear overrides; `organization_id` confines the call to one organization."""
+
+    def __init__(self, units: FlagUnits) -> None:
+        self._units = units
 
     @retry_on_contention
     def set_override(
@@ -76,7 +81,7 @@ class OverrideCommands(FlagReads):
         organization_id: str | None = None,
     ) -> OverrideRecord:
         """Override the flag for one customer or organization; return the stored override."""
-        with self._write(actor, organization_id) as uow:
+        with self._units.write(actor, organization_id) as uow:
             self._put(uow, key, environment, scope, {subject_id: value}, reason, organization_id)
             stored = uow.overrides.get(scope, key, environment, subject_id)
             if stored is None:  # written but not readable: row-level security hides it
@@ -102,7 +107,7 @@ class OverrideCommands(FlagReads):
         """
         if not values:
             return 0
-        with self._write(actor, organization_id) as uow:
+        with self._units.write(actor, organization_id) as uow:
             self._put(uow, key, environment, scope, values, reason, organization_id)
             uow.commit()
         return len(values)
@@ -133,7 +138,7 @@ class OverrideCommands(FlagReads):
             scope, key, environment, values, reason=reason, organization_id=organization_id
         )
         if len(subjects) == 1:
-            self._record(
+            audit_change(
                 uow,
                 "override.set",
                 scope.value,
@@ -145,7 +150,7 @@ class OverrideCommands(FlagReads):
                 reason=reason,
             )
         else:
-            self._record(
+            audit_change(
                 uow,
                 "override.set_many",
                 scope.value,
@@ -197,7 +202,7 @@ class OverrideCommands(FlagReads):
         if subjects is not None:
             _check_subjects(key, scope, subjects)
             _check_scope(scope, subjects, organization_id)
-        with self._write(actor, organization_id) as uow:
+        with self._units.write(actor, organization_id) as uow:
             require_flag(uow, key)
             require_environment(uow, environment)
             single = subjects is not None and len(subjects) == 1
@@ -206,7 +211,7 @@ class OverrideCommands(FlagReads):
             if removed == 0:
                 return 0
             if single and subjects is not None:
-                self._record(
+                audit_change(
                     uow,
                     "override.clear",
                     scope.value,
@@ -217,7 +222,7 @@ class OverrideCommands(FlagReads):
                     reason=reason,
                 )
             else:
-                self._record(
+                audit_change(
                     uow,
                     "override.clear_many",
                     scope.value,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flagpilot.services.flags.base import ManagerBase
 from flagpilot.services.flags.checks import require_flag
 from flagpilot.services.flags.read_models import (
     EnvironmentState,
@@ -11,6 +10,7 @@ from flagpilot.services.flags.read_models import (
     decode_cursor,
     encode_cursor,
 )
+from flagpilot.services.flags.units import FlagUnits
 from flagpilot.services.ports import UnitOfWork
 from flagpilot.services.stored_records import EnvironmentRecord, FlagRecord, OverrideScope
 
@@ -52,22 +52,25 @@ def flag_view(uow: UnitOfWork, key: str) -> FlagView:
     which a read after the commit cannot promise once another writer has committed in between."""
     return _views(uow, [require_flag(uow, key)], single=key)[0]
 
-class FlagReads(ManagerBase):
-    """The read side of the flag manager."""
+class FlagReads:
+    """The read side of the flag services: each read is one read-only unit of work."""
+
+    def __init__(self, units: FlagUnits) -> None:
+        self._units = units
 
     def list_environments(self) -> list[EnvironmentRecord]:
         """Every environment, by name."""
-        with self._read() as uow:
+        with self._units.read() as uow:
             return uow.environments.list()
 
     def list_flags(self, *, include_archived: bool = False) -> list[FlagView]:
         """Every flag with each environment's state, overrides count and rollout, by key."""
-        with self._read() as uow:
+        with self._units.read() as uow:
             return _views(uow, uow.flags.list(include_archived=include_archived))
 
     def get_flag(self, key: str) -> FlagView:
         """One flag with its state in every environment; `FlagNotFound` if there is none."""
-        with self._read() as uow:
+        with self._units.read() as uow:
             return flag_view(uow, key)
 
     def list_overrides(
@@ -92,7 +95,7 @@ class FlagReads(ManagerBase):
         """
         after = None if cursor is None else decode_cursor(cursor)
         size = max(1, min(limit, MAX_PAGE))
-        with self._read(organization_id) as uow:
+        with self._units.read(organization_id) as uow:
             require_flag(uow, key)
             items = uow.overrides.page(
                 scope, flag_key=key, environment=environment, after=after, limit=size + 1

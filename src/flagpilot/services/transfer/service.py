@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flagpilot.core import FlagDefinition, FlagType, Problem, check_value
-from flagpilot.services.audit_entry import AuditEntry
+from flagpilot.services.audit_entry import AuditEntry, require_actor
 from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import InvalidInput
-from flagpilot.services.flags.base import ENVIRONMENT_NAME, READER, require_actor
+from flagpilot.services.flags.checks import ENVIRONMENT_NAME
 from flagpilot.services.flags.read_models import definition_dict
+from flagpilot.services.flags.units import READER
 from flagpilot.services.ports import UnitOfWork, UnitOfWorkFactory
 from flagpilot.services.stored_records import FlagSetting, OverrideRecord, OverrideScope
 from flagpilot.services.transfer.document import Contents, read_document, write_document
