@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.databases import create_database, drop_database, unique_name
-from tests.e2e.load import wait_until_counted
+from tests.e2e.load import assert_counted
 from tests.e2e.server import ServerProcess, running_server
 
 pytestmark = pytest.mark.postgres
@@ -119,7 +119,7 @@ def test_twenty_concurrent_advances_without_force__make_exactly_one_transition(
         first.url("/api/admin/rollout/start"), json={"featureName": flag}, headers=_auth(first)
     )
     assert started.status_code == 200, started.text
-    wait_until_counted(first, first.issue("server-sdk"), flag, "YOUR_INTERNAL_CUSTOMER_ID")
+    assert_counted(first, first.issue("server-sdk"), flag, "YOUR_INTERNAL_CUSTOMER_ID")
     time.sleep(3)  # flushed within a second
     seen = dict(httpx.get(first.url(f"/api/admin/rollout/{flag}"), headers=_auth(first)).json())
     named = {"fromTier": seen["currentTier"]} if origin == "fromTier" else {"version": seen["version"]}

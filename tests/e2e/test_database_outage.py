@@ -27,7 +27,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.load import Traffic, traffic, wait_until_counted
+from tests.e2e.load import Traffic, assert_counted, traffic
 from tests.e2e.private_postgres import PrivatePostgres, private_postgres
 from tests.e2e.server import ServerProcess, running_server
 
@@ -79,16 +79,16 @@ def setup() -> Iterator[Setup]:
                 headers={"Authorization": f"Bearer {server_key}"},
             )
             assert bulk.status_code == 200, bulk.text
-            _wait_until_counted(server, server_key, postgres)
+            _counted_and_stored(server, server_key, postgres)
             yield Setup(postgres, server, client_key, server_key)
 
 
-def _wait_until_counted(
+def _counted_and_stored(
     server: ServerProcess, key: str, postgres: PrivatePostgres, seconds: float = 30.0
 ) -> None:
-    """Until the runtime counts the started rollout's events (it re-reads its rollouts each
-    second) and has stored the probe, so the test's own counts start from a settled total."""
-    wait_until_counted(server, key, FLAG, "customer-probe")
+    """The started rollout counts a probe event, and the runtime has stored it, so the test's own
+    counts start from a settled total."""
+    assert_counted(server, key, FLAG, "customer-probe")
     deadline = time.monotonic() + seconds
     while _stored_events(postgres) == 0:
         assert time.monotonic() < deadline, "the probe event was never stored"

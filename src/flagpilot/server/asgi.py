@@ -157,8 +157,7 @@ def _lifespan(
             )
             # Know the serving rollouts before the first request: an event posted to a server
             # that has not read them yet would be answered "ignored" and dropped.
-            await asyncio.to_thread(runtime.refresh_rollouts)
-            runtime.start()
+            await asyncio.to_thread(runtime.start)
             try:
                 yield
             finally:

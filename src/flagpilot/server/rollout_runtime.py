@@ -3,10 +3,13 @@
 Every replica
   - counts `POST /api/events` in an `OutcomeAggregator` and flushes it to `rollout_metrics`
     every second (additive upserts: the replicas' counts sum), and once more on shutdown;
-  - keeps the aggregator's view of the serving rollouts current: each second it compares the
-    version the snapshot cache serves with the one it last read the rollouts at, and re-reads
-    them when it moved; the cache learns of every change (even hand-written SQL) from the
-    database, so a rollback made anywhere stops counting toward the old tier within a second.
+  - keeps the aggregator's view of the serving rollouts current: at the end of every refresh of
+    the snapshot cache it compares the version the cache now serves with the one it last read
+    the rollouts at, and re-reads them when it moved. An admin write returns only after that
+    refresh (`SnapshotCache.written`), so a rollout started through this replica counts the
+    next event posted to it; the cache learns of every other change (another replica's, even
+    hand-written SQL) from the database, so a rollback made anywhere stops counting toward the
+    old tier in the same refresh that serves it, within the propagation bound.
 
 The one replica holding the leader lock (see `leader`)
   - runs the automatic-rollback checker every `FLAGPILOT_ROLLBACK_CHECK_SECONDS` (default 5);
@@ -14,7 +17,7 @@ The one replica holding the leader lock (see `leader`)
     only to public addresses, checked at connect time, unless `FLAGPILOT_ALERT_WEBHOOK_ALLOW`
     lists the host or network (comma-separated, e.g. `127.0.0.1,10.0.0.0/8`).
 
-Two daemon threads do this; `stop()` ends them promptly (they wait on an event, never sleep) and
+Two daemon threads do the rest; `stop()` ends them promptly (they wait on an event, never sleep) and
 flushes the last counts. Settings (environment variables):
 
     FLAGPILOT_ROLLBACK_CHECK_SECONDS     checker interval, seconds (default 5)
@@ -120,6 +123,7 @@ class RolloutRuntime:
     clock: Clock = utc_now
     _seen_version: int | None = None
     _environments: set[str] = field(default_factory=set)
+    _reading: threading.Lock = field(default_factory=threading.Lock)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -148,17 +152,20 @@ class RolloutRuntime:
 
         The snapshot cache is the process's one change detector (listener, version poll, its
         own writes); the aggregator follows the version it serves instead of polling again.
+        The rollouts are read after the snapshots, so they are at least as new as the version
+        noted (a write in between is read twice, never missed).
         """
-        version = self.container.snapshots.current_version()
-        if version == self._seen_version:
-            return False
-        records = self.container.rollout_manager.list_rollouts()
-        environments = {record.environment for record in records} | set(self._environments)
-        for environment in environments:
-            self.aggregator.set_rollouts(environment, records)
-        self._environments.update(environments)
-        self._seen_version = version
-        return True
+        with self._reading:
+            version = self.container.snapshots.current_version()
+            if version == self._seen_version:
+                return False
+            records = self.container.rollout_manager.list_rollouts()
+            environments = {record.environment for record in records} | set(self._environments)
+            for environment in environments:
+                self.aggregator.set_rollouts(environment, records)
+            self._environments.update(environments)
+            self._seen_version = version
+            return True
 
     def flush(self) -> int:
         """Store the counts gathered since the last flush; the rows written."""
@@ -188,7 +195,14 @@ class RolloutRuntime:
     # ------------------------------------------------------------------ threads
 
     def start(self) -> None:
-        """Start counting, flushing and (when leading) checking and delivering."""
+        """Follow the snapshot cache's refreshes, read the serving rollouts, then start flushing
+        and (when leading) checking and delivering.
+
+        Reads the database: call it before serving, off any event loop. Following comes first,
+        so no refresh falls between the first read and the next one that re-reads.
+        """
+        self.container.snapshots.add_refresh_listener(self._follow_snapshots)
+        self.refresh_rollouts()
         self._stopping.clear()
         self._threads = [
             threading.Thread(target=self._count_loop, name="flagpilot-outcomes", daemon=True),
@@ -199,6 +213,7 @@ class RolloutRuntime:
 
     def stop(self) -> None:
         """Stop the threads, flush the last counts, give up leadership, close the webhook client."""
+        self.container.snapshots.remove_refresh_listener(self._follow_snapshots)
         self._stopping.set()
         for thread in self._threads:
             thread.join(JOIN_SECONDS)
@@ -211,9 +226,11 @@ class RolloutRuntime:
         if self.poster is not None:
             self.poster.close()
 
+    def _follow_snapshots(self) -> None:
+        self._guarded("refresh the serving rollouts", self.refresh_rollouts)
+
     def _count_loop(self) -> None:
         while not self._stopping.wait(self.settings.flush_seconds):
-            self._guarded("refresh the serving rollouts", self.refresh_rollouts)
             self._guarded("flush outcome counts", self.flush)
 
     def _lead_loop(self) -> None:

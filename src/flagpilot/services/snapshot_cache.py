@@ -12,6 +12,10 @@ lookup that never touches the database and never waits for a rebuild:
 - a write in this process calls `written()` after its commit, which waits until a refresh that
   started after the commit has finished: an admin write returns once this process serves it
   (read-your-writes), while every reader keeps being served the previous snapshot meanwhile;
+- what follows the snapshots (the server's serving rollouts, which outcome events count toward)
+  registers with `add_refresh_listener` and is brought up to date inside every refresh, before
+  `written()` lets the writer go: read-your-writes then covers it too, and on another replica it
+  moves in the same refresh as the snapshots;
 - the time-to-live rebuilds a snapshot even if the version never moved: a last resort.
 
 A rebuild reads every row but builds, checks and compiles only the flags whose rows changed
@@ -130,6 +134,7 @@ class SnapshotCache:
         self._refreshes = threading.Condition()
         self._refreshes_started = 0
         self._refreshes_finished = 0
+        self._listeners: tuple[Callable[[], object], ...] = ()
         self._wakeup = threading.Event()
         self._closing = threading.Event()
         self._worker: threading.Thread | None = None
@@ -274,13 +279,39 @@ class SnapshotCache:
                 self._refreshes_started += 1
                 number = self._refreshes_started
             try:
-                return self._refresh()
+                current = self._refresh()
+                if current:
+                    self._tell_listeners()
+                return current
             finally:
                 with self._refreshes:
                     self._refreshes_finished = number
                     self._refreshes.notify_all()
 
+    def add_refresh_listener(self, listener: Callable[[], object]) -> None:
+        """Call `listener` at the end of every refresh that reached the database.
+
+        It runs on the refreshing thread, after the new snapshots are published and before the
+        writers waiting in `written()` are released, so whatever it brings up to date is as
+        current as the snapshots when a write returns. An exception it raises is logged and
+        does not fail the refresh; the next refresh calls it again.
+        """
+        with self._lock:
+            self._listeners = (*self._listeners, listener)
+
+    def remove_refresh_listener(self, listener: Callable[[], object]) -> None:
+        """Stop calling `listener` (one not added is ignored)."""
+        with self._lock:
+            self._listeners = tuple(known for known in self._listeners if known != listener)
+
     # -------------------------------------------------------------- internals
+
+    def _tell_listeners(self) -> None:
+        for listener in self._listeners:
+            try:
+                listener()
+            except Exception:  # one follower's failure must not stop serving the snapshots
+                log.exception("a snapshot refresh listener failed")
 
     def _refresh(self) -> bool:
         began = self._clock()

@@ -57,6 +57,26 @@ def test_refresh__rereads_rollouts_only_when_the_state_version_moved(container: 
     assert counted.accepted == 1
 
 
+def test_started_rollout__in_a_serving_process__counts_the_first_event_once_the_write_returns(
+    container: Container,
+) -> None:
+    # Given: a serving process whose runtime would not re-read its rollouts by itself for minutes
+    container.start()
+    runtime = _runtime(
+        container, FLAGPILOT_OUTCOME_FLUSH_SECONDS="600", FLAGPILOT_ROLLBACK_CHECK_SECONDS="600"
+    )
+    runtime.start()
+    try:
+        # When: a rollout is started, and an event reported the moment the write returns
+        _started(container)
+        counted = runtime.aggregator.record(_errors(1), environment="production", now=datetime.now(UTC))
+    finally:
+        runtime.stop()
+
+    # Then
+    assert (counted.accepted, counted.ignored) == (1, 0)
+
+
 def test_refresh__after_the_checklists_emergency_sql__stops_counting_toward_the_old_tier(
     container: Container,
 ) -> None:

@@ -142,6 +142,55 @@ def test_written__returns_only_once_the_write_is_served(cache: SnapshotCache, st
     writer.join(WAIT)
 
 
+def test_written__returns_only_once_the_refresh_listeners_saw_the_write(
+    cache: SnapshotCache, store: HeldStore
+) -> None:
+    # Given: a listener that notes the version the cache serves when it is called
+    seen: list[int] = []
+    cache.add_refresh_listener(lambda: seen.append(cache.current_version()))
+    store.state_version = 2
+
+    # When
+    cache.written()
+
+    # Then: the writer's refresh called it with the new version before the writer went on
+    assert seen[-1:] == [2]
+
+
+def test_refresh__a_failing_listener__neither_fails_the_refresh_nor_stops_the_others(
+    cache: SnapshotCache, store: HeldStore
+) -> None:
+    calls: list[str] = []
+
+    def failing() -> None:
+        calls.append("failing")
+        raise RuntimeError("a bug in a follower")
+
+    cache.add_refresh_listener(failing)
+    cache.add_refresh_listener(lambda: calls.append("other"))
+
+    assert cache.refresh() is True
+    assert calls == ["failing", "other"]
+
+
+def test_refresh__database_down__calls_no_listener_and_a_removed_one_never(
+    cache: SnapshotCache, store: HeldStore
+) -> None:
+    calls: list[str] = []
+
+    def listener() -> None:
+        calls.append("called")
+
+    cache.add_refresh_listener(listener)
+    store.down = True
+    cache.refresh()
+    store.down = False
+    cache.remove_refresh_listener(listener)
+    cache.refresh()
+
+    assert calls == []
+
+
 def test_refresh__a_new_environment__is_built_and_a_removed_one_dropped(
     cache: SnapshotCache, store: HeldStore
 ) -> None:
