@@ -6,15 +6,21 @@ rollout back, a pause verdict pauses an active one, both through `RolloutManager
 `flagpilot-autorollback`, audited with the evidence, and both raise an alert. Each change is
 made against the version the verdict was computed on, so two checkers racing (or an operator
 acting meanwhile) can never apply one verdict twice: the loser gets `VersionConflict` and skips.
+
+A change the database aborts to break a deadlock or a serialization conflict is run again by
+`RolloutManager`, as every write is (`services.contention`); if every attempt is aborted, that
+rollout is left `contended` — unchanged, no alert — and the others are still judged and acted
+on: the next check finds the same evidence and tries again.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from flagpilot.core import RolloutStatus
-from flagpilot.services.errors import Conflict
+from flagpilot.services.errors import Conflict, WriteContention
 from flagpilot.services.ports import UnitOfWorkFactory
 from flagpilot.services.rollouts.alerts import Alert, AlertSink, Severity
 from flagpilot.services.rollouts.decision import Decision, RollbackRule, Verdict, decide
@@ -27,6 +33,8 @@ from flagpilot.services.rollouts.statistics import RolloutStatistics
 AUTO_ACTOR = "flagpilot-autorollback"
 MemoKey = tuple[int | None, datetime | None, float]
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
@@ -36,7 +44,8 @@ class CheckResult:
         feature_name: the flag key.
         environment: the environment.
         decision: the verdict with its reason and evidence.
-        action: `rolled_back`, `paused`, `none`, or `skipped` (another writer changed it first).
+        action: `rolled_back`, `paused`, `none`, `skipped` (another writer changed it first), or
+            `contended` (the database aborted every attempt; the next check tries again).
     """
 
     feature_name: str
@@ -107,6 +116,15 @@ class RollbackChecker:
             )
         except Conflict:
             return CheckResult(record.feature_name, record.environment, decision, "skipped")
+        except WriteContention as exc:
+            log.warning(
+                "the automatic %s of %s in %s is left for the next check: %s",
+                "rollback" if rolled else "pause",
+                record.feature_name,
+                record.environment,
+                exc.detail,
+            )
+            return CheckResult(record.feature_name, record.environment, decision, "contended")
         self._alerts.emit(
             Alert(
                 kind="rollout.auto_rollback" if rolled else "rollout.auto_pause",
