@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect, sync_playwright
 
 from tests.e2e.server import ServerProcess, running_server
 
@@ -180,3 +180,12 @@ def check_accessibility() -> Callable[[Page], None]:
         assert not violations, "\n".join(violations)
 
     return check
+
+
+def state_cells(section: Locator, environment: str) -> Locator:
+    """The state ("On", "Off", "Killed" or the value) of every flag of a flags-page section in
+    `environment`: the badge that opens the cell under that environment's column header."""
+    expect(section).to_be_visible()
+    headers = [text.strip() for text in section.locator("thead th").all_text_contents()]
+    column = headers.index(environment) + 1
+    return section.locator(f"tbody tr > :nth-child({column}) > span")

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import UiServer, sign_in
+from tests.browser.conftest import UiServer, sign_in, state_cells
 from tests.databases import create_database, database_url, drop_database, libpq_url, unique_name
 from tests.e2e.server import running_server
 
@@ -80,7 +80,7 @@ def test_database_down__banner_snapshot_page_and_refused_writes(
         page.reload()
         expect(page.get_by_role("alert")).to_have_text(BANNER)
         section = page.get_by_role("region", name="Phase 1")
-        expect(section.locator('td[data-environment="production"] .state')).to_have_text(["On", "On", "On"])
+        expect(state_cells(section, "production")).to_have_text(["On", "On", "On"])
         expect(page.get_by_role("button", name="Kill phase1_auto_restore in production")).to_have_count(0)
         screenshot(page, "database-down")
         refused = httpx.post(

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import UiServer, sign_in
+from tests.browser.conftest import UiServer, sign_in, state_cells
 
 pytestmark = pytest.mark.xdist_group("browser-flags")
 
@@ -22,9 +22,7 @@ FLAGS = "/dashboard/admin/feature-flags"
 
 def states(page: Page, phase: str, environment: str) -> list[str]:
     """The state shown in `environment` for every flag of a phase section."""
-    section = page.get_by_role("region", name=phase)
-    expect(section).to_be_visible()
-    return section.locator(f'td[data-environment="{environment}"] .state').all_text_contents()
+    return state_cells(page.get_by_role("region", name=phase), environment).all_text_contents()
 
 
 def test_checklist_step5__phase1_on_phases_2_and_3_off(

@@ -1,8 +1,8 @@
 """The flags table's rows as HTML, each rendered once and reused while what it shows is unchanged.
 
-A thousand flags in three environments make a page of about 1.7 MB; rendering every row through
-the template on every request costs most of the page's time, yet between two requests almost
-no row changes. Each row is keyed by a fingerprint of everything its template reads (the flag's
+A thousand flags in three environments make a page of about a megabyte; rendering every row
+through the template on every request costs most of the page's time, yet between two requests
+almost no row changes. Each row is keyed by a fingerprint of everything its template reads (the flag's
 version, description, archived and stale marks, and per environment its state, value, kill
 switch, rollout status and percentage, next gate and health) plus whether the viewer may edit;
 a request renders only the rows whose fingerprint it has not seen. A changed flag has a new

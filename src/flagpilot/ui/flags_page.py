@@ -5,8 +5,11 @@ switch, the rollout's tier and percentage now, its next gate and when it opens, 
 whether the flag is stale. Search, filters and order are query parameters, so a filtered view
 is a link; with JavaScript on, htmx swaps only the table as the user types. A thousand flags in
 three environments render in one page without paging: the whole list is read in a handful of
-queries, each toggle is one button of a shared form (one CSRF field per page, not per flag), and
-a row is rendered once and reused until what it shows changes (`flag_table`).
+queries, the whole table is one form (one CSRF field per page; each toggle or kill is a short
+button of it, not a form or a `form=`/`formaction` attribute of its own, which browsers resolve
+slowly by the thousand), and a row is rendered once and reused until what it shows changes
+(`flag_table`). Each phase's section is laid out by the browser only when it nears the screen
+(`content-visibility` in admin.css).
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from starlette.datastructures import FormData
 
 from flagpilot.core import UNSET, FlagDefinition, FlagType, RolloutStatus, Tier
+from flagpilot.services.errors import InvalidInput
 from flagpilot.services.flags import EnvironmentState, FlagView
 from flagpilot.services.rollouts import CohortPair, CohortStats, MinutePoint, RolloutRecord
 from flagpilot.services.stored_records import FlagRecord, FlagSetting
@@ -15,6 +17,7 @@ from flagpilot.ui.diff import field_changes
 from flagpilot.ui.flag_rows import RowFilter, build_rows, latest_evaluations
 from flagpilot.ui.login import safe_next
 from flagpilot.ui.static import static_file
+from flagpilot.ui.switch_actions import Target, shared_action
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 ENVIRONMENTS = ["development", "production"]
@@ -160,3 +163,27 @@ def test_static__serves_only_the_static_folder() -> None:
     for path in ("../web.py", "/etc/passwd", "..%2fweb.py", "nope.js"):
         with pytest.raises(Exception, match="no static file"):
             static_file(path)
+
+
+def test_shared_action__names_the_action_and_its_target() -> None:
+    form = FormData([("csrf_token", "t"), ("flags", "a"), ("kill", "phase1_x production 7")])
+    action, target = shared_action(form)
+    assert (action, target) == ("kill", Target("phase1_x", "production", "7"))
+    expected = "/admin/flags/phase1_x/environments/production/toggle?to=on&version=7"
+    assert target.path("toggle", to="on") == expected
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        [],
+        [("on", "a production 1"), ("kill", "a production 1")],
+        [("off", "a production")],
+        [("unkill", "a production 1 extra")],
+    ],
+)
+def test_shared_action__refuses_anything_but_one_action_with_key_environment_version(
+    fields: list[tuple[str, str]],
+) -> None:
+    with pytest.raises(InvalidInput):
+        shared_action(FormData([("csrf_token", "t"), *fields]))
