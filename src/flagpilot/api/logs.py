@@ -28,17 +28,23 @@ class JsonFormatter(logging.Formatter):
         return f"{self._prefix}.{min(999, round((created - second) * 1000)):03d}Z"
 
     def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "ts": self._timestamp(record.created),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
         fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            line.update(fields)
+        extra: dict[str, Any] = dict(fields) if isinstance(fields, dict) else {}
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+            extra["exception"] = self.formatException(record.exc_info)
+        return self.format_fields(record.created, record.levelname, record.name, record.getMessage(), extra)
+
+    def format_fields(
+        self, created: float, level_name: str, logger: str, message: str, fields: dict[str, Any]
+    ) -> str:
+        """The line of a record made at `created` with these `fields` (what `format` writes)."""
+        line: dict[str, Any] = {
+            "ts": self._timestamp(created),
+            "level": level_name.lower(),
+            "logger": logger,
+            "message": message,
+        }
+        line.update(fields)
         return orjson.dumps(line, default=str).decode()
 
 
@@ -84,3 +90,58 @@ def log_fields(logger: logging.Logger, level: int, message: str, fields: dict[st
     """Log `fields` as one structured record, if `logger` is enabled for `level`."""
     if logger.isEnabledFor(level):
         logger.handle(FieldsRecord(logger.name, level, message, fields))
+
+
+def _only_json_stream(logger: logging.Logger) -> tuple[logging.StreamHandler[Any], JsonFormatter] | None:
+    """The one JSON stream handler `logger`'s records reach, if that is all they reach."""
+    found: list[logging.Handler] = []
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters or current.disabled:
+            return None
+        found.extend(current.handlers)
+        if len(found) > 1 or not current.propagate:
+            break
+        current = current.parent
+    if len(found) != 1:
+        return None
+    handler = found[0]
+    formatter = handler.formatter
+    if type(handler) is not logging.StreamHandler or type(formatter) is not JsonFormatter or handler.filters:
+        return None
+    return handler, formatter
+
+
+class FieldsLog:
+    """Structured records of one logger, written straight to its JSON stream when that is where they go.
+
+    The server's own logging configuration sends every record to one `StreamHandler` with a
+    `JsonFormatter`. For a per-request access log, building a record and passing it through the
+    logger, its parents and the handler costs about as much as answering a widget request, so
+    when that configuration is in place the handler's line is built in one call and written
+    under the handler's lock: the same line, without the dispatch. Any other configuration (a
+    file handler, a filter, a second handler, a test capturing logs) takes the standard path.
+    """
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.logger = logger
+
+    def log(self, level: int, message: str, fields: dict[str, Any]) -> None:
+        """Log `fields` as one record of `level`, if the logger is enabled for it."""
+        if not self.logger.isEnabledFor(level):
+            return
+        route = _only_json_stream(self.logger)
+        if route is None:
+            self.logger.handle(FieldsRecord(self.logger.name, level, message, fields))
+            return
+        handler, formatter = route
+        if level < handler.level:
+            return
+        name = self.logger.name
+        line = formatter.format_fields(time.time(), logging.getLevelName(level), name, message, fields)
+        try:
+            with handler.lock:  # type: ignore[union-attr]  # a Handler's lock exists once it is built
+                handler.stream.write(line + handler.terminator)
+                handler.stream.flush()
+        except Exception:  # as Handler.emit does: a broken stream is reported, never raised
+            handler.handleError(FieldsRecord(self.logger.name, level, message, fields))

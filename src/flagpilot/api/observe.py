@@ -17,10 +17,11 @@ from time import perf_counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from flagpilot.api.logs import log_fields
+from flagpilot.api.logs import FieldsLog
 from flagpilot.api.metrics import UNMATCHED_ROUTE, ApiMetrics
 
 access_logger = logging.getLogger("flagpilot.access")
+_access_log = FieldsLog(access_logger)
 
 _ID_PATTERN = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
 
@@ -84,4 +85,4 @@ class RequestObserver:
                     "token_id": state.get("token_id"),
                     "client": (scope.get("client") or (None,))[0],
                 }
-                log_fields(access_logger, logging.INFO, "request", fields)
+                _access_log.log(logging.INFO, "request", fields)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from flagpilot.api import JsonFormatter
 
@@ -51,3 +52,58 @@ def test_fields_record__works_with_a_standard_formatter() -> None:
     )
 
     assert line.endswith("INFO flagpilot.access :0 request")
+
+
+def _logger_with(name: str, handler: logging.Handler) -> logging.Logger:
+    logger = logging.getLogger(name)
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger
+
+
+def test_fields_log__to_one_json_stream__writes_the_line_the_handler_would() -> None:
+    import io
+
+    from flagpilot.api.logs import FieldsLog, FieldsRecord
+
+    direct, standard = io.StringIO(), io.StringIO()
+    handlers = [logging.StreamHandler(direct), logging.StreamHandler(standard)]
+    for handler in handlers:
+        handler.setFormatter(JsonFormatter())
+    fields = {"request_id": "r1", "status": 200, "duration_ms": 0.25, "token_id": None}
+
+    FieldsLog(_logger_with("tests.logs.direct", handlers[0])).log(logging.INFO, "request", dict(fields))
+    handlers[1].handle(FieldsRecord("tests.logs.direct", logging.INFO, "request", dict(fields)))
+
+    written, expected = json.loads(direct.getvalue()), json.loads(standard.getvalue())
+    assert direct.getvalue().count("\n") == 1
+    assert direct.getvalue().endswith("\n")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", written.pop("ts"))
+    expected.pop("ts")
+    assert written == expected
+    assert expected == {"level": "info", "logger": "tests.logs.direct", "message": "request", **fields}
+
+
+def test_fields_log__with_a_filter_or_another_formatter__takes_the_standard_path() -> None:
+    import io
+
+    from flagpilot.api.logs import FieldsLog
+
+    plain = io.StringIO()
+    handler = logging.StreamHandler(plain)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger = _logger_with("tests.logs.plain", handler)
+    FieldsLog(logger).log(logging.INFO, "request", {"status": 200})
+
+    filtered = io.StringIO()
+    json_handler = logging.StreamHandler(filtered)
+    json_handler.setFormatter(JsonFormatter())
+    json_handler.addFilter(lambda entry: getattr(entry, "fields", {}).get("status") != 204)
+    quiet = _logger_with("tests.logs.filtered", json_handler)
+    FieldsLog(quiet).log(logging.INFO, "request", {"status": 204})
+    FieldsLog(quiet).log(logging.INFO, "request", {"status": 200})
+    FieldsLog(quiet).log(logging.DEBUG, "request", {"status": 200})
+
+    assert plain.getvalue() == "INFO request\n"
+    assert [json.loads(line)["status"] for line in filtered.getvalue().splitlines()] == [200]
