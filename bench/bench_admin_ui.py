@@ -38,7 +38,7 @@ from sqlalchemy import func, select
 from flagpilot.core import FlagDefinition
 from flagpilot.server import Container, build_container
 from flagpilot.services.audit_entry import AuditEntry
-from flagpilot.services.flags.read_models import definition_dict
+from flagpilot.services.audit_payloads import flag_payload
 from flagpilot.services.rollouts import Cohort, MetricRow
 from flagpilot.settings import Settings
 from flagpilot.storage.models import FeatureFlagChange
@@ -86,7 +86,7 @@ def populate(url: str, flags: int, audit_rows: int) -> None:
                 )
                 record = uow.flags.add(definition)
                 uow.audit.record(
-                    AuditEntry("flag.create", "flag", feature_name=key, after=definition_dict(record))
+                    AuditEntry("flag.create", "flag", feature_name=key, after=flag_payload(record))
                 )
             uow.commit()
         manager = container.flag_manager

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from flagpilot.api.serialisers import chain_report_json
 from flagpilot.cli.command_support import JsonOption, open_container, parse_since
 from flagpilot.cli.output import print_json, print_table
 from flagpilot.services.audit import audit_record_dict
@@ -65,7 +66,7 @@ def verify_command(as_json: JsonOption = False) -> None:
     with open_container() as container:
         report = container.audit_log.verify()
     if as_json:
-        print_json(report.to_dict())
+        print_json(chain_report_json(report))
     elif report.ok:
         typer.echo(f"audit trail intact: {report.checked} rows verified ({report.sealed} newly sealed)")
     else:

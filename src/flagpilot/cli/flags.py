@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from flagpilot.api.serialisers import flag_json
 from flagpilot.cli.command_support import (
     ActorOption,
     EnvOption,
@@ -92,7 +93,7 @@ def list_command(
     with open_container() as container:
         views = container.flag_manager.list_flags(include_archived=archived)
     if as_json:
-        print_json([view.to_dict() for view in views])
+        print_json([flag_json(view) for view in views])
         return
     environments = list(views[0].environments) if views else []
     print_table(
@@ -117,7 +118,7 @@ def get_command(flag: FlagArgument, as_json: JsonOption = False) -> None:
     with open_container() as container:
         view = container.flag_manager.get_flag(flag)
     if as_json:
-        print_json(view.to_dict())
+        print_json(flag_json(view))
     else:
         _print_view(view)
 
@@ -298,7 +299,7 @@ _register_pair(
 
 def _done(view: FlagView, as_json: bool, message: str) -> None:
     if as_json:
-        print_json(view.to_dict())
+        print_json(flag_json(view))
     else:
         typer.echo(f"{message} (version {view.version})")
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from flagpilot.api.serialisers import override_page_json
 from flagpilot.cli.command_support import (
     ActorOption,
     EnvOption,
@@ -112,7 +113,7 @@ def list_command(
     with open_container() as container:
         page = container.flag_manager.list_overrides(flag, scope, environment=env, cursor=cursor, limit=limit)
     if as_json:
-        print_json(page.to_dict())
+        print_json(override_page_json(page))
         return
     print_table(
         ["ENVIRONMENT", scope.value.upper(), "VALUE", "REASON", "BY"],

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from flagpilot.api.serialisers import rollout_detail_json, rollout_json
 from flagpilot.cli.command_support import ActorOption, JsonOption, ReasonOption, open_container, resolve_actor
 from flagpilot.cli.output import fail, print_json, print_table
 from flagpilot.core import Tier
@@ -62,7 +63,7 @@ def _line(record: RolloutRecord) -> str:
 
 def _show(record: RolloutRecord, as_json: bool) -> None:
     if as_json:
-        print_json(record.to_dict())
+        print_json(rollout_json(record))
     else:
         typer.echo(_line(record))
 
@@ -220,7 +221,7 @@ def status_command(feature: FeatureArgument, env: EnvOption = None, as_json: Jso
         environment = _environment(container, env)
         detail = container.rollout_manager.detail(feature, environment, now=now, history_limit=10)
     if as_json:
-        print_json(detail.to_dict())
+        print_json(rollout_detail_json(detail))
         return
     record, gates, events = detail.record, detail.closed_gates, detail.events
     typer.echo(_line(record))
@@ -249,7 +250,7 @@ def list_command(
     with open_container() as container:
         records = container.rollout_manager.list_rollouts(env)
     if as_json:
-        print_json([record.to_dict() for record in records])
+        print_json([rollout_json(record) for record in records])
         return
     print_table(
         ["FEATURE", "ENVIRONMENT", "STATUS", "TIER", "PERCENTAGE", "VERSION"],
@@ -288,7 +289,7 @@ def init_preset_command(
             container.rollout_manager, environment, internal_customer, actor=who, now=utc_now()
         )
     results: list[dict[str, Any]] = [
-        {"result": outcome.result, "rollout": outcome.rollout.to_dict()} for outcome in outcomes
+        {"result": outcome.result, "rollout": rollout_json(outcome.rollout)} for outcome in outcomes
     ]
     if as_json:
         print_json(results)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from flagpilot.api.serialisers import import_report_json
 from flagpilot.cli.command_support import ActorOption, JsonOption, open_container, resolve_actor
 from flagpilot.cli.output import fail, print_json
 from flagpilot.services.transfer import export_document, import_document
@@ -50,7 +51,7 @@ def import_command(
     with open_container() as container:
         report = import_document(container.uow_factory, document, actor=resolve_actor(actor), dry_run=dry_run)
     if as_json:
-        print_json(report.to_dict())
+        print_json(import_report_json(report))
         return
     verb = "would import" if dry_run else "imported"
     typer.echo(

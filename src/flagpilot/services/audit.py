@@ -76,16 +76,6 @@ class ChainReport:
     broken_id: int | None = None
     problem: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON for the API and `flagpilot audit verify --json`."""
-        return {
-            "ok": self.ok,
-            "checked": self.checked,
-            "sealed": self.sealed,
-            "brokenId": self.broken_id,
-            "problem": self.problem,
-        }
-
 
 class AuditLog:
     """Queries and verifies the audit trail.

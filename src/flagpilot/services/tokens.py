@@ -20,10 +20,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from flagpilot.core import Problem
 from flagpilot.services.audit_entry import AuditEntry
+from flagpilot.services.audit_payloads import token_payload
 from flagpilot.services.auth import NOT_REMEMBERED, NotRemembered, Principal, TokenKind
 from flagpilot.services.clock import Clock, utc_now
 from flagpilot.services.contention import retry_on_contention
@@ -204,8 +204,8 @@ class TokenService:
                         action="token.revoke",
                         scope="token",
                         subject_id=token_id,
-                        before=audit_payload(before),
-                        after=audit_payload(token),
+                        before=token_payload(before),
+                        after=token_payload(token),
                     )
                 )
             uow.commit()
@@ -319,7 +319,7 @@ class TokenService:
                     action="token.create",
                     scope="token",
                     subject_id=token.token_id,
-                    after=audit_payload(token),
+                    after=token_payload(token),
                 )
             )
             uow.commit()
@@ -328,18 +328,6 @@ class TokenService:
 
     def _read(self) -> UnitOfWork:
         return self._uow_factory(READER, read_only=True)
-
-
-def audit_payload(token: TokenInfo) -> dict[str, Any]:
-    """What the audit trail records of a token: never its secret or hash."""
-    return {
-        "tokenId": token.token_id,
-        "kind": token.kind.value,
-        "name": token.name,
-        "organizationId": token.organization_id,
-        "environment": token.environment,
-        "revoked": token.revoked_at is not None,
-    }
 
 
 def _active_principal(token: TokenInfo | None) -> Principal | None:

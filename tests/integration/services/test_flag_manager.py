@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from flagpilot.api.serialisers import flag_json
 from flagpilot.core import UNSET, FlagDefinition
 from flagpilot.services.audit import AuditLog
 from flagpilot.services.errors import (
@@ -22,7 +23,7 @@ def test_create_flag__then_get__shows_it_in_every_environment(manager: FlagManag
     assert view.version == 1
     assert view.record.definition.description == "New checkout"
     assert list(view.environments) == ["development", "production", "staging"]
-    assert view.to_dict()["environments"]["production"] == {
+    assert flag_json(view)["environments"]["production"] == {
         "killed": False,
         "rollout": None,
         "customerOverrides": 0,

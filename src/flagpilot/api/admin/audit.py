@@ -13,6 +13,7 @@ from flagpilot.api.admin.dependencies import AdminServices
 from flagpilot.api.admin.responses import READ, AuditPageDoc, ChainDoc
 from flagpilot.api.jsonio import json_response
 from flagpilot.api.security import require
+from flagpilot.api.serialisers import chain_report_json
 from flagpilot.services.audit import audit_record_dict
 from flagpilot.services.auth import Principal
 from flagpilot.services.stored_records import AuditRecord
@@ -68,6 +69,6 @@ def audit_router(services: AdminServices) -> APIRouter:
     def verify(principal: Annotated[Principal, readers]) -> Response:
         """Check every link of the hash chain; `brokenId` names the first broken row."""
         require_unconfined(principal)
-        return json_response(services.audit.verify().to_dict())
+        return json_response(chain_report_json(services.audit.verify()))
 
     return router

@@ -23,6 +23,7 @@ from flagpilot.api.admin.responses import ETAG_HEADER, NOT_FOUND, READ, WRITE, F
 from flagpilot.api.admin.sent import named_as_sent
 from flagpilot.api.admin.versions import expected_version, versioned
 from flagpilot.api.security import require
+from flagpilot.api.serialisers import flag_json
 from flagpilot.core import FlagDefinition
 from flagpilot.services.auth import Principal
 
@@ -65,7 +66,7 @@ def flags_router(services: AdminServices) -> APIRouter:
         with named_as_sent(fields):
             view = manager.create_flag(definition, actor=actor_of(principal), reason=body.reason)
         location = {"Location": f"/api/admin/flags/{view.key}"}
-        return versioned(view.to_dict(), view.version, 201, location)
+        return versioned(flag_json(view), view.version, 201, location)
 
     @router.get(
         "/{key}",
@@ -77,7 +78,7 @@ def flags_router(services: AdminServices) -> APIRouter:
         """A flag with its state in every environment; `ETag` is its version."""
         require_all_organizations(principal)
         view = manager.get_flag(key)
-        return versioned(view.to_dict(), view.version)
+        return versioned(flag_json(view), view.version)
 
     @router.patch("/{key}", summary="Change a flag", response_model=FlagDoc, responses=WRITE)
     def update(
@@ -92,7 +93,7 @@ def flags_router(services: AdminServices) -> APIRouter:
             expected_version=expected_version(if_match, body.version),
             reason=body.reason,
         )
-        return versioned(view.to_dict(), view.version)
+        return versioned(flag_json(view), view.version)
 
     def set_archived(
         key: str, principal: Principal, body: Change | None, if_match: str | None, archived: bool
@@ -105,7 +106,7 @@ def flags_router(services: AdminServices) -> APIRouter:
             expected_version=expected_version(if_match, change.version),
             reason=change.reason,
         )
-        return versioned(view.to_dict(), view.version)
+        return versioned(flag_json(view), view.version)
 
     @router.post("/{key}/archive", summary="Archive a flag", response_model=FlagDoc, responses=WRITE)
     def archive(

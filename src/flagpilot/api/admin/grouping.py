@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from flagpilot.api.serialisers import flag_json
 from flagpilot.services.flags import FlagView
 
 PHASE_NAMES = ("1", "2", "3", "none")
 
 
 def flag_entry(view: FlagView) -> dict[str, Any]:
-    """A flag as the listing shows it: `FlagView.to_dict()` plus `enabled` per environment."""
-    data = view.to_dict()
+    """A flag as the listing shows it: `flag_json(view)` plus `enabled` per environment."""
+    data = flag_json(view)
     for name, state in data["environments"].items():
         state["enabled"] = view.enabled(name)
     return data

@@ -18,6 +18,7 @@ from flagpilot.api.admin.flags import FlagKey
 from flagpilot.api.admin.responses import NOT_FOUND, READ, WRITE, CountDoc, OverridePageDoc
 from flagpilot.api.jsonio import json_response
 from flagpilot.api.security import require
+from flagpilot.api.serialisers import override_page_json
 from flagpilot.services.auth import Principal
 from flagpilot.services.errors import NotFound
 from flagpilot.services.stored_records import OverrideScope
@@ -55,7 +56,7 @@ def overrides_router(services: AdminServices) -> APIRouter:
             limit=limit,
             organization_id=principal.organization_id,
         )
-        return json_response(page.to_dict())
+        return json_response(override_page_json(page))
 
     @router.put("", summary="Set many overrides", response_model=CountDoc, responses=WRITE)
     def set_many(key: FlagKey, body: OverrideValues, principal: Annotated[Principal, editors]) -> Response:

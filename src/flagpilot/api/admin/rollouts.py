@@ -23,6 +23,7 @@ from flagpilot.api.admin.rollout_bodies import Advance, NewRollout, Rollback, Tr
 from flagpilot.api.admin.versions import etag, expected_version
 from flagpilot.api.schemas import PROBLEM_RESPONSES, ValidationProblem, problem_doc
 from flagpilot.api.security import require, require_all_organizations, scoped_environment
+from flagpilot.api.serialisers import rollout_detail_json, rollout_json
 from flagpilot.core import RolloutStatus
 from flagpilot.services.auth import Authenticator, Principal, TokenKind
 from flagpilot.services.clock import Clock, utc_now
@@ -74,7 +75,7 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def _tagged(response: Response, record: RolloutRecord) -> dict[str, Any]:
     response.headers["ETag"] = etag(record.version)
-    return record.to_dict()
+    return rollout_json(record)
 
 
 def rollouts_router(
@@ -151,7 +152,7 @@ def rollouts_router(
     ) -> list[dict[str, Any]]:
         """Rollouts by environment and flag; a token confined to an environment sees only that one."""
         scope = environment if principal.environment is None else environment_of(principal, environment)
-        return [record.to_dict() for record in manager.list_rollouts(scope, status)]
+        return [rollout_json(record) for record in manager.list_rollouts(scope, status)]
 
     @router.get(
         "/{feature_name}",
@@ -170,6 +171,6 @@ def rollouts_router(
             feature_name, environment_of(principal, environment), now=clock(), history_limit=HISTORY_LIMIT
         )
         _tagged(response, detail.record)
-        return detail.to_dict()
+        return rollout_detail_json(detail)
 
     return router

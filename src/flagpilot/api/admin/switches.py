@@ -19,6 +19,7 @@ from flagpilot.api.admin.flags import FlagKey, IfMatch
 from flagpilot.api.admin.responses import WRITE, FlagDoc
 from flagpilot.api.admin.versions import expected_version, versioned
 from flagpilot.api.security import require
+from flagpilot.api.serialisers import flag_json
 from flagpilot.services.auth import Principal
 
 
@@ -39,7 +40,7 @@ def switches_router(services: AdminServices) -> APIRouter:
             reason=body.reason,
             expected_version=expected_version(if_match, body.version),
         )
-        return versioned(view.to_dict(), view.version)
+        return versioned(flag_json(view), view.version)
 
     @router.post("/{key}/kill", summary="Turn the kill switch on", response_model=FlagDoc, responses=WRITE)
     def kill(
@@ -78,6 +79,6 @@ def switches_router(services: AdminServices) -> APIRouter:
             expected_version=expected_version(if_match, None),
             reason=reason,
         )
-        return versioned(view.to_dict(), view.version)
+        return versioned(flag_json(view), view.version)
 
     return router

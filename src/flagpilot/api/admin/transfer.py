@@ -19,6 +19,7 @@ from flagpilot.api.admin.dependencies import AdminServices
 from flagpilot.api.admin.responses import READ, WRITE, ImportDoc
 from flagpilot.api.jsonio import json_response
 from flagpilot.api.security import require
+from flagpilot.api.serialisers import import_report_json
 from flagpilot.services import transfer
 from flagpilot.services.auth import Principal
 
@@ -65,6 +66,6 @@ def transfer_router(services: AdminServices) -> APIRouter:
                 ]
             )
         report = services.import_document(document, actor=actor_of(principal), dry_run=dry_run)
-        return json_response(report.to_dict())
+        return json_response(import_report_json(report))
 
     return router

@@ -8,9 +8,6 @@ from flagpilot.services.flags.read_models import (
     FlagView,
     OverridePage,
     SubjectValues,
-    definition_dict,
-    override_dict,
-    setting_dict,
 )
 
 __all__ = [
@@ -21,8 +18,5 @@ __all__ = [
     "OverridePage",
     "PresetReport",
     "SubjectValues",
-    "definition_dict",
     "install_preset",
-    "override_dict",
-    "setting_dict",
 ]

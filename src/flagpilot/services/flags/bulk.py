@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from flagpilot.core import EnvironmentConfig, FlagState, Problem
 from flagpilot.services.audit_entry import AuditEntry
+from flagpilot.services.audit_payloads import setting_payload
 from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import InvalidInput
 from flagpilot.services.flags.checks import (
@@ -24,7 +25,6 @@ from flagpilot.services.flags.checks import (
     require_flag,
 )
 from flagpilot.services.flags.definitions import FlagDefinitions, refuse_archiving_prerequisites
-from flagpilot.services.flags.read_models import setting_dict
 from flagpilot.services.flags.units import FlagUnits
 from flagpilot.services.ports import UnitOfWork
 from flagpilot.services.stored_records import FlagSetting
@@ -127,8 +127,8 @@ class BulkCommands:
                     scope="environment",
                     feature_name=key,
                     environment=environment,
-                    before=setting_dict(before),
-                    after=setting_dict(after),
+                    before=setting_payload(before),
+                    after=setting_payload(after),
                     reason=reason,
                 )
                 for key, (before, after) in changes.items()

@@ -8,6 +8,7 @@ from typing import Any
 
 from flagpilot.core import FlagDefinition, FlagState, Problem
 from flagpilot.core.errors import shown
+from flagpilot.services.audit_payloads import flag_payload
 from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import Conflict, InvalidInput
 from flagpilot.services.flags.checks import (
@@ -17,7 +18,7 @@ from flagpilot.services.flags.checks import (
     raise_problems,
     require_flag,
 )
-from flagpilot.services.flags.read_models import FlagView, definition_dict
+from flagpilot.services.flags.read_models import FlagView
 from flagpilot.services.flags.reads import flag_view
 from flagpilot.services.flags.units import FlagUnits, audit_change
 from flagpilot.services.ports import UnitOfWork
@@ -120,7 +121,7 @@ class FlagDefinitions:
                 "flag.create",
                 "flag",
                 feature_name=definition.key,
-                after=definition_dict(record),
+                after=flag_payload(record),
                 reason=reason,
             )
             uow.commit()
@@ -165,8 +166,8 @@ class FlagDefinitions:
                 "flag.update",
                 "flag",
                 feature_name=key,
-                before=definition_dict(record),
-                after=definition_dict(saved),
+                before=flag_payload(record),
+                after=flag_payload(saved),
                 reason=reason,
             )
             view = flag_view(uow, key)
@@ -219,7 +220,7 @@ class FlagDefinitions:
             "flag.archive" if archived else "flag.restore",
             "flag",
             feature_name=key,
-            before=definition_dict(record),
-            after=definition_dict(saved),
+            before=flag_payload(record),
+            after=flag_payload(saved),
             reason=reason,
         )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from flagpilot.core import UNSET, EnvironmentConfig, FlagState, FlagValue
+from flagpilot.services.audit_payloads import setting_payload
 from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.flags.checks import (
     check_flag_value,
@@ -13,7 +14,7 @@ from flagpilot.services.flags.checks import (
     require_environment,
     require_flag,
 )
-from flagpilot.services.flags.read_models import FlagView, setting_dict
+from flagpilot.services.flags.read_models import FlagView
 from flagpilot.services.flags.reads import flag_view
 from flagpilot.services.flags.units import FlagUnits, audit_change
 from flagpilot.services.ports import UnitOfWork
@@ -173,7 +174,7 @@ class EnvironmentSettings:
             "environment",
             feature_name=after.flag_key,
             environment=after.environment,
-            before=setting_dict(before),
-            after=setting_dict(after),
+            before=setting_payload(before),
+            after=setting_payload(after),
             reason=reason,
         )

@@ -6,36 +6,11 @@ import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from flagpilot.core import FlagType, FlagValue, text_problem
 from flagpilot.services.errors import InvalidInput
 from flagpilot.services.rollouts.rollout_records import RolloutRecord
-from flagpilot.services.stored_records import FlagRecord, FlagSetting, OverrideRecord, iso
-
-
-def definition_dict(record: FlagRecord) -> dict[str, Any]:
-    """A flag's definition as JSON (also its before/after state in the audit trail)."""
-    definition = record.definition
-    return {
-        "key": definition.key,
-        "type": definition.type.value,
-        "defaultValue": definition.default,
-        "phase": definition.phase,
-        "description": definition.description,
-        "prerequisites": list(definition.prerequisites),
-        "archived": record.archived,
-    }
-
-
-def setting_dict(setting: FlagSetting | None) -> dict[str, Any]:
-    """A flag's settings in one environment as JSON (absent value: no `value` key)."""
-    if setting is None:
-        return {"killed": False}
-    data: dict[str, Any] = {"killed": setting.killed}
-    if setting.has_value:
-        data["value"] = setting.value
-    return data
+from flagpilot.services.stored_records import FlagRecord, FlagSetting, OverrideRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +27,6 @@ class EnvironmentState:
     def killed(self) -> bool:
         """Whether the kill switch is on."""
         return self.setting is not None and self.setting.killed
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON for the admin API."""
-        return {
-            **setting_dict(self.setting),
-            "rollout": None if self.rollout is None else self.rollout.to_dict(),
-            "customerOverrides": self.customer_overrides,
-            "organizationOverrides": self.organization_overrides,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,31 +58,6 @@ class FlagView:
         setting = None if state is None else state.setting
         return bool(setting.value if setting is not None and setting.has_value else definition.default)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON for the admin API."""
-        return {
-            **definition_dict(self.record),
-            "version": self.record.version,
-            "createdAt": iso(self.record.created_at),
-            "updatedAt": iso(self.record.updated_at),
-            "environments": {name: state.to_dict() for name, state in self.environments.items()},
-        }
-
-
-def override_dict(record: OverrideRecord) -> dict[str, Any]:
-    """An override as JSON."""
-    return {
-        "flag": record.flag_key,
-        "environment": record.environment,
-        "scope": record.scope.value,
-        "subjectId": record.subject_id,
-        "value": record.value,
-        "organizationId": record.organization_id,
-        "reason": record.reason,
-        "createdBy": record.created_by,
-        "updatedAt": iso(record.updated_at),
-    }
-
 
 def encode_cursor(record: OverrideRecord) -> str:
     """An opaque cursor pointing just after `record`."""
@@ -145,10 +86,6 @@ class OverridePage:
 
     items: tuple[OverrideRecord, ...]
     next_cursor: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON for the admin API."""
-        return {"items": [override_dict(item) for item in self.items], "nextCursor": self.next_cursor}
 
 
 SubjectValues = Mapping[str, FlagValue]

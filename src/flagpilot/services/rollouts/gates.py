@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from flagpilot.services.errors import GateClosed
 from flagpilot.services.rollouts.rollout_records import RolloutRecord
@@ -30,10 +29,6 @@ class ClosedGate:
     gate: str
     detail: str
     opens_at: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view, for the forced advance's event details."""
-        return {"gate": self.gate, "detail": self.detail, "opensAt": self.opens_at}
 
     def error(self) -> GateClosed:
         """The refusal as the service raises it."""

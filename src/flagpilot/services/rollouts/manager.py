@@ -13,6 +13,7 @@ from typing import Any
 
 from flagpilot.core import FlagType, Problem, Tier
 from flagpilot.services.audit_entry import AuditEntry
+from flagpilot.services.audit_payloads import gate_payload, rollout_payload
 from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import (
     AlreadyExists,
@@ -135,7 +136,7 @@ class RolloutManager(RolloutReads):
                 raise closed[0].error()
             if not force:
                 return moved, {}
-            return moved, {"forced": True, "skippedGates": [gate.to_dict() for gate in closed]}
+            return moved, {"forced": True, "skippedGates": [gate_payload(gate) for gate in closed]}
 
         return self._apply(
             feature_name,
@@ -341,7 +342,7 @@ def _record(
             created_at=now,
         )
     )
-    audited = after.to_dict()
+    audited = rollout_payload(after)
     if evidence is not None:
         audited["evidence"] = dict(evidence)
     if details.get("forced"):
@@ -352,7 +353,7 @@ def _record(
             scope="rollout",
             feature_name=after.feature_name,
             environment=after.environment,
-            before=None if before is None else before.to_dict(),
+            before=None if before is None else rollout_payload(before),
             after=audited,
             reason=reason,
         )

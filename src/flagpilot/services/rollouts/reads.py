@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from flagpilot.core import RolloutStatus
 from flagpilot.services.errors import RolloutNotFound
@@ -34,15 +33,6 @@ class RolloutDetail:
     statistics: RolloutStatistics
     closed_gates: tuple[ClosedGate, ...]
     events: tuple[RolloutEventRecord, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready view the API and the CLI's `--json` both show."""
-        return {
-            **self.record.to_dict(),
-            "statistics": self.statistics.to_dict(),
-            "closedGates": [gate.to_dict() for gate in self.closed_gates],
-            "events": [event.to_dict() for event in self.events],
-        }
 
 
 class RolloutReads:

@@ -14,7 +14,6 @@ from enum import StrEnum
 from typing import Any
 
 from flagpilot.core import Rollout, RolloutStatus, Tier
-from flagpilot.services.stored_records import iso
 
 DEFAULT_ERROR_RATE_THRESHOLD = 0.05
 DEFAULT_TIME_WINDOW_MS = 3_600_000
@@ -92,26 +91,6 @@ class RolloutRecord:
             rollback_reason=self.rollback_reason if self.status is RolloutStatus.ROLLED_BACK else None,
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view, for audit rows and API responses."""
-        return {
-            "featureName": self.feature_name,
-            "environment": self.environment,
-            "currentTier": self.current_tier.value,
-            "percentage": self.percentage,
-            "status": self.status.value,
-            "whitelistedCustomers": list(self.whitelisted_customers),
-            "rollbackThreshold": {"errorRate": self.error_rate_threshold, "timeWindow": self.time_window_ms},
-            "minDwellSeconds": self.min_dwell_seconds,
-            "minEvents": self.min_events,
-            "tierStartedAt": iso(self.tier_started_at),
-            "rollbackReason": self.rollback_reason,
-            "version": self.version,
-            "createdBy": self.created_by,
-            "createdAt": iso(self.created_at),
-            "updatedAt": iso(self.updated_at),
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class RolloutEventRecord:
@@ -142,21 +121,6 @@ class RolloutEventRecord:
     reason: str
     details: Mapping[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view, for the rollout's history page."""
-        return {
-            "featureName": self.feature_name,
-            "eventType": self.event_type,
-            "fromTier": None if self.from_tier is None else self.from_tier.value,
-            "toTier": None if self.to_tier is None else self.to_tier.value,
-            "fromStatus": None if self.from_status is None else self.from_status.value,
-            "toStatus": None if self.to_status is None else self.to_status.value,
-            "actor": self.actor,
-            "reason": self.reason,
-            "details": dict(self.details),
-            "createdAt": iso(self.created_at),
-        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,6 @@ from flagpilot.core import (
     check_definition,
     check_value,
 )
-from flagpilot.services.flags.read_models import definition_dict, setting_dict
 from flagpilot.services.rollouts.rollout_records import (
     DEFAULT_ERROR_RATE_THRESHOLD,
     DEFAULT_MIN_DWELL_SECONDS,
@@ -50,6 +49,7 @@ from flagpilot.services.stored_records import (
     FlagSetting,
     OverrideRecord,
     OverrideScope,
+    iso,
 )
 from flagpilot.services.transfer.grid import rounding_problems
 
@@ -59,7 +59,6 @@ OVERRIDE_KEYS = {
     OverrideScope.CUSTOMER: "customerOverrides",
     OverrideScope.ORGANIZATION: "organizationOverrides",
 }
-_VOLATILE_ROLLOUT_FIELDS = ("version", "createdAt", "updatedAt")
 
 
 @dataclass(slots=True)
@@ -73,14 +72,56 @@ class Contents:
     rollouts: list[RolloutRecord] = field(default_factory=list)
 
 
+def _flag_entry(record: FlagRecord) -> dict[str, Any]:
+    definition = record.definition
+    return {
+        "key": definition.key,
+        "type": definition.type.value,
+        "defaultValue": definition.default,
+        "phase": definition.phase,
+        "description": definition.description,
+        "prerequisites": list(definition.prerequisites),
+        "archived": record.archived,
+    }
+
+
+def _setting_entry(setting: FlagSetting) -> dict[str, Any]:
+    entry: dict[str, Any] = {"killed": setting.killed}
+    if setting.has_value:
+        entry["value"] = setting.value
+    return entry
+
+
+def _rollout_entry(record: RolloutRecord) -> dict[str, Any]:
+    return {
+        "featureName": record.feature_name,
+        "environment": record.environment,
+        "currentTier": record.current_tier.value,
+        "percentage": record.percentage,
+        "status": record.status.value,
+        "whitelistedCustomers": list(record.whitelisted_customers),
+        "rollbackThreshold": {"errorRate": record.error_rate_threshold, "timeWindow": record.time_window_ms},
+        "minDwellSeconds": record.min_dwell_seconds,
+        "minEvents": record.min_events,
+        "tierStartedAt": iso(record.tier_started_at),
+        "rollbackReason": record.rollback_reason,
+        "createdBy": record.created_by,
+    }
+
+
 def write_document(contents: Contents) -> dict[str, Any]:
-    """The export document of `contents`."""
+    """The export document of `contents`.
+
+    The document's shape is its own (`_flag_entry`, `_setting_entry`, `_rollout_entry` and the
+    override entries below), not the HTTP API's or the audit trail's: renaming a field of either
+    cannot change what an export contains, nor what an older export reads as.
+    """
     settings: dict[str, dict[str, Any]] = {}
     for setting in contents.settings:
-        settings.setdefault(setting.flag_key, {})[setting.environment] = setting_dict(setting)
+        settings.setdefault(setting.flag_key, {})[setting.environment] = _setting_entry(setting)
     flags = []
     for record in contents.flags:
-        data = definition_dict(record)
+        data = _flag_entry(record)
         data["environments"] = dict(sorted(settings.get(record.key, {}).items()))
         flags.append(data)
     document: dict[str, Any] = {
@@ -103,10 +144,7 @@ def write_document(contents: Contents) -> dict[str, Any]:
             for o in contents.overrides
             if o.scope is scope
         ]
-    document["rollouts"] = [
-        {k: v for k, v in rollout.to_dict().items() if k not in _VOLATILE_ROLLOUT_FIELDS}
-        for rollout in contents.rollouts
-    ]
+    document["rollouts"] = [_rollout_entry(rollout) for rollout in contents.rollouts]
     return document
 
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from flagpilot.core import FlagDefinition, FlagType, Problem, check_value
 from flagpilot.services.audit_entry import AuditEntry, require_actor
+from flagpilot.services.audit_payloads import flag_payload, import_payload
 from flagpilot.services.contention import retry_on_contention
 from flagpilot.services.errors import InvalidInput
 from flagpilot.services.flags.checks import ENVIRONMENT_NAME
-from flagpilot.services.flags.read_models import definition_dict
 from flagpilot.services.flags.units import READER
 from flagpilot.services.ports import UnitOfWork, UnitOfWorkFactory
 from flagpilot.services.stored_records import FlagSetting, OverrideRecord, OverrideScope
@@ -38,17 +38,6 @@ class ImportReport:
     organization_overrides: int
     rollouts: int
     dry_run: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON for scripts."""
-        return {
-            "environments": self.environments,
-            "flags": self.flags,
-            "customerOverrides": self.customer_overrides,
-            "organizationOverrides": self.organization_overrides,
-            "rollouts": self.rollouts,
-            "dryRun": self.dry_run,
-        }
 
 
 def _all_overrides(uow: UnitOfWork, scope: OverrideScope) -> Iterator[OverrideRecord]:
@@ -152,8 +141,8 @@ def _write(uow: UnitOfWork, contents: Contents) -> None:
                 action="flag.import",
                 scope="flag",
                 feature_name=record.key,
-                before=None if before is None else definition_dict(before),
-                after=definition_dict(record),
+                before=None if before is None else flag_payload(before),
+                after=flag_payload(record),
             )
         )
         settings = {s.environment: s for s in contents.settings if s.flag_key == record.key}
@@ -208,6 +197,6 @@ def import_document(
         if dry_run:
             return report
         _write(uow, contents)
-        uow.audit.record(AuditEntry(action="import", scope="flag", after=report.to_dict()))
+        uow.audit.record(AuditEntry(action="import", scope="flag", after=import_payload(report)))
         uow.commit()
     return report

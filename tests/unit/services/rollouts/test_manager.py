@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from flagpilot.api.serialisers import rollout_detail_json
 from flagpilot.core import FlagDefinition, FlagType, RolloutStatus, Tier
 from flagpilot.presets import ROLLOUT_FLAGS
 from flagpilot.services.errors import (
@@ -375,7 +376,7 @@ def test_detail__of_an_active_rollout__has_its_statistics_closed_gates_and_histo
     assert (detail.statistics.window.treatment.successes, detail.statistics.window.treatment.errors) == (7, 0)
     assert [gate.gate for gate in detail.closed_gates] == ["min_dwell", "min_events"]
     assert [event.event_type for event in detail.events] == ["started"]
-    assert detail.to_dict()["closedGates"][0]["gate"] == "min_dwell"
+    assert rollout_detail_json(detail)["closedGates"][0]["gate"] == "min_dwell"
 
 
 def test_detail__of_a_planned_rollout__has_no_closed_gates() -> None:
