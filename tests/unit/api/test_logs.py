@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+from typing import TYPE_CHECKING
+
+import pytest
 
 from flagpilot.api import JsonFormatter
+
+if TYPE_CHECKING:
+    from flagpilot.api.logs import FieldsLog
 
 
 def record(created: float, **fields: object) -> logging.LogRecord:
@@ -107,3 +114,55 @@ def test_fields_log__with_a_filter_or_another_formatter__takes_the_standard_path
 
     assert plain.getvalue() == "INFO request\n"
     assert [json.loads(line)["status"] for line in filtered.getvalue().splitlines()] == [200]
+
+
+class _CountingStream:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.flushes = 0
+
+    def write(self, text: str) -> int:
+        self.lines.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.flushes += 1
+
+
+def _json_log(name: str) -> tuple[_CountingStream, FieldsLog]:
+    from flagpilot.api.logs import FieldsLog
+
+    stream = _CountingStream()
+    handler: logging.StreamHandler[_CountingStream] = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    return stream, FieldsLog(_logger_with(name, handler))
+
+
+def test_fields_log__off_an_event_loop__flushes_every_line() -> None:
+    stream, log = _json_log("tests.logs.thread")
+
+    for status in (200, 304):
+        log.log(logging.INFO, "request", {"status": status})
+
+    assert stream.flushes == 2
+    assert [json.loads(line)["status"] for line in stream.lines] == [200, 304]
+
+
+@pytest.mark.anyio
+async def test_fields_log__on_the_event_loop__flushes_once_for_many_lines_soon_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flagpilot.api.logs import FieldsLog
+
+    monkeypatch.setattr(FieldsLog, "FLUSH_SECONDS", 0.0)
+    stream, log = _json_log("tests.logs.loop")
+
+    for status in range(100):
+        log.log(logging.INFO, "request", {"status": status})
+    flushed_at_once = stream.flushes
+    await asyncio.sleep(0)  # the loop runs the flush it was asked for
+    await asyncio.sleep(0)
+
+    assert flushed_at_once == 0
+    assert stream.flushes == 1
+    assert len(stream.lines) == 100
