@@ -4,18 +4,18 @@
     flagpilot_rollout_success_rate{feature,environment}     treatment success rate in the window
     flagpilot_rollout_auto_rollbacks_total{feature,environment}
 
-The rates are what the rollout page and the checker see (the same statistics functions), read
-at scrape time for every active or paused rollout with events in its window — in two queries
-however many rollouts there are — and cached for a few seconds so that several scrapers cost
-one read. A rollout without events has no rate: a 0%
-success rate would page someone for a rollout nobody has used yet.
+The rates are what the rollout page and the checker see: the statistics of every active or
+paused rollout with events in its window, from the rollout services' one statistics cache
+(`RolloutReads.recent_monitored_statistics`). A scrape within a few seconds of the leader's
+check, or of another scrape, reuses that read; otherwise it reads them (two queries however many
+rollouts there are). A rollout without events has no rate: a 0% success rate would page
+someone for a rollout nobody has used yet.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -65,7 +65,6 @@ class RolloutCollector:
         self._clock = clock
         self._cache_seconds = cache_seconds
         self._rates: list[tuple[str, str, float, float]] = []
-        self._read_at: float | None = None
         self._lock = threading.Lock()
 
     def collect(self) -> Iterator[Metric]:
@@ -89,19 +88,17 @@ class RolloutCollector:
         yield rollbacks
 
     def _current_rates(self) -> list[tuple[str, str, float, float]]:
-        with self._lock:
-            fresh = self._read_at is not None and time.monotonic() - self._read_at < self._cache_seconds
-            if not fresh:
-                try:
-                    self._rates = self._read_rates()
-                except ServiceError as exc:
-                    log.warning("rollout rates unavailable for /metrics: %s", exc.detail)
-                self._read_at = time.monotonic()
+        with self._lock:  # concurrent scrapes wait for one read rather than each making one
+            try:
+                self._rates = self._read_rates()
+            except ServiceError as exc:  # the last rates read stand until the database answers
+                log.warning("rollout rates unavailable for /metrics: %s", exc.detail)
             return self._rates
 
     def _read_rates(self) -> list[tuple[str, str, float, float]]:
         rates = []
-        for record, statistics in self._manager.monitored_statistics(self._clock()):
+        monitored = self._manager.recent_monitored_statistics(self._clock(), self._cache_seconds)
+        for record, statistics in monitored:
             treatment = statistics.window.treatment
             if treatment.exposures:
                 rates.append(

@@ -26,7 +26,6 @@ from flagpilot.services.rollouts.alerts import Alert, AlertSink, Severity
 from flagpilot.services.rollouts.decision import Decision, RollbackRule, Verdict, decide
 from flagpilot.services.rollouts.detectors import FoldMemo
 from flagpilot.services.rollouts.manager import RolloutManager
-from flagpilot.services.rollouts.reads import load_monitored
 from flagpilot.services.rollouts.rollout_records import RolloutRecord
 from flagpilot.services.rollouts.statistics import RolloutStatistics
 
@@ -73,8 +72,8 @@ class RollbackChecker:
 
     def check_all(self, now: datetime) -> list[CheckResult]:
         """Judge every active or paused rollout at `now`, act, and report what was done."""
-        with self._uow_factory(AUTO_ACTOR, read_only=True) as uow:
-            judged = [(record, self.judge(record, stats)) for record, stats in load_monitored(uow, now)]
+        monitored = self._manager.monitored_statistics(now)  # also what /metrics serves next
+        judged = [(record, self.judge(record, stats)) for record, stats in monitored]
         watched = {_memo_key(record) for record, _ in judged}
         self._memos = {key: memo for key, memo in self._memos.items() if key in watched}
         return [self.apply(record, decision, now) for record, decision in judged]

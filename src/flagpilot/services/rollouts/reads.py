@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import threading
+import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +18,8 @@ from flagpilot.services.rollouts.statistics import RolloutStatistics, read_since
 READER = "flagpilot"
 MONITORED = frozenset({RolloutStatus.ACTIVE, RolloutStatus.PAUSED})
 """The statuses whose error rates are watched (by the checker, on `/metrics`)."""
+
+Monitored = list[tuple[RolloutRecord, RolloutStatistics]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +40,25 @@ class RolloutDetail:
 
 
 class RolloutReads:
-    """The read side of `RolloutManager`: each read opens its own read-only unit of work as `READER`."""
+    """The read side of `RolloutManager`: each read opens its own read-only unit of work as `READER`.
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+    The statistics of the monitored rollouts are the one statistics cache of the process: the
+    checker reads them fresh (`monitored_statistics`) and `/metrics` takes the latest read if it
+    is recent enough (`recent_monitored_statistics`), so a scrape right after a check costs no
+    query.
+
+    Args:
+        uow_factory: opens units of work.
+        monotonic: seconds on a clock that never goes back (how old the latest read is).
+    """
+
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self._uow_factory = uow_factory
+        self._monotonic = monotonic
+        self._latest: tuple[float, Monitored] | None = None
+        self._latest_lock = threading.Lock()
 
     def get(self, feature_name: str, environment: str) -> RolloutRecord:
         """The rollout of `feature_name` in `environment`; `RolloutNotFound` if there is none."""
@@ -53,10 +72,21 @@ class RolloutReads:
         with self._uow_factory(READER, read_only=True) as uow:
             return uow.rollouts.list(environment, statuses)
 
-    def monitored_statistics(self, now: datetime) -> list[tuple[RolloutRecord, RolloutStatistics]]:
+    def monitored_statistics(self, now: datetime) -> Monitored:
         """Every active or paused rollout with its statistics at `now`, in two queries."""
         with self._uow_factory(READER, read_only=True) as uow:
-            return load_monitored(uow, now)
+            monitored = load_monitored(uow, now)
+        with self._latest_lock:
+            self._latest = (self._monotonic(), monitored)
+        return monitored
+
+    def recent_monitored_statistics(self, now: datetime, max_age_seconds: float) -> Monitored:
+        """`monitored_statistics`, or the latest read of them if it is under `max_age_seconds` old."""
+        with self._latest_lock:
+            latest = self._latest
+        if latest is not None and self._monotonic() - latest[0] < max_age_seconds:
+            return latest[1]
+        return self.monitored_statistics(now)
 
     def history(self, feature_name: str, environment: str, limit: int = 100) -> list[RolloutEventRecord]:
         """The rollout's transitions, newest first."""
