@@ -96,7 +96,9 @@ def create_app(deps: ApiDependencies, lifespan: Lifespan[FastAPI] | None = None)
     app.openapi = problem_aware_openapi(app)  # type: ignore[method-assign]
     app.state.deps = deps
     app.state.metrics = metrics
-    streams = app.state.streams = ChangeBroadcast(deps.snapshots, deps.stream_poll_seconds)
+    streams = app.state.streams = ChangeBroadcast(
+        deps.snapshots, deps.stream_poll_seconds, refreshes=deps.snapshot_refreshes
+    )
     problems.install(app)
     widget, widget_hot = widget_routes(deps, metrics)
     ofrep, ofrep_hot = ofrep_routes(deps, metrics)

@@ -14,7 +14,7 @@ from prometheus_client.registry import Collector
 
 from flagpilot.services.auth import Authenticator
 from flagpilot.services.evaluations import EvaluationCounter
-from flagpilot.services.snapshots import SnapshotProvider
+from flagpilot.services.snapshots import RefreshSignal, SnapshotProvider
 from flagpilot.services.tokens import TokenService
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
@@ -36,7 +36,10 @@ class ApiDependencies:
         database: whether the snapshots come from a database, so `/readyz` reports on it.
         routers: further routers (admin, UI) mounted beside the serving routes.
         collectors: further Prometheus collectors (e.g. database query times) for `/metrics`.
-        stream_poll_seconds: how often change streams look for a new snapshot version.
+        stream_poll_seconds: how often change streams look for a new snapshot version, when
+            there is no `snapshot_refreshes` to tell them.
+        snapshot_refreshes: tells after each refresh of `snapshots` (the snapshot cache), so the
+            change streams are woken by the refresh that moved the version instead of polling.
         stream_heartbeat_seconds: how often an idle change stream sends a keep-alive comment.
         access_log: whether each request is logged as a JSON line on `flagpilot.access`.
         loop_lag_interval_seconds: how often the event-loop lag probe wakes.
@@ -57,6 +60,7 @@ class ApiDependencies:
     routers: Sequence[APIRouter] = ()
     collectors: Sequence[Collector] = field(default_factory=tuple)
     stream_poll_seconds: float = 0.15
+    snapshot_refreshes: RefreshSignal | None = None
     stream_heartbeat_seconds: float = 15.0
     access_log: bool = True
     ready_max_lag_seconds: float = 10.0

@@ -5,8 +5,10 @@
     data: {"version":13,"environment":"production"}
 
 SDKs hold a downloaded snapshot and re-download only when told. One `ChangeBroadcast` per app
-looks at the provider's cheap `current_version()` every `poll` seconds and wakes every open
-stream at once when it moved: a thousand streams cost one look per poll, not a thousand. A
+wakes every open stream at once when the snapshot version moved: told by the snapshot cache
+after each of its refreshes (the process's one change detector), or, for a provider that cannot
+tell, by looking at its cheap `current_version()` every `poll` seconds. A thousand streams cost
+one look per refresh or poll, not a thousand. A
 stream otherwise sleeps until woken or until its `heartbeat` is due, when it sends a comment
 line so proxies keep an idle connection open. A reconnecting client's `Last-Event-ID` is
 compared with the current version: if it missed a change, it hears of it at once.
@@ -26,7 +28,7 @@ from time import monotonic
 
 from flagpilot.api.jsonio import dumps
 from flagpilot.services.errors import ServiceError
-from flagpilot.services.snapshots import SnapshotProvider
+from flagpilot.services.snapshots import RefreshSignal, SnapshotProvider
 
 RETRY_MILLISECONDS = 1000
 DEFAULT_POLL_SECONDS = 0.15
@@ -35,17 +37,28 @@ DEFAULT_POLL_SECONDS = 0.15
 class ChangeBroadcast:
     """Wakes the change streams of one app when the snapshot version moves, or when it closes.
 
-    The watcher is an asyncio task on the serving loop, started with the first stream and
-    stopped with the last, so an app with no open stream does no work at all.
+    With `refreshes`, a listener added with the first stream and removed with the last hands
+    each refresh over to the serving loop, which looks at the version once and wakes the streams
+    if it moved. Without, the watcher is an asyncio task on the serving loop, started with the
+    first stream and stopped with the last. Either way an app with no open stream does no work.
 
     Args:
         snapshots: whose `current_version()` is watched.
-        poll: seconds between looks.
+        poll: seconds between looks, without `refreshes`.
+        refreshes: tells after each refresh of `snapshots` (the snapshot cache).
     """
 
-    def __init__(self, snapshots: SnapshotProvider, poll: float = DEFAULT_POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        snapshots: SnapshotProvider,
+        poll: float = DEFAULT_POLL_SECONDS,
+        *,
+        refreshes: RefreshSignal | None = None,
+    ) -> None:
         self._snapshots = snapshots
         self._poll = poll
+        self._refreshes = refreshes
+        self._seen = 0
         self._closing = threading.Event()
         self._waiters: set[asyncio.Event] = set()
         self._watcher: asyncio.Task[None] | None = None
@@ -73,16 +86,37 @@ class ChangeBroadcast:
         """An event set whenever the version moves or the broadcast closes (clear it after waking)."""
         woken = asyncio.Event()
         self._loop = asyncio.get_running_loop()
+        first = not self._waiters
         self._waiters.add(woken)
-        if self._watcher is None or self._watcher.done():
+        if self._refreshes is not None:
+            if first:
+                self._seen = self._snapshots.current_version()
+                self._refreshes.add_refresh_listener(self._refreshed)
+        elif self._watcher is None or self._watcher.done():
             self._watcher = asyncio.create_task(self._watch(), name="flagpilot-change-broadcast")
         try:
             yield woken
         finally:
             self._waiters.discard(woken)
-            if not self._waiters and self._watcher is not None:
-                self._watcher.cancel()
-                self._watcher = None
+            if not self._waiters:
+                if self._refreshes is not None:
+                    self._refreshes.remove_refresh_listener(self._refreshed)
+                if self._watcher is not None:
+                    self._watcher.cancel()
+                    self._watcher = None
+
+    def _refreshed(self) -> None:
+        """On the refreshing thread: look at the version on the serving loop."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop stopped meanwhile: nothing waits
+                loop.call_soon_threadsafe(self._look)
+
+    def _look(self) -> None:
+        current = self._snapshots.current_version()
+        if current != self._seen:
+            self._seen = current
+            self._wake_all()
 
     async def _watch(self) -> None:
         seen = self._snapshots.current_version()

@@ -81,6 +81,7 @@ def build_dependencies(container: Container, runtime: RolloutRuntime) -> ApiDepe
     settings = container.settings
     return ApiDependencies(
         snapshots=container.snapshots,
+        snapshot_refreshes=container.snapshots,
         authenticator=container.tokens,
         default_environment=settings.environment,
         cors_origins=settings.cors_origins,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -51,6 +51,18 @@ class SnapshotProvider(Protocol):
 
     def stats(self) -> CacheStats:
         """Cache health and counters."""
+        ...
+
+
+class RefreshSignal(Protocol):
+    """Calls listeners after each refresh of the snapshots (the `SnapshotCache` is one)."""
+
+    def add_refresh_listener(self, listener: Callable[[], object]) -> None:
+        """Call `listener`, on the refreshing thread, after every refresh."""
+        ...
+
+    def remove_refresh_listener(self, listener: Callable[[], object]) -> None:
+        """Stop calling `listener`."""
         ...
 
 

@@ -4,7 +4,8 @@ responses, so a never-ending stream is tested here and over real HTTP in tests/e
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -109,6 +110,52 @@ async def test_broadcasts_of_two_apps__are_independent(snapshots: StaticSnapshot
 
     assert await next_message(events) == snapshot_event(8, "production")
     await events.aclose()
+
+
+class Refreshes:
+    """A refresh signal like the snapshot cache's: listeners called on another thread."""
+
+    def __init__(self) -> None:
+        self.listeners: list[Callable[[], object]] = []
+
+    def add_refresh_listener(self, listener: Callable[[], object]) -> None:
+        self.listeners.append(listener)
+
+    def remove_refresh_listener(self, listener: Callable[[], object]) -> None:
+        self.listeners.remove(listener)
+
+    def refreshed(self) -> None:
+        def tell() -> None:
+            for listener in list(self.listeners):
+                listener()
+
+        thread = threading.Thread(target=tell)
+        thread.start()
+        thread.join()
+
+
+async def test_broadcast_told_by_refreshes__wakes_every_stream_at_the_refresh_without_polling(
+    snapshots: StaticSnapshotProvider,
+) -> None:
+    # Given: twenty streams of a broadcast that would poll once an hour
+    refreshes = Refreshes()
+    streams = ChangeBroadcast(snapshots, poll=3600, refreshes=refreshes)
+    clients = [snapshot_events(snapshots, "production", None, broadcast=streams) for _ in range(20)]
+    for events in clients:
+        await next_message(events)  # retry advice
+        assert await next_message(events) == snapshot_event(7, "production")  # sent once subscribed
+    waiting = [asyncio.ensure_future(next_message(events)) for events in clients]
+
+    # When: a refresh publishes version 8
+    snapshots.replace(production(version=8))
+    refreshes.refreshed()
+
+    # Then
+    assert len(refreshes.listeners) == 1
+    assert {await asyncio.wait_for(answer, 5) for answer in waiting} == {snapshot_event(8, "production")}
+    for events in clients:
+        await events.aclose()
+    assert refreshes.listeners == []  # no stream open: nothing listens
 
 
 @pytest.mark.parametrize(
