@@ -9,7 +9,7 @@ the checklist's `/dashboard/admin/feature-flags`, static files at `/static`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from fastapi import APIRouter, Depends
 
 from flagpilot.ui import (
     alerts_page,
@@ -27,16 +27,14 @@ from flagpilot.ui import (
 from flagpilot.ui.flags_page import FLAGS_PATH
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.static import STATIC_ROOT
-from flagpilot.ui.web import CSP, SECURITY_HEADERS
-
-if TYPE_CHECKING:
-    from fastapi import APIRouter
+from flagpilot.ui.web import CSP, SECURITY_HEADERS, outage_banner
 
 __all__ = ["CSP", "FLAGS_PATH", "SECURITY_HEADERS", "STATIC_ROOT", "UiServices", "ui_routers"]
 
 
 def ui_routers(services: UiServices) -> list[APIRouter]:
-    """Every admin UI router over `services`, to mount beside the API."""
+    """Every admin UI router over `services`, to mount beside the API; each page carries the
+    outage banner while the server knows the database is down."""
     factories = (
         login.login_router,
         flags_page.flags_router,
@@ -49,4 +47,7 @@ def ui_routers(services: UiServices) -> list[APIRouter]:
         alerts_page.alerts_router,
         tokens_page.tokens_router,
     )
-    return [static.static_router(), *(factory(services) for factory in factories)]
+    pages = APIRouter(dependencies=[Depends(outage_banner(services.database_down))])
+    for factory in factories:
+        pages.include_router(factory(services))
+    return [static.static_router(), pages]

@@ -31,7 +31,7 @@ from flagpilot.ui.flag_rows import value_text
 from flagpilot.ui.forms import Posted, PostedForm, back_to, conflict_page, posted, version_of
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.sessions import current_caller
-from flagpilot.ui.web import DATABASE_DOWN, UiRoute, render
+from flagpilot.ui.web import DATABASE_DOWN, UiRoute, database_answered, render
 
 OVERRIDES_SHOWN = 100
 HISTORY_SHOWN = 50
@@ -85,6 +85,8 @@ def flag_page_router(services: UiServices) -> APIRouter:
             view = snapshot_view(services.snapshots, key, FALLBACK_ENVIRONMENTS)
             overrides, history, degraded = {}, [], True
             request.state.ui_banner = DATABASE_DOWN
+        else:
+            database_answered(request)
         context = {
             "nav": "flags",
             "view": view,

@@ -49,6 +49,10 @@ class FlagPageReads:
         if version is not None and cached is not None and cached[0] == version:
             return cached[1]
         views = self._services.flags.list_flags()
+        self._services.rollout_memory.remember_records(
+            (state.rollout for view in views for state in view.environments.values() if state.rollout),
+            self._services.clock(),
+        )
         if version is not None:
             with self._lock:
                 self._flags = (version, views)

@@ -27,7 +27,7 @@ from flagpilot.ui.flag_rows import PHASES, RowFilter, build_rows
 from flagpilot.ui.flag_table import RowFragments
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.sessions import current_caller
-from flagpilot.ui.web import DATABASE_DOWN, UiRoute, render
+from flagpilot.ui.web import DATABASE_DOWN, UiRoute, database_answered, render
 
 FLAGS_PATH = "/dashboard/admin/feature-flags"
 ROLLOUT_STATUSES = [status.value for status in RolloutStatus]
@@ -63,6 +63,7 @@ def flags_router(services: UiServices) -> APIRouter:
             )
             known_environments[:] = environments
             degraded = False
+            database_answered(request)
         except StorageUnavailable:
             environments = list(known_environments)
             rows = build_rows(

@@ -32,7 +32,7 @@ from flagpilot.ui.forms import (
     posted,
     version_of,
 )
-from flagpilot.ui.rollout_pages import rollout_page, rollout_path
+from flagpilot.ui.rollout_pages import LIST_DEFAULTS, rollout_page, rollout_path
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.web import UiRoute, opening, render
 
@@ -88,7 +88,7 @@ def rollout_actions_router(services: UiServices) -> APIRouter:
             "feature": error.detail
         }
         context = {
-            "nav": "rollouts",
+            **LIST_DEFAULTS,
             "rollouts": manager.list_rollouts(),
             "environments": [env.name for env in services.flags.list_environments()],
             "flags": [view.key for view in services.flags.list_flags()],

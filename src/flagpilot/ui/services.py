@@ -21,6 +21,7 @@ from flagpilot.services.rollouts import InMemoryAlerts, RollbackChecker, Rollout
 from flagpilot.services.snapshots import SnapshotProvider
 from flagpilot.services.tokens import TokenService
 from flagpilot.services.users import UserService
+from flagpilot.ui.rollout_memory import RolloutMemory
 
 STALE_AFTER = timedelta(days=7)
 
@@ -47,6 +48,8 @@ class UiServices:
         state_version: the database's flag-state version (bumped by every change to flags,
             settings, overrides and rollouts), so the flags page can reuse its last read while
             nothing changed; None reads every time.
+        rollout_memory: the rollouts as the pages last read them, shown while the database is
+            unreachable (the serving snapshots do not carry rollouts).
     """
 
     flags: FlagManager
@@ -63,3 +66,9 @@ class UiServices:
     evaluations: EvaluationLog | None = None
     stale_after: timedelta = STALE_AFTER
     state_version: Callable[[], int] | None = None
+    rollout_memory: RolloutMemory = field(default_factory=RolloutMemory)
+
+    def database_down(self) -> bool:
+        """Whether the server knows the database is unreachable: its snapshots are being served
+        from the last good read because the last refresh could not reach it."""
+        return self.snapshots.stats().stale

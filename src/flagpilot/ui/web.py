@@ -50,6 +50,22 @@ GZIP_MIN_BYTES = 1024
 DATABASE_DOWN = "The database is unreachable: serving the last good snapshot; changes paused."
 
 
+def outage_banner(database_down: Callable[[], bool]) -> Callable[[Request], Coroutine[Any, Any, None]]:
+    """A dependency of every admin route: the banner goes on any page, even one that never
+    reaches the database, while the server knows the database is down (`database_down`)."""
+
+    async def mark(request: Request) -> None:
+        if database_down():
+            request.state.ui_banner = DATABASE_DOWN
+
+    return mark
+
+
+def database_answered(request: Request) -> None:
+    """The page just read the database: no banner, even if the server has not noticed yet."""
+    request.state.ui_banner = None
+
+
 def _when(moment: datetime | None) -> str:
     """A moment as people read it: UTC, to the second."""
     if moment is None:
