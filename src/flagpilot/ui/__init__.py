@@ -9,7 +9,9 @@ the checklist's `/dashboard/admin/feature-flags`, static files at `/static`.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import TYPE_CHECKING
+
+import fastapi
 
 from flagpilot.ui import (
     alerts_page,
@@ -23,11 +25,15 @@ from flagpilot.ui import (
     static,
     switch_actions,
     tokens_page,
+    web,
 )
 from flagpilot.ui.flags_page import FLAGS_PATH
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.static import STATIC_ROOT
-from flagpilot.ui.web import CSP, SECURITY_HEADERS, outage_banner
+from flagpilot.ui.web import CSP, SECURITY_HEADERS
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 __all__ = ["CSP", "FLAGS_PATH", "SECURITY_HEADERS", "STATIC_ROOT", "UiServices", "ui_routers"]
 
@@ -47,7 +53,7 @@ def ui_routers(services: UiServices) -> list[APIRouter]:
         alerts_page.alerts_router,
         tokens_page.tokens_router,
     )
-    pages = APIRouter(dependencies=[Depends(outage_banner(services.database_down))])
+    pages = fastapi.APIRouter(dependencies=[fastapi.Depends(web.outage_banner(services.database_down))])
     for factory in factories:
         pages.include_router(factory(services))
     return [static.static_router(), pages]
