@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from flagpilot.services.rollouts import FLUSH_INTERVAL_SECONDS, RollbackRule, rule_from_environ
+
 PREFIX = "FLAGPILOT_"
 DEFAULT_DATABASE_URL = "sqlite:///./flagpilot.db"
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
@@ -62,6 +64,54 @@ def check_database_url(url: str, name: str = "FLAGPILOT_DATABASE_URL") -> str:
     return url
 
 
+DEFAULT_ROLLBACK_CHECK_SECONDS = 5.0
+MAX_RUNTIME_INTERVAL_SECONDS = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutRuntimeSettings:
+    """How often a server's rollout runtime works and where its alerts go.
+
+    Attributes:
+        check_seconds: how often the leader runs the rollback checker
+            (`FLAGPILOT_ROLLBACK_CHECK_SECONDS`, default 5).
+        flush_seconds: how often counted outcomes are added to the database
+            (`FLAGPILOT_OUTCOME_FLUSH_SECONDS`).
+        webhook_url: where alerts are posted (`FLAGPILOT_ALERT_WEBHOOK_URL`, http or https).
+        webhook_secret: signs each alert (`FLAGPILOT_ALERT_WEBHOOK_SECRET`).
+        rule: the automatic-rollback rule (`FLAGPILOT_ROLLBACK_*`, see `rule_from_environ`).
+        webhook_allow: the private addresses the webhook may reach
+            (`FLAGPILOT_ALERT_WEBHOOK_ALLOW`).
+    """
+
+    check_seconds: float = DEFAULT_ROLLBACK_CHECK_SECONDS
+    flush_seconds: float = FLUSH_INTERVAL_SECONDS
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    rule: RollbackRule = field(default_factory=RollbackRule)
+    webhook_allow: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> RolloutRuntimeSettings:
+        """Read the variables above from `env`; a bad value raises `ValueError` naming it."""
+        url = env.get("FLAGPILOT_ALERT_WEBHOOK_URL", "").strip() or None
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError(f"FLAGPILOT_ALERT_WEBHOOK_URL must be an http(s) URL, got {url!r}")
+        most = MAX_RUNTIME_INTERVAL_SECONDS
+        return cls(
+            check_seconds=seconds_setting(
+                env, "FLAGPILOT_ROLLBACK_CHECK_SECONDS", DEFAULT_ROLLBACK_CHECK_SECONDS, most
+            ),
+            flush_seconds=seconds_setting(
+                env, "FLAGPILOT_OUTCOME_FLUSH_SECONDS", FLUSH_INTERVAL_SECONDS, most
+            ),
+            webhook_url=url,
+            webhook_secret=env.get("FLAGPILOT_ALERT_WEBHOOK_SECRET") or None,
+            rule=rule_from_environ(env),
+            webhook_allow=env.get("FLAGPILOT_ALERT_WEBHOOK_ALLOW") or None,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a flagpilot process is configured with.
@@ -99,9 +149,9 @@ class Settings:
             added to the database (`FLAGPILOT_EVALUATION_FLUSH_SECONDS`, default 60).
         stale_after_days: the admin UI marks a flag stale when no serving route evaluated it
             for this many days (`FLAGPILOT_STALE_AFTER_DAYS`, default 7).
+        rollouts: the rollout runtime's settings (`RolloutRuntimeSettings`).
         environ: the `FLAGPILOT_*` variables only, for the preset's overrides
-            (`FLAGPILOT_PRESET__…`) and the rollout runtime's settings; never the rest of the
-            process environment.
+            (`FLAGPILOT_PRESET__…`); never the rest of the process environment.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -121,6 +171,7 @@ class Settings:
     loop_lag_interval_seconds: float = 0.05
     evaluation_flush_seconds: float = 60.0
     stale_after_days: float = 7.0
+    rollouts: RolloutRuntimeSettings = field(default_factory=RolloutRuntimeSettings)
     environ: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -157,5 +208,6 @@ class Settings:
             loop_lag_interval_seconds=seconds_setting(env, "FLAGPILOT_LOOP_LAG_PROBE_SECONDS", 0.05),
             evaluation_flush_seconds=seconds_setting(env, "FLAGPILOT_EVALUATION_FLUSH_SECONDS", 60.0),
             stale_after_days=seconds_setting(env, "FLAGPILOT_STALE_AFTER_DAYS", 7.0, 3650),
+            rollouts=RolloutRuntimeSettings.from_env(env),
             environ={name: value for name, value in env.items() if name.startswith(PREFIX)},
         )

@@ -57,3 +57,33 @@ def test_from_env__keeps_only_flagpilot_variables_and_reads_booleans_with_one_ru
     assert dict(settings.environ) == {"FLAGPILOT_ACCESS_LOG": "off", "FLAGPILOT_PRESET__X": "1"}
     with pytest.raises(ValueError, match="FLAGPILOT_ACCESS_LOG"):
         Settings.from_env({"FLAGPILOT_ACCESS_LOG": "maybe"})
+
+
+def test_from_env__parses_the_rollout_runtime_settings_with_the_others() -> None:
+    settings = Settings.from_env(
+        {
+            "FLAGPILOT_ROLLBACK_CHECK_SECONDS": "2.5",
+            "FLAGPILOT_OUTCOME_FLUSH_SECONDS": "1",
+            "FLAGPILOT_ALERT_WEBHOOK_URL": "https://hooks.example.com/flagpilot",
+            "FLAGPILOT_ROLLBACK_ALPHA": "0.2",
+        }
+    )
+
+    runtime = settings.rollouts
+    assert (runtime.check_seconds, runtime.flush_seconds) == (2.5, 1.0)
+    assert runtime.webhook_url == "https://hooks.example.com/flagpilot"
+    assert runtime.webhook_secret is None
+    assert runtime.rule.absolute.alpha == 0.2
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FLAGPILOT_ROLLBACK_CHECK_SECONDS", "0"),
+        ("FLAGPILOT_OUTCOME_FLUSH_SECONDS", "soon"),
+        ("FLAGPILOT_ALERT_WEBHOOK_URL", "ftp://hooks.example.com"),
+    ],
+)
+def test_from_env__a_bad_rollout_runtime_value__is_refused_naming_it(name: str, value: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        Settings.from_env({name: value})

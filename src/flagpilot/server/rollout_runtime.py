@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -47,60 +47,24 @@ from flagpilot.services.auth import Authenticator
 from flagpilot.services.clock import Clock, utc_now
 from flagpilot.services.errors import ServiceError
 from flagpilot.services.rollouts import (
-    FLUSH_INTERVAL_SECONDS,
     AlertFanout,
     AlertSink,
     InMemoryAlerts,
     OutcomeAggregator,
     RollbackChecker,
-    RollbackRule,
     WebhookNotifier,
-    rule_from_environ,
 )
-from flagpilot.settings import Settings, seconds_setting
+from flagpilot.settings import RolloutRuntimeSettings, Settings
 from flagpilot.storage.leader import Leadership, leadership
 from flagpilot.storage.query_metrics import query_timer
 from flagpilot.storage.repositories.rollout_metrics import SqlMetricSink
 from flagpilot.storage.webhook_http import Allowance, HttpxPoster
 
-DEFAULT_CHECK_SECONDS = 5.0
-MAX_INTERVAL_SECONDS = 3600.0
 DELIVERY_SECONDS = 1.0
 JOIN_SECONDS = 5.0
 
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class RuntimeSettings:
-    """How often the runtime works and where alerts go (see the module docstring)."""
-
-    check_seconds: float = DEFAULT_CHECK_SECONDS
-    flush_seconds: float = FLUSH_INTERVAL_SECONDS
-    webhook_url: str | None = None
-    webhook_secret: str | None = None
-    rule: RollbackRule = field(default_factory=RollbackRule)
-    webhook_allow: str | None = None
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> RuntimeSettings:
-        """Read the `FLAGPILOT_*` variables; a bad value raises `ValueError` naming it."""
-        url = environ.get("FLAGPILOT_ALERT_WEBHOOK_URL", "").strip() or None
-        if url is not None and not url.startswith(("http://", "https://")):
-            raise ValueError(f"FLAGPILOT_ALERT_WEBHOOK_URL must be an http(s) URL, got {url!r}")
-        return cls(
-            check_seconds=seconds_setting(
-                environ, "FLAGPILOT_ROLLBACK_CHECK_SECONDS", DEFAULT_CHECK_SECONDS, MAX_INTERVAL_SECONDS
-            ),
-            flush_seconds=seconds_setting(
-                environ, "FLAGPILOT_OUTCOME_FLUSH_SECONDS", FLUSH_INTERVAL_SECONDS, MAX_INTERVAL_SECONDS
-            ),
-            webhook_url=url,
-            webhook_secret=environ.get("FLAGPILOT_ALERT_WEBHOOK_SECRET") or None,
-            rule=rule_from_environ(environ),
-            webhook_allow=environ.get("FLAGPILOT_ALERT_WEBHOOK_ALLOW") or None,
-        )
 
 
 @dataclass(slots=True)
@@ -112,7 +76,7 @@ class RolloutRuntime:
     """
 
     container: Container
-    settings: RuntimeSettings
+    settings: RolloutRuntimeSettings
     aggregator: OutcomeAggregator
     alerts: InMemoryAlerts
     rollbacks: AutoRollbackCounter
@@ -254,7 +218,7 @@ class RolloutRuntime:
 
 def build_rollout_runtime(container: Container, settings: Settings, clock: Clock = utc_now) -> RolloutRuntime:
     """Wire the rollout runtime over `container` (nothing starts until `start()`)."""
-    runtime_settings = RuntimeSettings.from_environ(settings.environ)
+    runtime_settings = settings.rollouts
     alerts = InMemoryAlerts()
     rollbacks = AutoRollbackCounter()
     sinks: list[AlertSink] = [alerts, rollbacks]

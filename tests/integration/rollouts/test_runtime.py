@@ -13,7 +13,7 @@ from flagpilot.core import RolloutStatus
 from flagpilot.server import Container
 from flagpilot.server.rollout_runtime import RolloutRuntime, build_rollout_runtime
 from flagpilot.services.rollouts import RolloutConfig
-from flagpilot.settings import Settings
+from flagpilot.settings import RolloutRuntimeSettings, Settings
 from flagpilot.storage import build_engine
 from flagpilot.storage.leader import leadership
 from tests.integration.rollouts.conftest import FLAG
@@ -23,7 +23,8 @@ RUNTIME_THREADS = {"flagpilot-outcomes", "flagpilot-leader"}
 
 
 def _runtime(container: Container, **environ: str) -> RolloutRuntime:
-    return build_rollout_runtime(container, Settings(database_url="unused", environ=environ))
+    settings = Settings(database_url="unused", rollouts=RolloutRuntimeSettings.from_env(environ))
+    return build_rollout_runtime(container, settings)
 
 
 def _started(container: Container, min_events: int = 30) -> None:
