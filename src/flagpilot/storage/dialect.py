@@ -19,6 +19,7 @@ from flagpilot.services.errors import (
     StorageUnavailable,
     WriteContention,
 )
+from flagpilot.storage.engine import is_postgresql
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ _DATA_EXCEPTION_CLASS = "22"  # a value the database cannot store: too long, out
 
 def insert(connection: Connection, table: Table) -> Any:
     """`INSERT` in the connection's dialect, the one with `on_conflict_do_update` and `excluded`."""
-    module: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
+    module: Any = postgresql if is_postgresql(connection) else sqlite
     return module.insert(table)
 
 

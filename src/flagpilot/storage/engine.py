@@ -73,9 +73,12 @@ def sqlite_file(url: str | URL) -> str | None:
     return database
 
 
-def is_postgresql(url: str | URL) -> bool:
-    """Whether `url` names a PostgreSQL database."""
-    return make_url(url).get_backend_name() == "postgresql"
+def is_postgresql(target: str | URL | Engine | Connection) -> bool:
+    """Whether `target` (a URL, or an engine or connection of one) is a PostgreSQL database: the
+    one test of the dialect every PostgreSQL-only path takes."""
+    if isinstance(target, Engine | Connection):
+        return target.dialect.name == "postgresql"
+    return make_url(target).get_backend_name() == "postgresql"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -199,16 +202,16 @@ def build_engine(
         **options: passed on to `sqlalchemy.create_engine` (e.g. `poolclass`).
     """
     parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+    if is_postgresql(parsed) and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     kwargs: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": json_value}
-    if parsed.get_backend_name() == "postgresql":
+    if is_postgresql(parsed):
         kwargs["connect_args"] = _bounded_parameters(connect_timeout, statement_timeout)
     kwargs.update(options)
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
-    elif parsed.get_backend_name() == "postgresql":
+    elif is_postgresql(parsed):
         _configure_postgresql(engine, connect_timeout, statement_timeout)
     return engine
 

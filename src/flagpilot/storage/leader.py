@@ -24,7 +24,7 @@ from typing import IO, Protocol
 import psycopg
 from sqlalchemy import Engine
 
-from flagpilot.storage.engine import connect_bounded, libpq_url, sqlite_file
+from flagpilot.storage.engine import connect_bounded, is_postgresql, libpq_url, sqlite_file
 
 LOCK_KEY = 0x666C_6167_7069_6C74 & 0x7FFF_FFFF_FFFF_FFFF
 """The advisory lock's key ("flagpilt" in ASCII, as a positive bigint)."""
@@ -127,7 +127,7 @@ class FileLockLeader:
 def leadership(engine: Engine) -> Leadership:
     """The leader election that fits `engine`'s database."""
     url = engine.url
-    if url.get_backend_name() == "postgresql":
+    if is_postgresql(url):
         return AdvisoryLockLeader(url.render_as_string(hide_password=False))
     database = sqlite_file(url)
     if database is None:

@@ -32,7 +32,7 @@ from flagpilot.core import (
 from flagpilot.services.errors import EnvironmentNotFound, StorageUnavailable
 from flagpilot.services.stored_records import OverrideScope, StoredState
 from flagpilot.storage.dialect import translate
-from flagpilot.storage.engine import json_value
+from flagpilot.storage.engine import is_postgresql, json_value
 from flagpilot.storage.models import StateVersion
 from flagpilot.storage.repositories.flags import ENVIRONMENTS, FLAGS, SETTINGS
 from flagpilot.storage.repositories.overrides import SHAPES
@@ -229,7 +229,7 @@ class SqlSnapshotStore:
 
     def _connect(self) -> Connection:
         connection = self._engine.connect()
-        if connection.dialect.name == "postgresql":
+        if is_postgresql(connection):
             connection.execution_options(isolation_level="REPEATABLE READ")
         return connection
 

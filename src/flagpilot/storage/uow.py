@@ -38,7 +38,7 @@ from flagpilot.services.contention import note_commit
 from flagpilot.services.ports import UnitOfWorkFactory
 from flagpilot.storage.audit import SqlAuditTrail
 from flagpilot.storage.dialect import translate
-from flagpilot.storage.engine import WRITE_OPTION
+from flagpilot.storage.engine import WRITE_OPTION, is_postgresql
 from flagpilot.storage.models import AppTransaction
 from flagpilot.storage.repositories.flags import SqlEnvironmentRepository, SqlFlagRepository
 from flagpilot.storage.repositories.overrides import SqlOverrideRepository
@@ -122,7 +122,7 @@ class SqlUnitOfWork:
 
     @property
     def _confined(self) -> bool:
-        return self._organization_id is not None and self.connection.dialect.name == "postgresql"
+        return self._organization_id is not None and is_postgresql(self.connection)
 
     def __enter__(self) -> Self:
         try:
@@ -139,7 +139,7 @@ class SqlUnitOfWork:
 
     def _begin(self) -> None:
         connection = self.connection
-        postgresql = connection.dialect.name == "postgresql"
+        postgresql = is_postgresql(connection)
         if self._read_only:
             if postgresql:
                 connection.execute(text("SET TRANSACTION READ ONLY"))

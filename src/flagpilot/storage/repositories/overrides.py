@@ -19,7 +19,7 @@ from flagpilot.core import FlagValue
 from flagpilot.services.errors import PermissionDenied
 from flagpilot.services.stored_records import OverrideRecord, OverrideScope
 from flagpilot.storage.dialect import upsert
-from flagpilot.storage.engine import json_text
+from flagpilot.storage.engine import is_postgresql, json_text
 from flagpilot.storage.models import CustomerFeatureFlag, OrganizationFeatureFlag
 
 BATCH = 1000
@@ -153,7 +153,7 @@ class SqlOverrideRepository:
             common["organization_id"] = organization_id
             if organization_id is not None:
                 updated.append("organization_id")
-        if self._connection.dialect.name == "postgresql":
+        if is_postgresql(self._connection):
             self._put_unnest(shape, common, updated, values)
             return
         statement = upsert(
