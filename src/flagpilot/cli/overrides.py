@@ -1,8 +1,14 @@
-"""`flagpilot override set|clear|list`: customer and organization overrides."""
+"""`flagpilot override set|clear|list`: customer and organization overrides.
+
+`set` and `clear` take their ids from `--customer` / `--org` (repeated) and from files of ids,
+one a line (`--customers-from`, `--orgs-from`): a pilot group of thousands is one call, one
+transaction and one audit row.
+"""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -28,14 +34,45 @@ CustomerOption = Annotated[
     list[str] | None, typer.Option("--customer", help="Customer id (repeat for several).")
 ]
 OrgOption = Annotated[list[str] | None, typer.Option("--org", help="Organization id (repeat for several).")]
+CustomersFromOption = Annotated[
+    Path | None,
+    typer.Option("--customers-from", help="A file of customer ids, one a line (- for stdin)."),
+]
+OrgsFromOption = Annotated[
+    Path | None,
+    typer.Option("--orgs-from", help="A file of organization ids, one a line (- for stdin)."),
+]
 
 
-def _target(customer: list[str] | None, org: list[str] | None) -> tuple[OverrideScope, list[str]]:
-    if bool(customer) == bool(org):
-        fail("name either --customer or --org (not both, not neither)")
-    if customer:
-        return OverrideScope.CUSTOMER, customer
-    return OverrideScope.ORGANIZATION, org or []
+def _ids_from(path: Path | None, option: str) -> list[str]:
+    """The non-blank lines of `path`, stripped; none without a path."""
+    if path is None:
+        return []
+    try:
+        text = typer.get_text_stream("stdin").read() if str(path) == "-" else path.read_text("utf-8")
+    except OSError as exc:
+        fail(f"{option}: cannot read {path}: {exc.strerror}")
+    except UnicodeDecodeError:
+        fail(f"{option}: {path} is not UTF-8 text")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _target(
+    customer: list[str] | None,
+    org: list[str] | None,
+    customers_from: Path | None = None,
+    orgs_from: Path | None = None,
+) -> tuple[OverrideScope, list[str]]:
+    customers = [*(customer or []), *_ids_from(customers_from, "--customers-from")]
+    orgs = [*(org or []), *_ids_from(orgs_from, "--orgs-from")]
+    if bool(customers) == bool(orgs):
+        fail(
+            "name either customers (--customer, --customers-from) or organizations "
+            "(--org, --orgs-from): not both, not neither"
+        )
+    if customers:
+        return OverrideScope.CUSTOMER, list(dict.fromkeys(customers))
+    return OverrideScope.ORGANIZATION, list(dict.fromkeys(orgs))
 
 
 def _environment(env: str | None) -> str:
@@ -48,13 +85,15 @@ def set_command(
     value: Annotated[str, typer.Option("--value", help="JSON value (bare text is a string).")],
     customer: CustomerOption = None,
     org: OrgOption = None,
+    customers_from: CustomersFromOption = None,
+    orgs_from: OrgsFromOption = None,
     env: EnvOption = None,
     reason: ReasonOption = "",
     actor: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Override a flag for one or more customers (--customer) or organizations (--org)."""
-    scope, subjects = _target(customer, org)
+    """Override a flag for one or more customers or organizations, in one transaction."""
+    scope, subjects = _target(customer, org, customers_from, orgs_from)
     parsed = parse_value(value)
     environment = _environment(env)
     with open_container() as container:
@@ -77,13 +116,15 @@ def clear_command(
     flag: FlagArgument,
     customer: CustomerOption = None,
     org: OrgOption = None,
+    customers_from: CustomersFromOption = None,
+    orgs_from: OrgsFromOption = None,
     env: EnvOption = None,
     reason: ReasonOption = "",
     actor: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Remove overrides of a flag for the given customers or organizations."""
-    scope, subjects = _target(customer, org)
+    scope, subjects = _target(customer, org, customers_from, orgs_from)
     environment = _environment(env)
     with open_container() as container:
         removed = container.flag_manager.clear_overrides(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import text
 
 from flagpilot.storage import build_engine
@@ -74,6 +76,40 @@ def test_override_set_and_clear__for_customers_and_organizations(initialised: Ru
     assert (for_c1.json()["value"], for_c1.json()["reason"]) == (True, "TARGETING_MATCH")
     assert after.json()["value"] is False
     assert [item["subjectId"] for item in listed["items"]] == ["c2"]
+
+
+def test_override_set_and_clear__read_customer_ids_from_a_file_in_one_audited_change(
+    initialised: Run, tmp_path: Path
+) -> None:
+    # Given: a file of ids, one a line, with blank lines and a repeat
+    ids = tmp_path / "pilot.txt"
+    ids.write_text("c1\n\n  c2  \nc3\nc1\n", "utf-8")
+
+    # When
+    set_result = initialised(
+        "override", "set", FLAG, "--customers-from", str(ids), "--customer", "c4", "--value", "true", "--json"
+    )
+    audit = initialised("audit", "--flag", FLAG, "--json").json()
+    cleared = initialised("override", "clear", FLAG, "--customers-from", str(ids), "--json")
+    listed = initialised("override", "list", FLAG, "--json").json()
+
+    # Then
+    assert (set_result.code, set_result.json()["count"]) == (0, 4)
+    assert [row["action"] for row in audit].count("override.set_many") == 1, audit
+    assert (cleared.code, cleared.json()["count"]) == (0, 3)
+    assert [item["subjectId"] for item in listed["items"]] == ["c4"]
+
+
+def test_override_set__an_unreadable_ids_file__is_named_and_nothing_written(
+    initialised: Run, tmp_path: Path
+) -> None:
+    result = initialised(
+        "override", "set", FLAG, "--customers-from", str(tmp_path / "missing.txt"), "--value", "true"
+    )
+
+    assert result.code == 2
+    assert "--customers-from" in result.err
+    assert initialised("override", "list", FLAG, "--json").json()["items"] == []
 
 
 def test_override_set__without_a_target__names_the_options(initialised: Run) -> None:
