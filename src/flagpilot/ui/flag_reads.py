@@ -8,8 +8,9 @@ list, so a list is never kept under a version older than itself.
 
 Rollout health comes from outcome counts, which change without a version bump; they are reused
 for `STATISTICS_SECONDS` at most (they are counted per minute anyway), and read again at once
-after any change. When flags were last evaluated matters by the day; it is read at most once
-every `EVALUATIONS_SECONDS`.
+after any change. When flags were last evaluated matters at the scale of the stale window (days
+unless configured); it is read at most once every `EVALUATIONS_SECONDS`, or every twentieth of
+the window when that is shorter, so a flag another server evaluated loses its mark in time.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ class FlagPageReads:
         moment = self._monotonic()
         with self._lock:
             cached = self._evaluations
-        if cached is not None and moment - cached[0] < EVALUATIONS_SECONDS:
+        lifetime = min(EVALUATIONS_SECONDS, self._services.stale_after.total_seconds() / 20)
+        if cached is not None and moment - cached[0] < lifetime:
             return cached[1]
         latest = latest_evaluations(log.last_evaluated())
         with self._lock:
