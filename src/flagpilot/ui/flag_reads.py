@@ -8,9 +8,11 @@ list, so a list is never kept under a version older than itself.
 
 Rollout health comes from outcome counts, which change without a version bump; they are reused
 for `STATISTICS_SECONDS` at most (they are counted per minute anyway), and read again at once
-after any change. When flags were last evaluated matters at the scale of the stale window (days
-unless configured); it is read at most once every `EVALUATIONS_SECONDS`, or every twentieth of
-the window when that is shorter, so a flag another server evaluated loses its mark in time.
+when any monitored rollout on the page changed (started, moved, paused or ended: its version
+differs); a change to flags alone, a bulk toggle say, does not read them again. When flags
+were last evaluated matters at the scale of the stale window (days unless configured); it is
+read at most once every `EVALUATIONS_SECONDS`, or every twentieth of the window when that is
+shorter, so a flag another server evaluated loses its mark in time.
 """
 
 from __future__ import annotations
@@ -18,17 +20,24 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flagpilot.core import RolloutStatus
 from flagpilot.services.flags import FlagView
-from flagpilot.services.rollouts import RolloutRecord, RolloutStatistics
+from flagpilot.services.rollouts import RolloutStatistics
 from flagpilot.ui.flag_rows import latest_evaluations
 from flagpilot.ui.services import UiServices
 
 STATISTICS_SECONDS = 5.0
+MONITORED = (RolloutStatus.ACTIVE, RolloutStatus.PAUSED)
 EVALUATIONS_SECONDS = 60.0
 
 StatisticsByRollout = dict[tuple[str, str], RolloutStatistics]
+
+
+def evaluations_lifetime(stale_after: timedelta) -> float:
+    """How many seconds a read of evaluation times (and the stale marks built on it) is reused."""
+    return min(EVALUATIONS_SECONDS, stale_after.total_seconds() / 20)
 
 
 class FlagPageReads:
@@ -59,34 +68,30 @@ class FlagPageReads:
                 self._flags = (version, views)
         return views
 
-    def statistics(
-        self, environments: list[str], now: datetime
-    ) -> Callable[[RolloutRecord], RolloutStatistics | None]:
-        """The statistics of each active or paused rollout at about `now`, by rollout."""
-        version = self._version(environments)
+    def statistics(self, views: list[FlagView], now: datetime) -> StatisticsByRollout:
+        """The statistics of each active or paused rollout at about `now`, by flag and environment
+        (the same mapping while it is reused: while the monitored rollouts of `views` are the
+        same versions, for `STATISTICS_SECONDS` at most)."""
+        monitored = tuple(
+            sorted(
+                (rollout.feature_name, rollout.environment, rollout.version)
+                for view in views
+                for state in view.environments.values()
+                if (rollout := state.rollout) is not None and rollout.status in MONITORED
+            )
+        )
         moment = self._monotonic()
         with self._lock:
             cached = self._statistics
-        if (
-            version is not None
-            and cached is not None
-            and cached[0] == version
-            and moment - cached[1] < STATISTICS_SECONDS
-        ):
-            found = cached[2]
-        else:
-            found = {
-                (record.feature_name, record.environment): stats
-                for record, stats in self._services.rollouts.monitored_statistics(now)
-            }
-            if version is not None:
-                with self._lock:
-                    self._statistics = (version, moment, found)
-
-        def statistics_of(record: RolloutRecord) -> RolloutStatistics | None:
-            return found.get((record.feature_name, record.environment))
-
-        return statistics_of
+        if cached is not None and cached[0] == monitored and moment - cached[1] < STATISTICS_SECONDS:
+            return cached[2]
+        found = {
+            (record.feature_name, record.environment): stats
+            for record, stats in self._services.rollouts.monitored_statistics(now)
+        }
+        with self._lock:
+            self._statistics = (monitored, moment, found)
+        return found
 
     def last_evaluated(self) -> dict[str, datetime] | None:
         """When each flag was last evaluated in any environment; None when nothing counts them."""
@@ -96,8 +101,7 @@ class FlagPageReads:
         moment = self._monotonic()
         with self._lock:
             cached = self._evaluations
-        lifetime = min(EVALUATIONS_SECONDS, self._services.stale_after.total_seconds() / 20)
-        if cached is not None and moment - cached[0] < lifetime:
+        if cached is not None and moment - cached[0] < evaluations_lifetime(self._services.stale_after):
             return cached[1]
         latest = latest_evaluations(log.last_evaluated())
         with self._lock:

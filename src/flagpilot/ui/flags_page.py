@@ -20,11 +20,11 @@ from starlette.responses import Response
 from flagpilot.core import RolloutStatus
 from flagpilot.services.auth import EDITORS
 from flagpilot.services.errors import StorageUnavailable
-from flagpilot.services.rollouts import RolloutRecord, RolloutStatistics
+from flagpilot.services.rollouts import RolloutStatistics
 from flagpilot.ui.degraded import FALLBACK_ENVIRONMENTS, snapshot_views
-from flagpilot.ui.flag_reads import FlagPageReads
-from flagpilot.ui.flag_rows import PHASES, RowFilter, build_rows
-from flagpilot.ui.flag_table import RowFragments
+from flagpilot.ui.flag_reads import FlagPageReads, evaluations_lifetime
+from flagpilot.ui.flag_rows import PHASES, RowFilter
+from flagpilot.ui.flag_table import FlagTable
 from flagpilot.ui.services import UiServices
 from flagpilot.ui.sessions import current_caller
 from flagpilot.ui.web import DATABASE_DOWN, UiRoute, database_answered, render
@@ -33,9 +33,8 @@ FLAGS_PATH = "/dashboard/admin/feature-flags"
 ROLLOUT_STATUSES = [status.value for status in RolloutStatus]
 
 
-def no_statistics(record: RolloutRecord) -> RolloutStatistics | None:
-    """No rollout statistics (they live in the database)."""
-    return None
+NO_STATISTICS: dict[tuple[str, str], RolloutStatistics] = {}
+"""No rollout statistics while the database is down (they live in the database)."""
 
 
 def flags_router(services: UiServices) -> APIRouter:
@@ -43,8 +42,8 @@ def flags_router(services: UiServices) -> APIRouter:
     router = APIRouter(route_class=UiRoute, include_in_schema=False)
 
     known_environments = list(FALLBACK_ENVIRONMENTS)
-    fragments = RowFragments()
     reads = FlagPageReads(services)
+    table = FlagTable(lifetime=evaluations_lifetime(services.stale_after))
 
     def page(request: Request, fragment: bool) -> Response:
         caller = current_caller(request, services.users)
@@ -52,37 +51,36 @@ def flags_router(services: UiServices) -> APIRouter:
         now = services.clock()
         try:
             environments = [env.name for env in services.flags.list_environments()]
-            statistics_of = reads.statistics(environments, now)
-            rows = build_rows(
-                reads.flags(environments),
-                environments,
-                statistics_of,
-                now,
-                last_evaluated=reads.last_evaluated(),
-                stale_after=services.stale_after,
-            )
+            views = reads.flags(environments)
+            statistics = reads.statistics(views, now)
+            last_evaluated = reads.last_evaluated()
             known_environments[:] = environments
             degraded = False
             database_answered(request)
         except StorageUnavailable:
             environments = list(known_environments)
-            rows = build_rows(
-                snapshot_views(services.snapshots, environments), environments, no_statistics, now
-            )
+            views = snapshot_views(services.snapshots, environments)
+            statistics, last_evaluated = NO_STATISTICS, None
             request.state.ui_banner = DATABASE_DOWN
             degraded = True
-        shown = row_filter.apply(rows)
-        sections = [(name, label, [row for row in shown if row.phase == name]) for name, label in PHASES]
         can_edit = caller.may(EDITORS) and not degraded
+        shown = table.table(
+            views,
+            environments,
+            statistics,
+            now,
+            row_filter,
+            can_edit,
+            last_evaluated=last_evaluated,
+            stale_after=services.stale_after,
+        )
         context = {
             "nav": "flags",
             "environments": environments,
-            "sections": sections,
+            "phases": PHASES,
+            "table": shown,
             "filter": row_filter,
-            "total": len(rows),
-            "shown": len(shown),
             "can_edit": can_edit,
-            "row_html": fragments.renderer(can_edit),
             "guarded": list(services.guarded_environments),
             "statuses": ROLLOUT_STATUSES,
             "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),

@@ -66,7 +66,7 @@ def database_answered(request: Request) -> None:
     request.state.ui_banner = None
 
 
-def _when(moment: datetime | None) -> str:
+def format_moment(moment: datetime | None) -> str:
     """A moment as people read it: UTC, to the second."""
     if moment is None:
         return ""
@@ -78,12 +78,13 @@ def opening(text: str | None) -> str:
     if not text:
         return "when its condition holds"
     try:
-        return "at " + _when(datetime.fromisoformat(text)).removesuffix(" UTC")[:16] + " UTC"
+        return "at " + format_moment(datetime.fromisoformat(text)).removesuffix(" UTC")[:16] + " UTC"
     except ValueError:
         return text
 
 
-def _percent(value: float) -> str:
+def format_percent(value: float) -> str:
+    """A percentage as people read it: 1%, 12.5%."""
     return f"{value:g}%"
 
 
@@ -95,8 +96,8 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["when"] = _when
-    env.filters["percent"] = _percent
+    env.filters["when"] = format_moment
+    env.filters["percent"] = format_percent
     env.filters["opening"] = opening
     env.globals["htmx"] = HTMX
     return env

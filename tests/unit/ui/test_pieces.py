@@ -10,17 +10,20 @@ from starlette.datastructures import FormData
 from flagpilot.core import UNSET, FlagDefinition, FlagType, RolloutStatus, Tier
 from flagpilot.services.errors import InvalidInput
 from flagpilot.services.flags import EnvironmentState, FlagView
-from flagpilot.services.rollouts import CohortPair, CohortStats, MinutePoint, RolloutRecord
+from flagpilot.services.rollouts import CohortPair, CohortStats, MinutePoint, RolloutRecord, RolloutStatistics
 from flagpilot.services.stored_records import FlagRecord, FlagSetting
 from flagpilot.ui.chart import error_rate_chart
 from flagpilot.ui.diff import field_changes
+from flagpilot.ui.flag_row_html import row_html
 from flagpilot.ui.flag_rows import RowFilter, build_rows, latest_evaluations
+from flagpilot.ui.flag_table import FlagTable, Table
 from flagpilot.ui.login import safe_next
 from flagpilot.ui.static import static_file
 from flagpilot.ui.switch_actions import Target, shared_action
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 ENVIRONMENTS = ["development", "production"]
+WEEK = timedelta(days=7)
 
 
 def view(
@@ -187,3 +190,44 @@ def test_shared_action__refuses_anything_but_one_action_with_key_environment_ver
 ) -> None:
     with pytest.raises(InvalidInput):
         shared_action(FormData([("csrf_token", "t"), *fields]))
+
+
+def test_row_html__renders_every_stored_string_inert_with_a_button_per_action() -> None:
+    hostile = '<img src=x onerror="alert(1)">"&'
+    record = FlagRecord(FlagDefinition(key="a", phase=1, description=hostile), version=3)
+    settings = {
+        "development": EnvironmentState("development", FlagSetting("a", "development", value=True)),
+        "production": EnvironmentState("production", FlagSetting("a", "production", killed=True)),
+    }
+    (row,) = build_rows([FlagView(record, settings)], ENVIRONMENTS, no_stats, NOW)
+    html = str(row_html(row, can_edit=True))
+    assert "<img" not in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;&#34;&amp;" in html
+    assert '<button name="off" value="a development 3" aria-label="Turn off a in development">' in html
+    assert '<button name="unkill" value="a production 3" aria-label="Unkill a in production">' in html
+    assert "<button" not in str(row_html(row, can_edit=False))
+
+
+def test_flag_table__reuses_its_rows_while_the_reads_are_the_same_objects() -> None:
+    clock = [0.0]
+    table = FlagTable(lifetime=10.0, monotonic=lambda: clock[0])
+    statistics: dict[tuple[str, str], RolloutStatistics] = {}
+    evaluated: dict[str, datetime] = {}
+    everything = RowFilter()
+
+    def drawn(views: list[FlagView], row_filter: RowFilter) -> Table:
+        return table.table(
+            views, ENVIRONMENTS, statistics, NOW, row_filter, True, last_evaluated=evaluated, stale_after=WEEK
+        )
+
+    views = [view("a", 1, on=True), view("b", 2)]
+    first = drawn(views, everything)
+    assert (first.shown, first.total) == (2, 2)
+    assert 'id="flag-a"' in first.sections
+    assert drawn(views, everything) is first  # the same reads: nothing is built again
+    assert drawn(views, RowFilter(phase="2")).shown == 1
+    changed = [view("a", 1, on=False), views[1]]
+    assert 'aria-label="Turn on a in production"' in drawn(changed, everything).sections
+    again = drawn(changed, everything)
+    clock[0] = 11.0  # past the lifetime the rows are built again (the stale mark moves with time)
+    assert drawn(changed, everything) is not again
