@@ -24,6 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from flagpilot.api.problem_titles import title_of
 from flagpilot.services.errors import (
     AlreadyExists,
     Conflict,
@@ -186,7 +187,7 @@ def response_for(exc: Exception) -> Response:
         )
     status, slug = found
     if isinstance(exc, ServiceError):
-        title, detail = exc.title, exc.detail
+        title, detail = title_of(exc), exc.detail
     elif isinstance(exc, RequestValidationError):
         title, detail = "Invalid request", "the request does not match the API's schema"
     elif isinstance(exc, HTTPException):

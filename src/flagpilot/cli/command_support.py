@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from flagpilot.api.problem_titles import title_of
 from flagpilot.cli.output import fail
 from flagpilot.core import FlagValue, InvalidConfiguration
 from flagpilot.server.database_services import DatabaseServices, build_database_services
@@ -96,7 +97,7 @@ def reported_errors() -> Iterator[None]:
         fail(exc.detail, code=2)
     except ServiceError as exc:
         driver = driver_message(exc.__cause__)
-        fail(f"{exc.title.lower()}: {exc.detail}" + ("" if driver is None else f" ({driver})"), code=1)
+        fail(f"{title_of(exc).lower()}: {exc.detail}" + ("" if driver is None else f" ({driver})"), code=1)
     except InvalidConfiguration as exc:
         fail(f"invalid configuration: {exc}", code=2)
 

@@ -1,4 +1,6 @@
-"""Errors the services raise; the API maps each class to one HTTP status in one table.
+"""Errors the services raise; the API maps each class to one HTTP status, problem type and
+title (`flagpilot.api.problems`, `flagpilot.api.problem_titles`): what an error is called is
+presentation, so the services only say what went wrong (`detail`).
 
 ServiceError
  ├── NotFound                404  (FlagNotFound, RolloutNotFound, EnvironmentNotFound, TokenNotFound)
@@ -20,37 +22,33 @@ from flagpilot.core import Problem
 class ServiceError(Exception):
     """Base of every error a service raises on purpose."""
 
-    title = "Service error"
-
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
 
 
 class NotFound(ServiceError):
-    title = "Not found"
+    """What the call names does not exist."""
 
 
 class FlagNotFound(NotFound):
-    title = "Flag not found"
+    """No flag has this key (or it is archived where a served one is needed)."""
 
 
 class RolloutNotFound(NotFound):
-    title = "Rollout not found"
+    """The flag has no rollout in this environment."""
 
 
 class EnvironmentNotFound(NotFound):
-    title = "Environment not found"
+    """No environment has this name."""
 
 
 class TokenNotFound(NotFound):
-    title = "Token not found"
+    """No token has this id."""
 
 
 class InvalidInput(ServiceError):
     """Bad input; `problems` names each bad field."""
-
-    title = "Invalid input"
 
     def __init__(self, detail: str, problems: Sequence[Problem] = ()) -> None:
         super().__init__(detail)
@@ -58,13 +56,11 @@ class InvalidInput(ServiceError):
 
 
 class Conflict(ServiceError):
-    title = "Conflict"
+    """The change conflicts with what is stored."""
 
 
 class VersionConflict(Conflict):
     """A write based on a stale version: re-read and try again."""
-
-    title = "Version conflict"
 
     def __init__(self, detail: str, current_version: int | None = None) -> None:
         super().__init__(detail)
@@ -72,19 +68,15 @@ class VersionConflict(Conflict):
 
 
 class AlreadyExists(Conflict):
-    title = "Already exists"
+    """Something with this name or key is already stored."""
 
 
 class RolloutStateError(Conflict):
     """An illegal rollout transition, e.g. advancing a paused rollout."""
 
-    title = "Illegal rollout transition"
-
 
 class GateClosed(Conflict):
     """An advance refused by a gate; says which gate and when it opens."""
-
-    title = "Rollout gate closed"
 
     def __init__(self, detail: str, gate: str, opens_at: str | None = None) -> None:
         super().__init__(detail)
@@ -93,19 +85,17 @@ class GateClosed(Conflict):
 
 
 class Unauthenticated(ServiceError):
-    title = "Unauthenticated"
+    """The caller could not be identified."""
 
 
 class PermissionDenied(ServiceError):
-    title = "Permission denied"
+    """The caller may not do this."""
 
 
 class StorageUnavailable(ServiceError):
-    title = "Storage unavailable"
+    """The database cannot be reached."""
 
 
 class WriteContention(ServiceError):
     """The database aborted the write to resolve a deadlock or a serialization conflict (SQLSTATE
     40P01, 40001): nothing of it was written, and the same request can simply be sent again."""
-
-    title = "Write contention"

@@ -52,13 +52,11 @@ MAX_LOGIN_STORED = 320
 
 
 class UserNotFound(NotFound):
-    title = "User not found"
+    """No user has this login."""
 
 
 class TooManyAttempts(PermissionDenied):
     """Login refused because of recent failures; `retry_after` seconds until it is accepted."""
-
-    title = "Too many login attempts"
 
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)

@@ -39,8 +39,6 @@ class SignInRequired(Exception):
 class CsrfRejected(PermissionDenied):
     """A POST without the session's CSRF token."""
 
-    title = "Form expired"
-
 
 @dataclass(frozen=True, slots=True)
 class Caller:

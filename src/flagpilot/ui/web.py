@@ -32,7 +32,7 @@ from flagpilot.services.errors import (
     StorageUnavailable,
     Unauthenticated,
 )
-from flagpilot.ui.sessions import LOGIN_PATH, SignInRequired
+from flagpilot.ui.sessions import LOGIN_PATH, CsrfRejected, SignInRequired
 
 HTMX = "htmx-2.0.11.min.js"
 CSP = (
@@ -137,13 +137,15 @@ def _finish(request: Request, response: Response) -> Response:
     return response
 
 
-STATUS = (
-    (NotFound, 404),
-    (InvalidInput, 422),
-    (Conflict, 409),
-    (Unauthenticated, 401),
-    (PermissionDenied, 403),
+PAGES: tuple[tuple[type[ServiceError], int, str], ...] = (
+    (CsrfRejected, 403, "Form expired"),
+    (NotFound, 404, "Not found"),
+    (InvalidInput, 422, "Invalid input"),
+    (Conflict, 409, "Conflict"),
+    (Unauthenticated, 401, "Unauthenticated"),
+    (PermissionDenied, 403, "Permission denied"),
 )
+"""The status (the API's) and the page heading of each kind of service error; others: 400."""
 
 
 def error_page(request: Request, error: ServiceError) -> Response:
@@ -151,8 +153,9 @@ def error_page(request: Request, error: ServiceError) -> Response:
     if isinstance(error, StorageUnavailable):
         request.state.ui_banner = DATABASE_DOWN
         return render(request, "error.html", {"title": "Database unavailable", "detail": DATABASE_DOWN}, 503)
-    status = next((code for kind, code in STATUS if isinstance(error, kind)), 400)
-    return render(request, "error.html", {"title": error.title, "detail": error.detail}, status)
+    found = ((code, heading) for kind, code, heading in PAGES if isinstance(error, kind))
+    status, title = next(found, (400, "Request refused"))
+    return render(request, "error.html", {"title": title, "detail": error.detail}, status)
 
 
 class UiRoute(APIRoute):

@@ -9,8 +9,10 @@ import pytest
 from fastapi import APIRouter
 
 from flagpilot.api import PROBLEMS
+from flagpilot.api.problem_titles import TITLES, title_of
 from flagpilot.core import Problem
 from flagpilot.services import errors
+from flagpilot.services.users import TooManyAttempts
 from tests.unit.api.conftest import AppFactory, Keys, bearer
 
 pytestmark = pytest.mark.anyio
@@ -187,3 +189,12 @@ async def test_unreadable_content_length__is_413(make_app: AppFactory, keys: Key
         )
 
     assert response.status_code == 413
+
+
+def test_problem_titles__are_the_apis_words_for_every_service_error__the_most_specific_first() -> None:
+    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.ServiceError)]
+
+    assert set(classes) <= set(TITLES)
+    assert title_of(errors.FlagNotFound("flag 'x' does not exist")) == "Flag not found"
+    assert title_of(TooManyAttempts("wait", retry_after=3)) == "Too many login attempts"
+    assert not any(hasattr(c, "title") for c in classes)  # what an error is called is not the service's
