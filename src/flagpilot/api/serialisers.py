@@ -12,7 +12,16 @@ from typing import Any
 
 from flagpilot.services.audit import ChainReport
 from flagpilot.services.flags import EnvironmentState, FlagView, OverridePage
-from flagpilot.services.rollouts import ClosedGate, RolloutDetail, RolloutEventRecord, RolloutRecord
+from flagpilot.services.rollouts import (
+    ClosedGate,
+    CohortPair,
+    CohortStats,
+    MinutePoint,
+    RolloutDetail,
+    RolloutEventRecord,
+    RolloutRecord,
+    RolloutStatistics,
+)
 from flagpilot.services.stored_records import FlagRecord, FlagSetting, OverrideRecord, iso
 from flagpilot.services.transfer import ImportReport
 
@@ -125,11 +134,51 @@ def closed_gate_json(gate: ClosedGate) -> dict[str, Any]:
     return {"gate": gate.gate, "detail": gate.detail, "opensAt": gate.opens_at}
 
 
+def cohort_json(stats: CohortStats) -> dict[str, Any]:
+    """One cohort's counts and rates."""
+    return {
+        "exposures": stats.exposures,
+        "successes": stats.successes,
+        "errors": stats.errors,
+        "errorRate": stats.error_rate,
+        "successRate": stats.success_rate,
+    }
+
+
+def cohort_pair_json(pair: CohortPair) -> dict[str, Any]:
+    """Treatment, control and whitelisted counts."""
+    return {
+        "treatment": cohort_json(pair.treatment),
+        "control": cohort_json(pair.control),
+        "whitelisted": cohort_json(pair.whitelisted),
+    }
+
+
+def minute_point_json(point: MinutePoint) -> dict[str, Any]:
+    """One minute of a rollout's chart."""
+    return {"minute": point.minute.isoformat(), "tier": point.tier.value, **cohort_pair_json(point.counts)}
+
+
+def statistics_json(statistics: RolloutStatistics) -> dict[str, Any]:
+    """A rollout's window, tier and per-minute statistics."""
+    return {
+        "featureName": statistics.feature_name,
+        "environment": statistics.environment,
+        "tier": statistics.tier.value,
+        "windowStart": statistics.window_start.isoformat(),
+        "windowEnd": statistics.window_end.isoformat(),
+        "window": cohort_pair_json(statistics.window),
+        "tierTotal": cohort_pair_json(statistics.tier_total),
+        "byTier": {tier.value: cohort_pair_json(pair) for tier, pair in statistics.by_tier.items()},
+        "series": [minute_point_json(point) for point in statistics.series],
+    }
+
+
 def rollout_detail_json(detail: RolloutDetail) -> dict[str, Any]:
     """A rollout with its statistics, closed gates and history."""
     return {
         **rollout_json(detail.record),
-        "statistics": detail.statistics.to_dict(),
+        "statistics": statistics_json(detail.statistics),
         "closedGates": [closed_gate_json(gate) for gate in detail.closed_gates],
         "events": [rollout_event_json(event) for event in detail.events],
     }

@@ -15,6 +15,7 @@ from flagpilot.services.stored_records import FlagRecord, FlagSetting, iso
 if TYPE_CHECKING:
     from flagpilot.services.rollouts.gates import ClosedGate
     from flagpilot.services.rollouts.rollout_records import RolloutRecord
+    from flagpilot.services.rollouts.statistics import CohortPair, CohortStats
     from flagpilot.services.tokens import TokenInfo
     from flagpilot.services.transfer.service import ImportReport
 
@@ -61,6 +62,25 @@ def rollout_payload(record: RolloutRecord) -> dict[str, Any]:
         "createdBy": record.created_by,
         "createdAt": iso(record.created_at),
         "updatedAt": iso(record.updated_at),
+    }
+
+
+def cohorts_payload(pair: CohortPair) -> dict[str, Any]:
+    """Treatment, control and whitelisted counts, as the rollback evidence keeps them."""
+    return {
+        "treatment": _cohort(pair.treatment),
+        "control": _cohort(pair.control),
+        "whitelisted": _cohort(pair.whitelisted),
+    }
+
+
+def _cohort(stats: CohortStats) -> dict[str, Any]:
+    return {
+        "exposures": stats.exposures,
+        "successes": stats.successes,
+        "errors": stats.errors,
+        "errorRate": stats.error_rate,
+        "successRate": stats.success_rate,
     }
 
 

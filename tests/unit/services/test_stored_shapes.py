@@ -15,9 +15,9 @@ import pytest
 
 from flagpilot.api import serialisers
 from flagpilot.core import FlagDefinition, FlagType, RolloutStatus, Tier
-from flagpilot.services.audit_payloads import flag_payload, rollout_payload, setting_payload
+from flagpilot.services.audit_payloads import cohorts_payload, flag_payload, rollout_payload, setting_payload
 from flagpilot.services.flags import FlagManager
-from flagpilot.services.rollouts import RolloutRecord
+from flagpilot.services.rollouts import CohortPair, CohortStats, RolloutRecord
 from flagpilot.services.stored_records import EnvironmentRecord, FlagRecord, FlagSetting
 from flagpilot.services.transfer.document import Contents, write_document
 from tests.fakes.flags import InMemoryStore
@@ -66,6 +66,11 @@ def test_audit_payloads__have_exactly_the_pinned_keys_and_values() -> None:
     assert list(payload) == [*ROLLOUT_KEYS, "version", "createdBy", "createdAt", "updatedAt"]
     assert payload["rollbackThreshold"] == {"errorRate": 0.05, "timeWindow": 3_600_000}
     assert (payload["currentTier"], payload["tierStartedAt"]) == ("tier_1_internal", AT.isoformat())
+    evidence_counts = cohorts_payload(CohortPair(treatment=CohortStats(9, 1)))
+    assert list(evidence_counts) == ["treatment", "control", "whitelisted"]
+    assert evidence_counts["treatment"] == {
+        "exposures": 10, "successes": 9, "errors": 1, "errorRate": 0.1, "successRate": 0.9
+    }  # fmt: skip
 
 
 def test_export_document__has_exactly_the_pinned_keys() -> None:
@@ -80,6 +85,7 @@ def test_export_document__has_exactly_the_pinned_keys() -> None:
     assert list(document["flags"][0]) == [*FLAG_KEYS, "environments"]
     assert document["flags"][0]["environments"] == {"production": {"killed": True, "value": True}}
     assert list(document["rollouts"][0]) == [*ROLLOUT_KEYS, "createdBy"]
+    assert "exposures" in cohorts_payload(CohortPair())["treatment"]
 
 
 def _renamed(serialiser: Any) -> Any:
@@ -93,7 +99,8 @@ def test_renaming_every_http_field__changes_neither_the_audit_rows_nor_the_expor
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given: every serialiser of the HTTP API renames all its fields
-    for name in ("definition_json", "setting_json", "flag_json", "rollout_json", "override_json"):
+    renamed = ("definition_json", "setting_json", "flag_json", "rollout_json", "override_json", "cohort_json")
+    for name in renamed:
         monkeypatch.setattr(serialisers, name, _renamed(getattr(serialisers, name)))
     store = InMemoryStore()
     manager = FlagManager(store)
@@ -110,3 +117,4 @@ def test_renaming_every_http_field__changes_neither_the_audit_rows_nor_the_expor
     document = write_document(Contents(flags=[FLAG], rollouts=[ROLLOUT]))
     assert list(document["flags"][0]) == [*FLAG_KEYS, "environments"]
     assert list(document["rollouts"][0]) == [*ROLLOUT_KEYS, "createdBy"]
+    assert "exposures" in cohorts_payload(CohortPair())["treatment"]

@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from flagpilot.services.audit_payloads import cohorts_payload
 from flagpilot.services.rollouts.detectors import (
     FoldMemo,
     MinuteCounts,
@@ -124,7 +125,7 @@ class ProcessEvidence:
             "tierWeight": detector.tier_weight,
             "horizonMinutes": detector.horizon_minutes,
             "likelyChangeMinute": iso(self.likely_change),
-            "sinceChange": self.since_change.to_dict(),
+            "sinceChange": cohorts_payload(self.since_change),
         }
 
 
@@ -147,7 +148,8 @@ class Evidence:
     tier_started: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view."""
+        """The evidence as it is stored and sent: in the audit row, the rollout event's details,
+        the alert and the webhook; its own shape (`services.audit_payloads`), not the API's."""
         return {
             "test": "e-detectors: tier-long likelihood ratio + Shiryaev-Roberts mixture over change minutes",
             "finding": self.finding.value,
@@ -161,8 +163,8 @@ class Evidence:
             "tierStarted": iso(self.tier_started),
             "windowStart": iso(self.window_start),
             "windowEnd": iso(self.window_end),
-            "window": self.window.to_dict(),
-            "tierTotal": self.tier_total.to_dict(),
+            "window": cohorts_payload(self.window),
+            "tierTotal": cohorts_payload(self.tier_total),
         }
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from flagpilot.core import Tier
 from flagpilot.services.rollouts.rollout_records import Cohort, MetricRow, RolloutRecord
@@ -43,16 +42,6 @@ class CohortStats:
         """These counts with more added."""
         return CohortStats(self.successes + successes, self.errors + errors)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view."""
-        return {
-            "exposures": self.exposures,
-            "successes": self.successes,
-            "errors": self.errors,
-            "errorRate": self.error_rate,
-            "successRate": self.success_rate,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class CohortPair:
@@ -74,14 +63,6 @@ class CohortPair:
             self.treatment.errors - self.whitelisted.errors,
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view."""
-        return {
-            "treatment": self.treatment.to_dict(),
-            "control": self.control.to_dict(),
-            "whitelisted": self.whitelisted.to_dict(),
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class MinutePoint:
@@ -90,10 +71,6 @@ class MinutePoint:
     minute: datetime
     tier: Tier
     counts: CohortPair
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view."""
-        return {"minute": self.minute.isoformat(), "tier": self.tier.value, **self.counts.to_dict()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +89,7 @@ class RolloutStatistics:
         series: per-minute counts within the rows read, for charts.
         tier_started: the minute the current tier began (None while planned).
         tier_series: the current tier's per-minute counts since it began, oldest first (what
-            the automatic-rollback rule folds; not part of the JSON view).
+            the automatic-rollback rule folds; not in the API's JSON of it).
     """
 
     feature_name: str
@@ -126,20 +103,6 @@ class RolloutStatistics:
     series: tuple[MinutePoint, ...]
     tier_started: datetime | None = None
     tier_series: tuple[MinutePoint, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view, for the API and the UI."""
-        return {
-            "featureName": self.feature_name,
-            "environment": self.environment,
-            "tier": self.tier.value,
-            "windowStart": self.window_start.isoformat(),
-            "windowEnd": self.window_end.isoformat(),
-            "window": self.window.to_dict(),
-            "tierTotal": self.tier_total.to_dict(),
-            "byTier": {tier.value: pair.to_dict() for tier, pair in self.by_tier.items()},
-            "series": [point.to_dict() for point in self.series],
-        }
 
 
 def totals(

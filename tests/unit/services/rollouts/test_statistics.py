@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from flagpilot.api.serialisers import minute_point_json, statistics_json
 from flagpilot.core import Tier
 from flagpilot.services.rollouts import (
     Cohort,
@@ -66,7 +67,7 @@ def test_by_tier_and_series__split_counts_for_the_chart() -> None:
     assert series[0].counts.control == CohortStats(50, 0)
     assert list(tiers) == [T1, T2]
     assert tiers[T2].treatment.error_rate == 0.5
-    assert series[0].to_dict()["treatment"]["exposures"] == 11
+    assert minute_point_json(series[0])["treatment"]["exposures"] == 11
 
 
 def test_rollout_statistics__window_covers_the_time_window_and_tier_total_the_whole_tier() -> None:
@@ -90,5 +91,5 @@ def test_rollout_statistics__window_covers_the_time_window_and_tier_total_the_wh
     assert stats.window.control == CohortStats(1000, 10)
     assert stats.tier_total.treatment == CohortStats(190, 60)
     assert stats.window_start == later - timedelta(hours=1)
-    assert stats.to_dict()["window"]["treatment"]["errorRate"] == 0.1
+    assert statistics_json(stats)["window"]["treatment"]["errorRate"] == 0.1
     assert len(stats.series) == 2
