@@ -70,7 +70,7 @@ def validate_run(
         id=1,
     )
     store = InMemoryRolloutStore()
-    checker = RollbackChecker(RolloutManager(store), store, InMemoryAlerts())
+    checker = RollbackChecker(RolloutManager(store), InMemoryAlerts())
     complete: list[MetricRow] = []
     built = 0
     disagreements = 0

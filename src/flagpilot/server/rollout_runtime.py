@@ -230,7 +230,7 @@ def build_rollout_runtime(container: Container, settings: Settings, clock: Clock
         )
         sinks.append(notifier)
     checker = RollbackChecker(
-        container.rollout_manager, container.uow_factory, AlertFanout(sinks), rule=runtime_settings.rule
+        container.rollout_manager, AlertFanout(sinks), rule=runtime_settings.rule
     )
     return RolloutRuntime(
         container=container,

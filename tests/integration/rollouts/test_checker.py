@@ -41,7 +41,7 @@ def test_check_all__with_a_burst_of_errors__rolls_back_with_the_evidence_in_the_
     rollouts.start(FLAG, "production", actor="a", now=NOW)
     _report(uow_factory, rollouts, successes=40, errors=60)
     alerts = InMemoryAlerts()
-    checker = RollbackChecker(rollouts, uow_factory, alerts)
+    checker = RollbackChecker(rollouts, alerts)
 
     # When
     results = checker.check_all(NOW + timedelta(minutes=6))
@@ -70,7 +70,7 @@ def test_check_all__with_a_healthy_tier__changes_nothing(
     _report(uow_factory, rollouts, successes=199, errors=1)
     alerts = InMemoryAlerts()
 
-    results = RollbackChecker(rollouts, uow_factory, alerts).check_all(NOW + timedelta(minutes=6))
+    results = RollbackChecker(rollouts, alerts).check_all(NOW + timedelta(minutes=6))
 
     assert [r.action for r in results] == ["none"]
     assert rollouts.get(FLAG, "production").version == started.version
@@ -85,7 +85,7 @@ def test_check_all__by_two_checkers_on_one_verdict__rolls_back_once(
     rollouts.start(FLAG, "production", actor="a", now=NOW)
     _report(uow_factory, rollouts, successes=40, errors=60)
     now = NOW + timedelta(minutes=6)
-    checkers = [RollbackChecker(rollouts, uow_factory, InMemoryAlerts()) for _ in range(2)]
+    checkers = [RollbackChecker(rollouts, InMemoryAlerts()) for _ in range(2)]
     record = rollouts.get(FLAG, "production")
     stats = rollouts.statistics(FLAG, "production", now=now)
     decisions = [checker.judge(record, stats) for checker in checkers]

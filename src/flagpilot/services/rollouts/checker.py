@@ -21,7 +21,6 @@ from datetime import datetime
 
 from flagpilot.core import RolloutStatus
 from flagpilot.services.errors import Conflict, WriteContention
-from flagpilot.services.ports import UnitOfWorkFactory
 from flagpilot.services.rollouts.alerts import Alert, AlertSink, Severity
 from flagpilot.services.rollouts.decision import Decision, RollbackRule, Verdict, decide
 from flagpilot.services.rollouts.detectors import FoldMemo
@@ -59,13 +58,11 @@ class RollbackChecker:
     def __init__(
         self,
         manager: RolloutManager,
-        uow_factory: UnitOfWorkFactory,
         alerts: AlertSink,
         *,
         rule: RollbackRule | None = None,
     ) -> None:
         self._manager = manager
-        self._uow_factory = uow_factory
         self._alerts = alerts
         self._rule = rule or RollbackRule()
         self._memos: dict[MemoKey, FoldMemo] = {}

@@ -80,7 +80,7 @@ def checker_over(
     manager: RolloutManager, store: InMemoryRolloutStore
 ) -> tuple[RollbackChecker, InMemoryAlerts]:
     alerts = InMemoryAlerts()
-    return RollbackChecker(manager, store, alerts), alerts
+    return RollbackChecker(manager, alerts), alerts
 
 
 def test_check_all__on_conclusive_errors__rolls_back_audited_with_evidence_and_alerts() -> None:

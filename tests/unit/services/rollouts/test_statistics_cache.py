@@ -46,7 +46,7 @@ def _started() -> tuple[RolloutManager, CountingStore, Seconds]:
 
 def test_a_check__is_the_read_the_next_recent_request_gets__without_a_query() -> None:
     manager, store, seconds = _started()
-    checker = RollbackChecker(manager, store, InMemoryAlerts())
+    checker = RollbackChecker(manager, InMemoryAlerts())
 
     checker.check_all(LATER)
     seconds.now += 4.9
