@@ -13,6 +13,7 @@ from typing import Any
 from flagpilot.services.audit import ChainReport
 from flagpilot.services.flags import EnvironmentState, FlagView, OverridePage
 from flagpilot.services.rollouts import (
+    Alert,
     ClosedGate,
     CohortPair,
     CohortStats,
@@ -181,6 +182,21 @@ def rollout_detail_json(detail: RolloutDetail) -> dict[str, Any]:
         "statistics": statistics_json(detail.statistics),
         "closedGates": [closed_gate_json(gate) for gate in detail.closed_gates],
         "events": [rollout_event_json(event) for event in detail.events],
+    }
+
+
+def alert_json(alert: Alert) -> dict[str, Any]:
+    """An alert this server raised."""
+    return {
+        "id": alert.id,
+        "kind": alert.kind,
+        "severity": alert.severity.value,
+        "featureName": alert.feature_name,
+        "environment": alert.environment,
+        "message": alert.message,
+        "createdAt": alert.created_at.isoformat(),
+        "version": alert.version,
+        "details": dict(alert.details),
     }
 
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query
 
 from flagpilot.api.schemas import PROBLEM_RESPONSES, problem_doc
 from flagpilot.api.security import require
+from flagpilot.api.serialisers import alert_json
 from flagpilot.services.auth import Authenticator, Principal, TokenKind
 from flagpilot.services.errors import EnvironmentNotFound
 from flagpilot.services.rollouts import InMemoryAlerts
@@ -40,7 +41,7 @@ def alerts_router(alerts: InMemoryAlerts, authenticator: Authenticator) -> APIRo
     ) -> list[dict[str, Any]]:
         """Automatic rollbacks and pauses with their evidence."""
         scope = _alert_environment(principal, environment)
-        return [alert.to_dict() for alert in alerts.recent(limit, environment=scope)]
+        return [alert_json(alert) for alert in alerts.recent(limit, environment=scope)]
 
     return router
 

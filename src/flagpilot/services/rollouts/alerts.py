@@ -56,20 +56,6 @@ class Alert:
         """A deterministic id: the same change always yields the same id."""
         return f"{self.environment}/{self.feature_name}/v{self.version}/{self.kind}"
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON body field a webhook and the API carry."""
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "severity": self.severity.value,
-            "featureName": self.feature_name,
-            "environment": self.environment,
-            "message": self.message,
-            "createdAt": self.created_at.isoformat(),
-            "version": self.version,
-            "details": dict(self.details),
-        }
-
 
 class AlertSink(Protocol):
     """Takes alerts; must not block for long (deliveries that can fail are queued)."""

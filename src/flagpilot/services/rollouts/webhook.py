@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from flagpilot.services.rollouts.alerts import Alert
 
@@ -61,6 +61,22 @@ class _Pending:
     due: datetime
 
 
+def alert_document(alert: Alert) -> dict[str, Any]:
+    """The alert as a webhook receiver gets it: the webhook's own document, which an HTTP
+    rename does not reach (the alerts route has `flagpilot.api.serialisers.alert_json`)."""
+    return {
+        "id": alert.id,
+        "kind": alert.kind,
+        "severity": alert.severity.value,
+        "featureName": alert.feature_name,
+        "environment": alert.environment,
+        "message": alert.message,
+        "createdAt": alert.created_at.isoformat(),
+        "version": alert.version,
+        "details": dict(alert.details),
+    }
+
+
 class WebhookNotifier:
     """An `AlertSink` that POSTs each alert to one URL, with retries (thread-safe)."""
 
@@ -88,7 +104,8 @@ class WebhookNotifier:
 
     def emit(self, alert: Alert) -> None:
         """Queue `alert`; its first attempt is due at its `created_at`."""
-        body = json.dumps({"type": "flagpilot.alert", "alert": alert.to_dict()}, sort_keys=True).encode()
+        document = {"type": "flagpilot.alert", "alert": alert_document(alert)}
+        body = json.dumps(document, sort_keys=True).encode()
         with self._lock:
             self._queue.append(_Pending(alert, body, 0, alert.created_at))
 
