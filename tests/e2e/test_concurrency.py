@@ -55,6 +55,19 @@ def _burst(requests: list[tuple[ServerProcess, str, dict[str, Any]]]) -> list[ht
         return list(pool.map(send, requests))
 
 
+def _once_its_gates_open(server: ServerProcess, flag: str, seconds: float = 30.0) -> dict[str, Any]:
+    """`flag`'s rollout once an advance would meet no closed gate: its counted event is stored
+    by the next flush (every second)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = httpx.get(server.url(f"/api/admin/rollout/{flag}"), headers=_auth(server))
+        shown: dict[str, Any] = answer.json()
+        if not shown["closedGates"]:
+            return shown
+        assert time.monotonic() < deadline, shown["closedGates"]
+        time.sleep(0.05)
+
+
 def _rollout(server: ServerProcess) -> dict[str, Any]:
     answer = httpx.get(server.url(f"/api/admin/rollout/{FLAG}"), headers=_auth(server), timeout=30)
     assert answer.status_code == 200, answer.text
@@ -120,8 +133,7 @@ def test_twenty_concurrent_advances_without_force__make_exactly_one_transition(
     )
     assert started.status_code == 200, started.text
     assert_counted(first, first.issue("server-sdk"), flag, "YOUR_INTERNAL_CUSTOMER_ID")
-    time.sleep(3)  # flushed within a second
-    seen = dict(httpx.get(first.url(f"/api/admin/rollout/{flag}"), headers=_auth(first)).json())
+    seen = _once_its_gates_open(first, flag)
     named = {"fromTier": seen["currentTier"]} if origin == "fromTier" else {"version": seen["version"]}
 
     # When: twenty unforced advances, on both servers at once
