@@ -8,11 +8,13 @@ has its own serialisers (`flagpilot.api.serialisers`) and the export document it
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from flagpilot.services.stored_records import FlagRecord, FlagSetting, iso
 
 if TYPE_CHECKING:
+    from flagpilot.services.rollouts.decision import Evidence, ProcessEvidence
     from flagpilot.services.rollouts.gates import ClosedGate
     from flagpilot.services.rollouts.rollout_records import RolloutRecord
     from flagpilot.services.rollouts.statistics import CohortPair, CohortStats
@@ -82,6 +84,49 @@ def _cohort(stats: CohortStats) -> dict[str, Any]:
         "errorRate": stats.error_rate,
         "successRate": stats.success_rate,
     }
+
+
+def evidence_payload(evidence: Evidence) -> dict[str, Any]:
+    """The evidence a rollback or pause rests on, as the audit row, the rollout event's details,
+    the alert and the webhook keep it."""
+    return {
+        "test": "e-detectors: tier-long likelihood ratio + Shiryaev-Roberts mixture over change minutes",
+        "finding": evidence.finding.value,
+        "threshold": evidence.threshold,
+        "minEvents": evidence.min_events,
+        "absolute": _process_payload(evidence.absolute),
+        "attribution": _process_payload(evidence.attribution),
+        "controlReports": evidence.control_reports,
+        "unattributedPauseBound": evidence.unattributed_bound,
+        "windowAboveThreshold": evidence.above_now,
+        "tierStarted": iso(evidence.tier_started),
+        "windowStart": iso(evidence.window_start),
+        "windowEnd": iso(evidence.window_end),
+        "window": cohorts_payload(evidence.window),
+        "tierTotal": cohorts_payload(evidence.tier_total),
+    }
+
+
+def _process_payload(process: ProcessEvidence) -> dict[str, Any]:
+    """One e-detector's standing (an e-value too large for a float is written as a string)."""
+    detector = process.detector
+    return {
+        "eValue": _finite(process.e_value),
+        "logEValue": _finite(process.log_e_value),
+        "bound": detector.bound,
+        "alpha": detector.alpha,
+        "conclusive": process.conclusive,
+        "tierAlternative": detector.tier_ratio,
+        "changeAlternatives": list(detector.change_ratios),
+        "tierWeight": detector.tier_weight,
+        "horizonMinutes": detector.horizon_minutes,
+        "likelyChangeMinute": iso(process.likely_change),
+        "sinceChange": cohorts_payload(process.since_change),
+    }
+
+
+def _finite(value: float) -> float | str:
+    return value if math.isfinite(value) else str(value)
 
 
 def gate_payload(gate: ClosedGate) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from starlette.responses import Response
 
 from flagpilot.core import RolloutStatus
 from flagpilot.core.tiers import TIER_ORDER, TIER_PERCENTAGES
+from flagpilot.services.audit_payloads import evidence_payload
 from flagpilot.services.auth import EDITORS
 from flagpilot.services.errors import StorageUnavailable
 from flagpilot.services.rollouts import RolloutEventRecord, RolloutRecord, RolloutStatistics, closed_gates
@@ -97,7 +98,7 @@ def page_context(
     outage before the page was read), and then so are the gates, the chart and the verdict."""
     checker = services.checker
     decision = None if checker is None or stats is None else checker.judge(record, stats)
-    evidence = None if decision is None else decision.evidence.to_dict()
+    evidence = None if decision is None else evidence_payload(decision.evidence)
     active = record.status is RolloutStatus.ACTIVE
     return {
         "nav": "rollouts",

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flagpilot.core import RolloutStatus
+from flagpilot.services.audit_payloads import evidence_payload
 from flagpilot.services.errors import Conflict, WriteContention
 from flagpilot.services.rollouts.alerts import Alert, AlertSink, Severity
 from flagpilot.services.rollouts.decision import Decision, RollbackRule, Verdict, decide
@@ -97,7 +98,7 @@ class RollbackChecker:
             verdict is Verdict.PAUSE and record.status is not RolloutStatus.ACTIVE
         ):
             return CheckResult(record.feature_name, record.environment, decision, "none")
-        evidence = decision.evidence.to_dict()
+        evidence = evidence_payload(decision.evidence)
         rolled = verdict is Verdict.ROLLBACK
         act = self._manager.rollback if rolled else self._manager.pause
         try:

@@ -29,9 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
-from flagpilot.services.audit_payloads import cohorts_payload
 from flagpilot.services.rollouts.detectors import (
     FoldMemo,
     MinuteCounts,
@@ -42,7 +40,6 @@ from flagpilot.services.rollouts.detectors import (
 )
 from flagpilot.services.rollouts.sequential import Detector, DetectorState
 from flagpilot.services.rollouts.statistics import CohortPair, MinutePoint
-from flagpilot.services.stored_records import iso
 
 LARGEST_LOG = 700.0  # exp() of more overflows a float
 
@@ -111,27 +108,16 @@ class ProcessEvidence:
         """Whether the e-value has reached 1 / alpha."""
         return self.log_e_value >= math.log(self.detector.bound)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view (an e-value too large for a float is written as a string)."""
-        detector = self.detector
-        return {
-            "eValue": _finite(math.exp(self.log_e_value) if self.log_e_value < LARGEST_LOG else math.inf),
-            "logEValue": _finite(self.log_e_value),
-            "bound": detector.bound,
-            "alpha": detector.alpha,
-            "conclusive": self.conclusive,
-            "tierAlternative": detector.tier_ratio,
-            "changeAlternatives": list(detector.change_ratios),
-            "tierWeight": detector.tier_weight,
-            "horizonMinutes": detector.horizon_minutes,
-            "likelyChangeMinute": iso(self.likely_change),
-            "sinceChange": cohorts_payload(self.since_change),
-        }
+    @property
+    def e_value(self) -> float:
+        """The e-value itself; infinite once it no longer fits a float."""
+        return math.exp(self.log_e_value) if self.log_e_value < LARGEST_LOG else math.inf
 
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """The numbers a verdict rests on, kept with the audit row, the event, the alert, the webhook."""
+    """The numbers a verdict rests on, kept with the audit row, the event, the alert, the webhook
+    (in the shape `services.audit_payloads.evidence_payload` gives them)."""
 
     threshold: float
     min_events: int
@@ -146,26 +132,6 @@ class Evidence:
     window: CohortPair
     tier_total: CohortPair
     tier_started: datetime | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The evidence as it is stored and sent: in the audit row, the rollout event's details,
-        the alert and the webhook; its own shape (`services.audit_payloads`), not the API's."""
-        return {
-            "test": "e-detectors: tier-long likelihood ratio + Shiryaev-Roberts mixture over change minutes",
-            "finding": self.finding.value,
-            "threshold": self.threshold,
-            "minEvents": self.min_events,
-            "absolute": self.absolute.to_dict(),
-            "attribution": self.attribution.to_dict(),
-            "controlReports": self.control_reports,
-            "unattributedPauseBound": self.unattributed_bound,
-            "windowAboveThreshold": self.above_now,
-            "tierStarted": iso(self.tier_started),
-            "windowStart": iso(self.window_start),
-            "windowEnd": iso(self.window_end),
-            "window": cohorts_payload(self.window),
-            "tierTotal": cohorts_payload(self.tier_total),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +306,3 @@ def _e(process: ProcessEvidence) -> str:
 
 def _pct(rate: float) -> str:
     return f"{rate * 100:.2f}%"
-
-
-def _finite(value: float) -> float | str:
-    return value if math.isfinite(value) else str(value)

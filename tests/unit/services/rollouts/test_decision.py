@@ -10,6 +10,7 @@ import random
 import pytest
 
 from flagpilot.core import Tier
+from flagpilot.services.audit_payloads import evidence_payload
 from flagpilot.services.rollouts import (
     DEFAULT_ABSOLUTE,
     CohortPair,
@@ -139,7 +140,7 @@ def test_decide__errors_of_whitelisted_customers__are_not_attributed_to_the_feat
 def test_decide__evidence__carries_e_values_change_minute_and_counts_as_json() -> None:
     decision = judge(minutes_of(lambda m: (0.3 if m >= 10 else 0.02, None), 30))
 
-    evidence = json.loads(json.dumps(decision.evidence.to_dict()))
+    evidence = json.loads(json.dumps(evidence_payload(decision.evidence)))
 
     assert decision.verdict is Verdict.ROLLBACK
     assert (
