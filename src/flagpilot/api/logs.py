@@ -87,12 +87,6 @@ class FieldsRecord(logging.LogRecord):
         self.relativeCreated = 0.0
 
 
-def log_fields(logger: logging.Logger, level: int, message: str, fields: dict[str, Any]) -> None:
-    """Log `fields` as one structured record, if `logger` is enabled for `level`."""
-    if logger.isEnabledFor(level):
-        logger.handle(FieldsRecord(logger.name, level, message, fields))
-
-
 def _only_json_stream(logger: logging.Logger) -> tuple[logging.StreamHandler[Any], JsonFormatter] | None:
     """The one JSON stream handler `logger`'s records reach, if that is all they reach."""
     found: list[logging.Handler] = []
@@ -132,7 +126,8 @@ class FieldsLog:
 
     def __init__(self, logger: logging.Logger) -> None:
         self.logger = logger
-        self._unflushed: logging.StreamHandler[Any] | None = None
+        self._pending: tuple[logging.StreamHandler[Any], asyncio.AbstractEventLoop] | None = None
+        """The handler whose flush is due, and the loop it is due on."""
 
     def log(self, level: int, message: str, fields: dict[str, Any]) -> None:
         """Log `fields` as one record of `level`, if the logger is enabled for it."""
@@ -155,23 +150,24 @@ class FieldsLog:
             handler.handleError(FieldsRecord(self.logger.name, level, message, fields))
 
     def _flush_soon(self, handler: logging.StreamHandler[Any]) -> None:
-        if self._unflushed is handler:
-            return  # a flush is already due
-        if self._unflushed is not None:  # the configuration changed: no line waits behind it
-            handler.flush()
-            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # not on an event loop: nothing would flush later
             handler.flush()
             return
-        self._unflushed = handler
+        if self._pending == (handler, loop):
+            return  # a flush is already due
+        # A flush due for another handler (the configuration changed) or on a loop that has
+        # ended (an app that serves again) would hold lines back: it is done now.
+        self.flush()
+        self._pending = (handler, loop)
         loop.call_later(self.FLUSH_SECONDS, self.flush)
 
     def flush(self) -> None:
         """Write out what was logged since the last flush."""
-        handler, self._unflushed = self._unflushed, None
-        if handler is not None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            handler = pending[0]
             try:
                 handler.flush()
             except Exception:

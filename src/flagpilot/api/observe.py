@@ -21,7 +21,6 @@ from flagpilot.api.logs import FieldsLog
 from flagpilot.api.metrics import UNMATCHED_ROUTE, ApiMetrics
 
 access_logger = logging.getLogger("flagpilot.access")
-_access_log = FieldsLog(access_logger)
 
 _ID_PATTERN = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
 
@@ -47,6 +46,7 @@ class RequestObserver:
         # Made ids: a random per-process prefix and a sequence number: unique across replicas
         # without a system call per request.
         self._id_prefix = os.urandom(6).hex().encode()
+        self._log = FieldsLog(access_logger)
         self._sequence = itertools.count(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -85,4 +85,4 @@ class RequestObserver:
                     "token_id": state.get("token_id"),
                     "client": (scope.get("client") or (None,))[0],
                 }
-                _access_log.log(logging.INFO, "request", fields)
+                self._log.log(logging.INFO, "request", fields)

@@ -166,3 +166,30 @@ async def test_fields_log__on_the_event_loop__flushes_once_for_many_lines_soon_a
     assert flushed_at_once == 0
     assert stream.flushes == 1
     assert len(stream.lines) == 100
+
+
+def test_fields_log__a_flush_due_on_a_loop_that_ended__holds_no_line_back_on_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flagpilot.api.logs import FieldsLog
+
+    stream, log = _json_log("tests.logs.loops")
+
+    async def log_one(status: int) -> None:
+        log.log(logging.INFO, "request", {"status": status})
+
+    async def log_one_and_let_it_flush(status: int) -> int:
+        await log_one(status)
+        flushed_at_once = stream.flushes
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return flushed_at_once
+
+    monkeypatch.setattr(FieldsLog, "FLUSH_SECONDS", 3600.0)
+    asyncio.run(log_one(200))  # this loop ends with its flush still due
+    monkeypatch.setattr(FieldsLog, "FLUSH_SECONDS", 0.0)
+    flushed_at_once = asyncio.run(log_one_and_let_it_flush(304))
+
+    assert flushed_at_once == 1  # the first loop's line, written out as the next loop logs
+    assert stream.flushes == 2
+    assert [json.loads(line)["status"] for line in stream.lines] == [200, 304]
