@@ -10,6 +10,9 @@ from hashlib import blake2b
 
 from starlette.responses import Response
 
+EVALUATION_CACHE_CONTROL = "private, no-cache"
+"""How the evaluation routes' answers may be cached: per visitor, and revalidated every time."""
+
 
 def digest(*parts: object) -> str:
     """A short, stable fingerprint of `parts` (the same in every process and replica)."""

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
-from flagpilot.api.caching import digest, matches, not_modified
+from flagpilot.api.caching import EVALUATION_CACHE_CONTROL, digest, matches, not_modified
 from flagpilot.api.deps import ApiDependencies
 from flagpilot.api.fastpath import HotRoute
 from flagpilot.api.jsonio import JsonBytes, canonical_dumps, dumps, json_response
@@ -45,8 +45,8 @@ from flagpilot.services.errors import EnvironmentNotFound
 
 PREFIX = "/ofrep/v1"
 _SDK_TOKENS = frozenset({TokenKind.SERVER_SDK, TokenKind.CLIENT_SDK})
-_HEADERS = {"Cache-Control": "private, no-cache"}
-_RAW_HEADERS = ((b"cache-control", b"private, no-cache"),)
+_HEADERS = {"Cache-Control": EVALUATION_CACHE_CONTROL}
+_RAW_HEADERS = ((b"cache-control", EVALUATION_CACHE_CONTROL.encode()),)
 _VARIANT_OF_REASON = {reason: reason.value.lower() for reason in Reason}
 
 

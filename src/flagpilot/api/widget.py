@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
-from flagpilot.api.caching import body_etag, matches, not_modified
+from flagpilot.api.caching import EVALUATION_CACHE_CONTROL, body_etag, matches, not_modified
 from flagpilot.api.deps import ApiDependencies
 from flagpilot.api.fastpath import HotRoute
 from flagpilot.api.jsonio import JsonBytes
@@ -42,8 +42,7 @@ PATH = "/api/widget/config"
 
 # The flags the document reads, in a fixed order: its bytes are a function of their values.
 _WIDGET_KEYS = tuple(key for fields in WIDGET_FIELDS.values() for key in fields.values())
-_CACHE_CONTROL = "private, no-cache"
-_HEADERS = {"Cache-Control": _CACHE_CONTROL}
+_HEADERS = {"Cache-Control": EVALUATION_CACHE_CONTROL}
 _ANY_TOKEN = frozenset(TokenKind)
 _CLIENT_KEY = frozenset({TokenKind.CLIENT_SDK})
 _PARAMETERS = ("customerId", "organizationId", "environment", "key")
@@ -67,7 +66,7 @@ class WidgetRenderer:
         if cached is None:
             body = orjson.dumps(widget_document({key: result.value for key, result in results.items()}))
             etag = body_etag(body)
-            headers = ((b"cache-control", _CACHE_CONTROL.encode()), (b"etag", etag.encode()))
+            headers = ((b"cache-control", EVALUATION_CACHE_CONTROL.encode()), (b"etag", etag.encode()))
             cached = self._cache[shown] = (body, etag, headers)
         return cached
 
