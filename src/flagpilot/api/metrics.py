@@ -3,8 +3,9 @@
 A per-app `CollectorRegistry` (not the process-global one) lets several apps live in one
 process — tests build many — without clashing names. Evaluation counts are kept in a plain dict
 on the request path (a few hundred nanoseconds for a whole widget document) and turned into
-Prometheus samples only when `/metrics` is scraped; cache and snapshot figures are read from the
-`SnapshotProvider` at scrape time, so they are never out of date.
+Prometheus samples only when `/metrics` is scraped, and so are request counts and latencies
+(`request_stats`); cache and snapshot figures are read from the `SnapshotProvider` at scrape
+time, so they are never out of date.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from operator import attrgetter
 
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
-from prometheus_client import Counter as PromCounter
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from flagpilot.api.request_stats import RequestStats
 from flagpilot.core import ErrorCode, EvaluationResult, Reason
 from flagpilot.services.snapshots import SnapshotProvider
 
@@ -107,20 +108,12 @@ class ApiMetrics:
     ) -> None:
         self.registry = CollectorRegistry()
         self.evaluations: Counter[tuple[str, Reason]] = Counter()
-        self._latency = Histogram(
-            "flagpilot_http_request_duration_seconds",
-            "Time to answer an HTTP request, by route template.",
-            ["method", "route"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
-        self._requests = PromCounter(
-            "flagpilot_http_requests",
-            "HTTP requests answered, by route template and status.",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self._children: dict[tuple[str, str, int], tuple[Histogram, PromCounter]] = {}
+        request_stats = RequestStats(LATENCY_BUCKETS)
+        self.registry.register(request_stats)
+        # The collector's own method, not a wrapper around it: a Python call more is a third of
+        # what recording a request costs.
+        self.observe_request = request_stats.observe
+        """Record one answered request: `(method, route, status, seconds)`, on the event-loop thread."""
         self.registry.register(_ServingCollector(snapshots, flags_enabled, self.evaluations))
         for collector in collectors:
             self.registry.register(collector)
@@ -134,16 +127,6 @@ class ApiMetrics:
         """Count one evaluation of a flag the caller named, which may not exist."""
         key = UNKNOWN_FLAG if result.error_code is ErrorCode.FLAG_NOT_FOUND else result.key
         self.evaluations[key, result.reason] += 1
-
-    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        """Record one answered request (labelled children are cached: `labels()` is not free)."""
-        key = (method, route, status)
-        children = self._children.get(key)
-        if children is None:
-            children = self._latency.labels(method, route), self._requests.labels(method, route, str(status))
-            self._children[key] = children
-        children[0].observe(seconds)
-        children[1].inc()
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""
