@@ -1,9 +1,11 @@
 """The application factory: one FastAPI app from the services the composition root hands over.
 
-Middleware, outermost first: request observation (id, latency, access log) sees every
-answer including errors; CORS for the browser-facing routes; the body-size limit before any
-route reads a byte; text no database can store (NUL, lone surrogates) refused with a 422;
-then the hot routes' direct dispatch, ahead of the framework's router.
+The hot routes (widget configuration, OFREP) are answered by `fastpath` before the framework
+sees them; it applies the same observation, CORS, body limit and text checks in one layer.
+Every other request meets the middleware, outermost first: request observation (id, latency,
+access log) sees every answer including errors; CORS for the browser-facing routes; the
+body-size limit before any route reads a byte; text no database can store (NUL, lone
+surrogates) refused with a 422.
 Errors of every layer become problem documents through `problems`.
 """
 
@@ -14,20 +16,20 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
-from starlette.types import Lifespan
+from starlette.types import Lifespan, Receive, Scope, Send
 
 from flagpilot import __version__
 from flagpilot.api import problems
 from flagpilot.api.admin.tokens import tokens_router
-from flagpilot.api.cors import BrowserCors
+from flagpilot.api.cors import BrowserCors, public_cors
 from flagpilot.api.deps import ApiDependencies
+from flagpilot.api.docs_pages import install_docs_pages
 from flagpilot.api.fastpath import FastPaths
 from flagpilot.api.hygiene import TextHygiene
 from flagpilot.api.limits import BodySizeLimit
 from flagpilot.api.loop_lag import LoopLagProbe
 from flagpilot.api.metrics import ApiMetrics
-from flagpilot.api.observe import RequestObserver
+from flagpilot.api.observe import RequestObservation, RequestObserver
 from flagpilot.api.ofrep import ofrep_routes
 from flagpilot.api.openapi import problem_aware_openapi
 from flagpilot.api.operations import operations_router
@@ -47,6 +49,22 @@ Authenticate with an API token: `Authorization: Bearer fp_<kind>_…`. Errors ar
 evaluation, SDK snapshot) a matching `If-None-Match` is answered with 304. On admin routes the
 `ETag` is the object's version, for `If-Match` on the next write (409 when it is stale).
 """
+
+
+class ServingApp(FastAPI):
+    """FastAPI with the hot routes answered ahead of its middleware stack (see `fastpath`)."""
+
+    fast_paths: FastPaths | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fast_paths = self.fast_paths
+        if fast_paths is not None and scope["type"] == "http":
+            route = fast_paths.match(scope)
+            if route is not None:
+                scope["app"] = self
+                await fast_paths.serve(route, scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def _probed(lifespan: Lifespan[FastAPI] | None, probe: LoopLagProbe) -> Lifespan[FastAPI]:
@@ -77,22 +95,19 @@ def create_app(deps: ApiDependencies, lifespan: Lifespan[FastAPI] | None = None)
     """
     metrics = ApiMetrics(deps.snapshots, deps.flags_enabled, deps.collectors)
     probe = LoopLagProbe(metrics.registry, deps.loop_lag_interval_seconds)
-    # Swagger UI from files shipped in a package (fastapi-offline), not a CDN: an air-gapped
-    # installation gets working API docs. (No ReDoc: ReDoc 2 cannot resolve the `$defs`
-    # references of the OpenAPI 3.1 document and renders nothing.)
-    app = FastAPIOffline(
+    app = ServingApp(
         title="flagpilot",
         version=__version__,
         description=DESCRIPTION,
-        docs_url=DOCS_URL,
+        docs_url=None,
         redoc_url=None,
-        static_url=DOCS_ASSETS_URL,
         openapi_url="/openapi.json",
         lifespan=_probed(lifespan, probe),
         # Metrics are Prometheus (`/metrics`); FastAPI's OpenTelemetry hooks would otherwise
         # look up the global providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    install_docs_pages(app, DOCS_URL, DOCS_ASSETS_URL)
     app.openapi = problem_aware_openapi(app)  # type: ignore[method-assign]
     app.state.deps = deps
     app.state.metrics = metrics
@@ -107,16 +122,14 @@ def create_app(deps: ApiDependencies, lifespan: Lifespan[FastAPI] | None = None)
         routers.append(tokens_router(deps.tokens, deps.authenticator))
     for router in (*routers, operations_router(deps, metrics), *deps.routers):
         app.include_router(router)
+    observation = RequestObservation(metrics, deps.access_log)
+    app.fast_paths = FastPaths([*widget_hot, *ofrep_hot], observation, public_cors(app), deps.max_body_bytes)
     # add_middleware wraps: the last added is outermost.
-    app.add_middleware(FastPaths, routes=[*widget_hot, *ofrep_hot])
     app.add_middleware(TextHygiene)
     app.add_middleware(BodySizeLimit, max_bytes=deps.max_body_bytes)
     app.add_middleware(BrowserCors, origins=deps.cors_origins)
-    docs_pages = (DOCS_URL, app.openapi_url, app.swagger_ui_oauth2_redirect_url)
+    docs_pages = (app.openapi_url,)
     app.add_middleware(
-        RequestObserver,
-        metrics=metrics,
-        access_log=deps.access_log,
-        fixed_paths=[path for path in docs_pages if path],
+        RequestObserver, observation=observation, fixed_paths=[path for path in docs_pages if path]
     )
     return app

@@ -47,6 +47,13 @@ class PublicCors(CORSMiddleware):
         self._with_origin = (*simple, (b"vary", b"Origin"))
         self._without_origin = ((b"vary", b"Origin"),)
 
+    def added_headers(self, scope: Scope) -> tuple[tuple[bytes, bytes], ...]:
+        """The headers added to a simple (not preflight) answer to this request, which carries no `Vary`."""
+        for name, _ in scope["headers"]:
+            if name == b"origin":
+                return self._with_origin
+        return self._without_origin
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         origin = preflight = False
         for name, _ in scope["headers"]:
@@ -72,18 +79,19 @@ class PublicCors(CORSMiddleware):
         await self.app(scope, receive, send_with_cors)
 
 
+def public_cors(app: ASGIApp) -> PublicCors:
+    """The public routes' CORS policy (any origin, no credentials) in front of `app`."""
+    return PublicCors(
+        app, allow_methods=["GET", "POST"], allow_headers=_HEADERS, expose_headers=_EXPOSED, max_age=600
+    )
+
+
 class BrowserCors:
     """ASGI middleware: CORS for every origin on `PUBLIC_PREFIXES`, and for `origins` elsewhere."""
 
     def __init__(self, app: ASGIApp, origins: Sequence[str] = ()) -> None:
         self.app = app
-        self.public = PublicCors(
-            app,
-            allow_methods=["GET", "POST"],
-            allow_headers=_HEADERS,
-            expose_headers=_EXPOSED,
-            max_age=600,
-        )
+        self.public = public_cors(app)
         self.listed = (
             CORSMiddleware(
                 app,

@@ -1,27 +1,40 @@
-"""Dispatch the hot routes straight to their handlers, past the framework's router.
+"""The hot routes answered whole, in one layer ahead of the framework.
 
-The widget configuration and OFREP are asked thousands of times a second; each is a handler
-`(scope, receive) -> Response` that FastAPI also mounts (for the OpenAPI document and for any
-request this dispatcher lets through), so there is one implementation. This middleware sits
-inside request observation, CORS and the body limit, so those still apply.
+The widget configuration and OFREP are asked thousands of times a second. Through the
+framework a request crosses eight ASGI layers (server errors, telemetry, the framework's body
+limit, observation, CORS, our body limit, text hygiene, a dispatcher), each a coroutine frame,
+most with a `send` wrapper of their own: together about as many instructions as the reference
+server spends on a whole request. `FastPaths` does for a hot route what those layers do, in one
+frame: it numbers and records the request (`observe.RequestObservation`, shared with the
+middleware), refuses unstorable text and oversized bodies (`hygiene`, `limits`), calls the
+handler, and sends its answer with the public routes' CORS headers and the request id appended.
+Errors of every step become problem documents through `problems`, as elsewhere.
+
+The handlers are also mounted in FastAPI, for the OpenAPI document and for any request the
+dispatcher does not match (another method, a trailing slash), so there is one implementation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from time import perf_counter
 
+from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from flagpilot.api.cors import PublicCors
+from flagpilot.api.hygiene import body_errors, request_errors
+from flagpilot.api.limits import body_limit, declared_length
+from flagpilot.api.observe import RequestObservation
+from flagpilot.api.problems import PayloadTooLarge, response_for
+from flagpilot.api.rawhttp import read_body
 
 Handler = Callable[[Scope, Receive], Awaitable[Response]]
+"""Answers a request with a plain `Response` (bytes and headers; no background task)."""
 
-
-@dataclass(frozen=True, slots=True)
-class RouteTemplate:
-    """What metrics and logs call a route (`scope["route"].path`)."""
-
-    path: str
+_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,24 +59,32 @@ class HotRoute:
 
 
 class FastPaths:
-    """ASGI middleware answering `routes` itself and passing every other request on."""
+    """Matches and answers the hot routes; the application sends every other request on.
 
-    def __init__(self, app: ASGIApp, routes: Sequence[HotRoute]) -> None:
-        self.app = app
+    Args:
+        routes: the hot routes.
+        observation: request ids, metrics and access log, shared with the middleware.
+        cors: the public routes' CORS policy, whose simple-request headers every answer gets.
+        max_body_bytes: the body limit of routes without a limit of their own.
+    """
+
+    def __init__(
+        self,
+        routes: Sequence[HotRoute],
+        observation: RequestObservation,
+        cors: PublicCors,
+        max_body_bytes: int,
+    ) -> None:
         self.exact = {(r.method, r.template): r for r in routes if r.parameter is None}
         self.prefixed = {(r.method, r.template.rsplit("/", 1)[0] + "/"): r for r in routes if r.parameter}
+        self.observation = observation
+        self.cors = cors
+        self.max_body_bytes = max_body_bytes
+        # A route's limit, from its template: looked up once, not per request.
+        self.limits = {r: body_limit(r.method, r.template, max_body_bytes)[0] for r in routes}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            route = self._match(scope)
-            if route is not None:
-                scope["route"] = RouteTemplate(route.template)
-                response = await route.handler(scope, receive)
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-    def _match(self, scope: Scope) -> HotRoute | None:
+    def match(self, scope: Scope) -> HotRoute | None:
+        """The hot route of an HTTP request, its path parameter put in the scope; None for others."""
         method, path = scope["method"], scope["path"]
         route = self.exact.get((method, path))
         if route is not None or not self.prefixed:
@@ -74,3 +95,51 @@ class FastPaths:
             return None
         scope["path_params"] = {route.parameter: tail}
         return route
+
+    async def serve(self, route: HotRoute, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a request `match` found, and record it."""
+        started = perf_counter()
+        request_id = self.observation.request_id(scope)
+        status = 500
+        try:
+            response = await self._answer(route, scope, receive)
+            status = response.status_code
+            headers = [*response.raw_headers, *self.cors.added_headers(scope), (b"x-request-id", request_id)]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": response.body})
+        finally:
+            self.observation.record(scope, route.template, status, started, request_id)
+
+    async def _answer(self, route: HotRoute, scope: Scope, receive: Receive) -> Response:
+        try:
+            errors = request_errors(scope)
+            if errors:
+                raise RequestValidationError(errors)
+            if route.method not in _NO_BODY:
+                receive = await self._checked_body(scope, receive, self.limits[route])
+            return await route.handler(scope, receive)
+        except Exception as exc:  # as the framework's error layer: every failure is a problem document
+            return response_for(exc)
+
+    async def _checked_body(self, scope: Scope, receive: Receive, limit: int) -> Receive:
+        """The body read within `limit` and checked for unstorable text, to be read again."""
+        declared = declared_length(scope)
+        try:
+            if declared is not None and declared > limit:
+                raise PayloadTooLarge(limit)
+            body = await read_body(receive, limit)
+        except PayloadTooLarge:  # named as the body-limit middleware names it
+            raise PayloadTooLarge(limit, body_limit(scope["method"], scope["path"], limit)[1]) from None
+        errors = body_errors(body)
+        if errors:
+            raise RequestValidationError(errors)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return replay

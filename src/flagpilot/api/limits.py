@@ -82,10 +82,7 @@ class BodySizeLimit:
 
     def limit_for(self, method: str, path: str) -> tuple[int, str]:
         """The limit for a request and how the 413 names it."""
-        for route in self.routes:
-            if route.matches(method, path):
-                return route.max_bytes, route.describe()
-        return self.max_bytes, f"{method} {path}"
+        return body_limit(method, path, self.max_bytes, self.routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -97,7 +94,7 @@ class BodySizeLimit:
             if method in _NO_BODY
             else self.limit_for(method, scope["path"].rstrip("/") or "/")
         )
-        declared = _declared(scope)
+        declared = declared_length(scope)
         if declared is not None and declared > limit:
             await response_for(PayloadTooLarge(limit, route))(scope, receive, send)
             return
@@ -118,7 +115,17 @@ class BodySizeLimit:
         await self.app(scope, counting_receive, send)
 
 
-def _declared(scope: Scope) -> int | None:
+def body_limit(
+    method: str, path: str, default: int, routes: Sequence[RouteLimit] = BULK_LIMITS
+) -> tuple[int, str]:
+    """The body limit of a request (a route's own, else `default`) and how the 413 names it."""
+    for route in routes:
+        if route.matches(method, path):
+            return route.max_bytes, route.describe()
+    return default, f"{method} {path}"
+
+
+def declared_length(scope: Scope) -> int | None:
     """The request's Content-Length; an unreadable one counts as too large."""
     for name, value in scope["headers"]:
         if name == b"content-length":

@@ -32,15 +32,14 @@ def _incoming_id(scope: Scope) -> bytes | None:
     return None
 
 
-class RequestObserver:
-    """ASGI middleware recording every HTTP request in the metrics and the access log."""
+class RequestObservation:
+    """Request ids and the record of each answered request, shared by every layer that answers.
 
-    def __init__(
-        self, app: ASGIApp, metrics: ApiMetrics, access_log: bool = True, fixed_paths: Iterable[str] = ()
-    ) -> None:
-        """`fixed_paths` are routes the framework serves without a route object (the docs pages)."""
-        self.app = app
-        self.fixed_paths = frozenset(fixed_paths)
+    The middleware below and the hot routes' dispatcher (`fastpath`) both number and record
+    requests through one instance, so ids never repeat and every answer is measured alike.
+    """
+
+    def __init__(self, metrics: ApiMetrics, access_log: bool = True) -> None:
         self.metrics = metrics
         self.access_log = access_log
         # Made ids: a random per-process prefix and a sequence number: unique across replicas
@@ -49,12 +48,46 @@ class RequestObserver:
         self._log = FieldsLog(access_logger)
         self._sequence = itertools.count(1)
 
+    def request_id(self, scope: Scope) -> bytes:
+        """The caller's `X-Request-ID` if it looks like an id, else a new one."""
+        return _incoming_id(scope) or b"%s%012x" % (self._id_prefix, next(self._sequence))
+
+    def record(self, scope: Scope, route: str, status: int, started: float, request_id: bytes) -> None:
+        """Measure and log one answered request (`started` is its `perf_counter` at arrival)."""
+        elapsed = perf_counter() - started
+        self.metrics.observe_request(scope["method"], route, status, elapsed)
+        if self.access_log and access_logger.isEnabledFor(logging.INFO):  # skip the dict when off
+            state = scope.get("state") or {}
+            fields = {
+                "request_id": request_id.decode(),
+                "method": scope["method"],
+                "path": scope["path"],
+                "route": route,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 3),
+                "token_id": state.get("token_id"),
+                "client": (scope.get("client") or (None,))[0],
+            }
+            self._log.log(logging.INFO, "request", fields)
+
+
+class RequestObserver:
+    """ASGI middleware recording every HTTP request in the metrics and the access log."""
+
+    def __init__(
+        self, app: ASGIApp, observation: RequestObservation, fixed_paths: Iterable[str] = ()
+    ) -> None:
+        """`fixed_paths` are routes the framework serves without a route object (the docs pages)."""
+        self.app = app
+        self.fixed_paths = frozenset(fixed_paths)
+        self.observation = observation
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = perf_counter()
-        request_id = _incoming_id(scope) or b"%s%012x" % (self._id_prefix, next(self._sequence))
+        request_id = self.observation.request_id(scope)
         id_header = (b"x-request-id", request_id)
         status = 500
 
@@ -68,21 +101,8 @@ class RequestObserver:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            elapsed = perf_counter() - started
-            route = scope.get("route")
             path: str = scope["path"]
-            template: str = getattr(route, "path", path if path in self.fixed_paths else UNMATCHED_ROUTE)
-            self.metrics.observe_request(scope["method"], template, status, elapsed)
-            if self.access_log and access_logger.isEnabledFor(logging.INFO):  # skip the dict when off
-                state = scope.get("state") or {}
-                fields = {
-                    "request_id": request_id.decode(),
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "route": template,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 3),
-                    "token_id": state.get("token_id"),
-                    "client": (scope.get("client") or (None,))[0],
-                }
-                self._log.log(logging.INFO, "request", fields)
+            template: str = getattr(
+                scope.get("route"), "path", path if path in self.fixed_paths else UNMATCHED_ROUTE
+            )
+            self.observation.record(scope, template, status, started, request_id)
