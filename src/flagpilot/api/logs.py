@@ -6,12 +6,19 @@ Records may carry `extra={"fields": {...}}`; those fields become members of the 
 from __future__ import annotations
 
 import asyncio
+import codecs
+import io
 import logging
+import os
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
+_MILLIS = tuple(f".{millis:03d}Z" for millis in range(1000))
+"""The end of a timestamp for each count of milliseconds: looked up rather than formatted."""
 
 
 class JsonFormatter(logging.Formatter):
@@ -26,7 +33,8 @@ class JsonFormatter(logging.Formatter):
         if second != self._second:
             self._second = second
             self._prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        return f"{self._prefix}.{min(999, round((created - second) * 1000)):03d}Z"
+        millis = round((created - second) * 1000)
+        return self._prefix + (_MILLIS[millis] if 0 <= millis < 1000 else f".{min(999, millis):03d}Z")
 
     def format(self, record: logging.LogRecord) -> str:
         fields = getattr(record, "fields", None)
@@ -39,6 +47,18 @@ class JsonFormatter(logging.Formatter):
         self, created: float, level_name: str, logger: str, message: str, fields: dict[str, Any]
     ) -> str:
         """The line of a record made at `created` with these `fields` (what `format` writes)."""
+        return orjson.dumps(self._members(created, level_name, logger, message, fields), default=str).decode()
+
+    def format_fields_bytes(
+        self, created: float, level_name: str, logger: str, message: str, fields: dict[str, Any]
+    ) -> bytes:
+        """`format_fields`'s line in UTF-8 with its newline, for a binary stream: no `str` is made."""
+        members = self._members(created, level_name, logger, message, fields)
+        return orjson.dumps(members, default=str, option=orjson.OPT_APPEND_NEWLINE)
+
+    def _members(
+        self, created: float, level_name: str, logger: str, message: str, fields: dict[str, Any]
+    ) -> dict[str, Any]:
         line: dict[str, Any] = {
             "ts": self._timestamp(created),
             "level": level_name.lower(),
@@ -46,7 +66,7 @@ class JsonFormatter(logging.Formatter):
             "message": message,
         }
         line.update(fields)
-        return orjson.dumps(line, default=str).decode()
+        return line
 
 
 def configure_json_logging(level: int = logging.INFO) -> None:
@@ -89,22 +109,52 @@ class FieldsRecord(logging.LogRecord):
 
 def _only_json_stream(logger: logging.Logger) -> tuple[logging.StreamHandler[Any], JsonFormatter] | None:
     """The one JSON stream handler `logger`'s records reach, if that is all they reach."""
-    found: list[logging.Handler] = []
+    handler: logging.Handler | None = None
     current: logging.Logger | None = logger
     while current is not None:
         if current.filters or current.disabled:
             return None
-        found.extend(current.handlers)
-        if len(found) > 1 or not current.propagate:
+        if handlers := current.handlers:
+            if handler is not None or len(handlers) > 1:
+                return None
+            handler = handlers[0]
+        if not current.propagate:
             break
         current = current.parent
-    if len(found) != 1:
+    if handler is None:
         return None
-    handler = found[0]
     formatter = handler.formatter
     if type(handler) is not logging.StreamHandler or type(formatter) is not JsonFormatter or handler.filters:
         return None
     return handler, formatter
+
+
+def _byte_buffer(stream: object) -> io.BufferedIOBase | None:
+    """The byte buffer under text `stream` that a UTF-8 line can go into directly, if there is one.
+
+    Only a standard `io.TextIOWrapper` (not one whose `write` is overridden, which would be
+    skipped) in UTF-8 over a buffered byte stream qualifies: its own `write` would put the same
+    bytes there, as newlines are not translated on POSIX (a wrapper opened with an explicit
+    `newline="\\r\\n"` cannot be told apart, and is not supported). Under `python -u` stderr
+    has no buffer: each line is then a system call, as asked for, through the text path.
+
+    The wrapper is made write-through (this flushes it, once): it then holds no text of its own,
+    so text written after one of these lines lands after it, and text written before lands
+    before. Its buffer is still flushed at the moments it was (a newline when line-buffered, an
+    explicit `flush`), so what other writers send, and when, does not change.
+    """
+    if not isinstance(stream, io.TextIOWrapper) or type(stream).write is not io.TextIOWrapper.write:
+        return None
+    try:
+        utf8 = codecs.lookup(stream.encoding).name == "utf-8"
+        buffer = stream.buffer
+        if not utf8 or not isinstance(buffer, io.BufferedIOBase) or os.linesep != "\n":
+            return None
+        if not stream.write_through:
+            stream.reconfigure(write_through=True)
+    except (LookupError, ValueError, OSError):  # an unknown codec, a detached or closed stream
+        return None
+    return buffer
 
 
 class FieldsLog:
@@ -117,17 +167,24 @@ class FieldsLog:
     under the handler's lock: the same line, without the dispatch. Any other configuration (a
     file handler, a filter, a second handler, a test capturing logs) takes the standard path.
 
-    On the event loop the stream is flushed at most every `FLUSH_SECONDS` rather than once per
-    line (a system call each, at thousands of requests a second): a line is on its way within
-    that delay, and a process killed with SIGKILL loses at most that much of its access log.
+    Python makes stderr line-buffered, so a line written through it is a system call of its
+    own. When the stream is a UTF-8 `io.TextIOWrapper` over a byte buffer (stderr is, unless
+    Python runs unbuffered), the line goes into that buffer as `orjson`'s bytes, without a
+    newline flush; on the event loop the stream is then flushed at most `FLUSH_SECONDS` later,
+    once for all the lines since (or sooner, when the buffer fills or another record is written
+    through the text stream, which carries the earlier lines out in order). A process killed
+    with SIGKILL loses at most that much of its access log. Off the event loop, nothing would
+    flush later, so every line is flushed at once.
     """
 
     FLUSH_SECONDS = 0.05
 
     def __init__(self, logger: logging.Logger) -> None:
         self.logger = logger
-        self._pending: tuple[logging.StreamHandler[Any], asyncio.AbstractEventLoop] | None = None
-        """The handler whose flush is due, and the loop it is due on."""
+        self._pending: tuple[logging.StreamHandler[Any], asyncio.AbstractEventLoop, int] | None = None
+        """The handler whose flush is due, the loop it is due on, and the thread running that loop."""
+        self._sink: tuple[Any, str | None, io.BufferedIOBase | None] = (None, None, None)
+        """The stream last written to, its encoding then, and the byte buffer its lines go into."""
 
     def log(self, level: int, message: str, fields: dict[str, Any]) -> None:
         """Log `fields` as one record of `level`, if the logger is enabled for it."""
@@ -140,27 +197,51 @@ class FieldsLog:
         handler, formatter = route
         if level < handler.level:
             return
-        name = self.logger.name
-        line = formatter.format_fields(time.time(), logging.getLevelName(level), name, message, fields)
+        created, level_name = time.time(), logging.getLevelName(level)
         try:
-            with handler.lock:  # type: ignore[union-attr]  # a Handler's lock exists once it is built
-                handler.stream.write(line + handler.terminator)
+            stream = handler.stream
+            buffer = self._buffer(stream) if handler.terminator == "\n" else None
+            if buffer is not None:
+                data = formatter.format_fields_bytes(created, level_name, self.logger.name, message, fields)
+                with handler.lock:  # type: ignore[union-attr]  # a Handler's lock exists once it is built
+                    buffer.write(data)
+            else:
+                line = formatter.format_fields(created, level_name, self.logger.name, message, fields)
+                with handler.lock:  # type: ignore[union-attr]
+                    stream.write(line + handler.terminator)
             self._flush_soon(handler)
         except Exception:  # as Handler.emit does: a broken stream is reported, never raised
             handler.handleError(FieldsRecord(self.logger.name, level, message, fields))
 
+    def _buffer(self, stream: Any) -> io.BufferedIOBase | None:
+        """`_byte_buffer(stream)`, looked up again only when the stream or its set-up changed."""
+        known, encoding, buffer = self._sink
+        if known is stream and (buffer is None or (stream.write_through and stream.encoding == encoding)):
+            return buffer
+        buffer = _byte_buffer(stream)
+        self._sink = (stream, getattr(stream, "encoding", None), buffer)
+        return buffer
+
     def _flush_soon(self, handler: logging.StreamHandler[Any]) -> None:
+        pending = self._pending
+        if (
+            pending is not None
+            and pending[0] is handler
+            and pending[2] == threading.get_ident()
+            and pending[1].is_running()
+        ):
+            # A flush is due on the loop this thread runs: there is no need to ask which loop
+            # that is (`get_running_loop` is a getpid system call on Python 3.11).
+            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # not on an event loop: nothing would flush later
             handler.flush()
             return
-        if self._pending == (handler, loop):
-            return  # a flush is already due
         # A flush due for another handler (the configuration changed) or on a loop that has
         # ended (an app that serves again) would hold lines back: it is done now.
         self.flush()
-        self._pending = (handler, loop)
+        self._pending = (handler, loop, threading.get_ident())
         loop.call_later(self.FLUSH_SECONDS, self.flush)
 
     def flush(self) -> None:

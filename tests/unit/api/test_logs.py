@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import re
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,6 +15,8 @@ import pytest
 from flagpilot.api import JsonFormatter
 
 if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
     from flagpilot.api.logs import FieldsLog
 
 
@@ -193,3 +197,140 @@ def test_fields_log__a_flush_due_on_a_loop_that_ended__holds_no_line_back_on_the
     assert flushed_at_once == 1  # the first loop's line, written out as the next loop logs
     assert stream.flushes == 2
     assert [json.loads(line)["status"] for line in stream.lines] == [200, 304]
+
+
+class _Descriptor(io.RawIOBase):
+    """A file descriptor's side of a stream: each `write` here is one write(2)."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Buffer) -> int:
+        chunk = bytes(data)
+        self.writes.append(chunk)
+        return len(chunk)
+
+    def lines(self) -> list[str]:
+        return b"".join(self.writes).decode().splitlines()
+
+
+def _stderr_like(name: str, encoding: str = "utf-8") -> tuple[_Descriptor, FieldsLog, logging.Logger]:
+    """A JSON log on a stream made as Python makes stderr: text, line-buffered, over a byte buffer."""
+    from flagpilot.api.logs import FieldsLog
+
+    descriptor = _Descriptor()
+    stream = io.TextIOWrapper(io.BufferedWriter(descriptor), encoding=encoding, line_buffering=True)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = _logger_with(name, handler)
+    return descriptor, FieldsLog(logger), logger
+
+
+@pytest.mark.anyio
+async def test_fields_log__to_a_line_buffered_stream_on_the_loop__writes_many_lines_at_once_soon_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flagpilot.api.logs import FieldsLog
+
+    # Given a stream that flushes at every newline written through it
+    monkeypatch.setattr(FieldsLog, "FLUSH_SECONDS", 0.01)
+    descriptor, log, _ = _stderr_like("tests.logs.buffered")
+
+    # When many lines are logged on the event loop
+    for status in range(20):
+        log.log(logging.INFO, "request", {"status": status})
+    written_at_once = len(descriptor.writes)
+    await asyncio.sleep(0.05)
+
+    # Then none is written at once, and all of them are, in one write, within the delay
+    assert written_at_once == 0
+    assert len(descriptor.writes) == 1
+    assert [json.loads(line)["status"] for line in descriptor.lines()] == list(range(20))
+
+
+@pytest.mark.anyio
+async def test_fields_log__on_the_loop__keeps_its_place_among_lines_written_through_the_text_stream(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flagpilot.api.logs import FieldsLog
+
+    monkeypatch.setattr(FieldsLog, "FLUSH_SECONDS", 3600.0)
+    descriptor, log, logger = _stderr_like("tests.logs.order")
+    stream = logger.handlers[0].stream  # type: ignore[attr-defined]
+    other = _logger_with("tests.logs.order.other", logger.handlers[0])
+
+    # Given text waiting in the text layer (no newline yet)
+    stream.write("unfinished ")
+    # When direct lines, standard records and plain text alternate
+    log.log(logging.INFO, "request", {"n": 1})
+    other.info("standard", extra={"fields": {"n": 2}})
+    log.log(logging.INFO, "request", {"n": 3})
+    stream.write("plain 4 ")
+    log.log(logging.INFO, "request", {"n": 5})
+    other.warning("standard", extra={"fields": {"n": 6}})
+    log.log(logging.INFO, "request", {"n": 7})
+    log.flush()
+
+    # Then they land in the order they were written
+    lines = descriptor.lines()
+    assert lines[0].startswith("unfinished {")
+    assert lines[3].startswith("plain 4 {")
+    assert [json.loads(line[line.index("{") :])["n"] for line in lines] == [1, 2, 3, 5, 6, 7]
+
+
+@pytest.mark.anyio
+async def test_fields_log__from_a_worker_thread_while_a_flush_is_due__writes_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flagpilot.api.logs import FieldsLog
+
+    # Given a flush due on the loop in an hour
+    monkeypatch.setattr(FieldsLog, "FLUSH_SECONDS", 3600.0)
+    descriptor, log, _ = _stderr_like("tests.logs.worker")
+    log.log(logging.INFO, "request", {"n": 1})
+
+    # When a thread that runs no loop logs
+    await asyncio.to_thread(log.log, logging.INFO, "request", {"n": 2})
+
+    # Then its line (and so the one before) is written out without waiting for the loop's flush
+    assert [json.loads(line)["n"] for line in descriptor.lines()] == [1, 2]
+
+
+def test_fields_log__to_a_line_buffered_stream_off_the_loop__writes_every_line_at_once() -> None:
+    descriptor, log, _ = _stderr_like("tests.logs.buffered.thread")
+
+    for status in (200, 304, 404):
+        log.log(logging.INFO, "request", {"status": status})
+        assert json.loads(descriptor.lines()[-1])["status"] == status
+
+    assert len(descriptor.writes) == 3
+
+
+def test_fields_log__to_a_binary_buffer__writes_the_bytes_the_text_stream_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flagpilot.api.logs import FieldsRecord
+
+    monkeypatch.setattr(time, "time", lambda: 1_767_225_600.0625)
+    fields = {"request_id": "r1", "path": '/fr/café ☃ "q"', "status": 200, "when": time, "token_id": None}
+    direct, log, _ = _stderr_like("tests.logs.bytes")
+    standard = io.BytesIO()
+    handler = logging.StreamHandler(io.TextIOWrapper(standard, encoding="utf-8", line_buffering=True))
+    handler.setFormatter(JsonFormatter())
+
+    log.log(logging.WARNING, "request", dict(fields))
+    handler.handle(FieldsRecord("tests.logs.bytes", logging.WARNING, "request", dict(fields)))
+
+    assert b"".join(direct.writes) == standard.getvalue()
+    assert standard.getvalue().startswith(b'{"ts":"2026-01-01T00:00:00.062Z","level":"warning",')
+
+
+def test_fields_log__to_a_stream_in_another_encoding__writes_in_that_encoding() -> None:
+    descriptor, log, _ = _stderr_like("tests.logs.latin", encoding="latin-1")
+
+    log.log(logging.INFO, "request", {"path": "/café"})
+
+    assert b"".join(descriptor.writes).endswith('"path":"/café"}\n'.encode("latin-1"))
