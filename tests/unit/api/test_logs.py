@@ -54,6 +54,31 @@ def test_format__reuses_the_second_but_not_the_milliseconds() -> None:
     )
 
 
+class _Fields(dict[str, object]):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("level_name", "logger", "message", "fields"),
+    [
+        ("INFO", "flagpilot.access", "request", {"request_id": "r1", "status": 200, "token_id": None}),
+        ("INFO", "flagpilot.access", "request", {}),
+        ("WARNING", "flagpilot.access", "request", {"level": "mine", "ts": 1, "extra": [1, {"a": 2.5}]}),
+        ("INFO", 'we"ird\\ ☃', "réquest\n", {"message": "replaced", "path": "/café", "when": object()}),
+        ("Level 25", "flagpilot.access", "request", _Fields(status=200, logger="other")),
+    ],
+)
+def test_format_fields_bytes__is_the_text_line_in_utf8_with_a_newline(
+    level_name: str, logger: str, message: str, fields: dict[str, object]
+) -> None:
+    formatter = JsonFormatter()
+    for created in (1_767_225_600.25, 1_767_225_600.9996, 1_767_225_601.0):
+        text = formatter.format_fields(created, level_name, logger, message, fields)
+        data = formatter.format_fields_bytes(created, level_name, logger, message, fields)
+
+        assert data == text.encode() + b"\n"
+
+
 def test_fields_record__works_with_a_standard_formatter() -> None:
     from flagpilot.api.logs import FieldsRecord
 
