@@ -89,7 +89,12 @@ def _path_errors(scope: Scope) -> list[dict[str, Any]]:
 
 
 def request_errors(scope: Scope) -> list[dict[str, Any]]:
-    """The validation errors of a request's path and query string (none for almost every request)."""
+    """The validation errors of a request's path and query string (none for almost every request).
+
+    Only an escape (`%`) can put a NUL or a lone surrogate in either: without one, nothing is parsed.
+    """
+    if b"%" not in scope.get("query_string", b"") and b"%" not in (scope.get("raw_path") or b""):
+        return []
     return _path_errors(scope) + _query_errors(scope)
 
 
