@@ -128,8 +128,6 @@ def create_app(deps: ApiDependencies, lifespan: Lifespan[FastAPI] | None = None)
     app.add_middleware(TextHygiene)
     app.add_middleware(BodySizeLimit, max_bytes=deps.max_body_bytes)
     app.add_middleware(BrowserCors, origins=deps.cors_origins)
-    docs_pages = (app.openapi_url,)
-    app.add_middleware(
-        RequestObserver, observation=observation, fixed_paths=[path for path in docs_pages if path]
-    )
+    fixed_paths = [app.openapi_url] if app.openapi_url else []  # served without a route object
+    app.add_middleware(RequestObserver, observation=observation, fixed_paths=fixed_paths)
     return app

@@ -26,15 +26,13 @@ from starlette.types import Message, Receive, Scope, Send
 
 from flagpilot.api.cors import PublicCors
 from flagpilot.api.hygiene import body_errors, request_errors
-from flagpilot.api.limits import body_limit, declared_length
+from flagpilot.api.limits import NO_BODY_METHODS, body_limit, declared_length
 from flagpilot.api.observe import RequestObservation
 from flagpilot.api.problems import PayloadTooLarge, response_for
 from flagpilot.api.rawhttp import read_body
 
 Handler = Callable[[Scope, Receive], Awaitable[Response]]
 """Answers a request with a plain `Response` (bytes and headers; no background task)."""
-
-_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +77,6 @@ class FastPaths:
         self.prefixed = {(r.method, r.template.rsplit("/", 1)[0] + "/"): r for r in routes if r.parameter}
         self.observation = observation
         self.cors = cors
-        self.max_body_bytes = max_body_bytes
         # A route's limit, from its template: looked up once, not per request.
         self.limits = {r: body_limit(r.method, r.template, max_body_bytes)[0] for r in routes}
 
@@ -115,7 +112,7 @@ class FastPaths:
             errors = request_errors(scope)
             if errors:
                 raise RequestValidationError(errors)
-            if route.method not in _NO_BODY:
+            if route.method not in NO_BODY_METHODS:
                 receive = await self._checked_body(scope, receive, self.limits[route])
             return await route.handler(scope, receive)
         except Exception as exc:  # as the framework's error layer: every failure is a problem document
@@ -124,12 +121,12 @@ class FastPaths:
     async def _checked_body(self, scope: Scope, receive: Receive, limit: int) -> Receive:
         """The body read within `limit` and checked for unstorable text, to be read again."""
         declared = declared_length(scope)
+        if declared is not None and declared > limit:
+            raise _too_large(scope, limit)
         try:
-            if declared is not None and declared > limit:
-                raise PayloadTooLarge(limit)
             body = await read_body(receive, limit)
-        except PayloadTooLarge:  # named as the body-limit middleware names it
-            raise PayloadTooLarge(limit, body_limit(scope["method"], scope["path"], limit)[1]) from None
+        except PayloadTooLarge:
+            raise _too_large(scope, limit) from None
         errors = body_errors(body)
         if errors:
             raise RequestValidationError(errors)
@@ -143,3 +140,8 @@ class FastPaths:
             return {"type": "http.request", "body": body, "more_body": False}
 
         return replay
+
+
+def _too_large(scope: Scope, limit: int) -> PayloadTooLarge:
+    """The 413 for a body over `limit`, naming the route as the body-limit middleware does."""
+    return PayloadTooLarge(limit, body_limit(scope["method"], scope["path"], limit)[1])

@@ -23,11 +23,11 @@ from urllib.parse import parse_qsl, unquote
 from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from flagpilot.api.limits import NO_BODY_METHODS
 from flagpilot.api.problems import PayloadTooLarge, response_for
 from flagpilot.core import text_problem
 
 _SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
-_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 MAX_SCAN_DEPTH = 1000
 
 
@@ -123,7 +123,7 @@ class TextHygiene:
         if errors:
             await response_for(RequestValidationError(errors))(scope, receive, send)
             return
-        if scope["method"] in _NO_BODY:
+        if scope["method"] in NO_BODY_METHODS:
             await self.app(scope, receive, send)
             return
         messages: list[Message] = []

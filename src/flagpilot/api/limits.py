@@ -20,7 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flagpilot.api.problems import PayloadTooLarge, response_for
 
-_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+"""Methods whose routes never read a request body."""
 MIB = 1024 * 1024
 
 
@@ -91,14 +92,14 @@ class BodySizeLimit:
         method = scope["method"]
         limit, route = (
             (self.max_bytes, "")
-            if method in _NO_BODY
+            if method in NO_BODY_METHODS
             else self.limit_for(method, scope["path"].rstrip("/") or "/")
         )
         declared = declared_length(scope)
         if declared is not None and declared > limit:
             await response_for(PayloadTooLarge(limit, route))(scope, receive, send)
             return
-        if method in _NO_BODY:  # routes of these methods never read a body
+        if method in NO_BODY_METHODS:  # routes of these methods never read a body
             await self.app(scope, receive, send)
             return
         seen = 0

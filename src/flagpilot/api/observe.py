@@ -77,7 +77,7 @@ class RequestObserver:
     def __init__(
         self, app: ASGIApp, observation: RequestObservation, fixed_paths: Iterable[str] = ()
     ) -> None:
-        """`fixed_paths` are routes the framework serves without a route object (the docs pages)."""
+        """`fixed_paths` are routes the framework serves without a route object (the OpenAPI document)."""
         self.app = app
         self.fixed_paths = frozenset(fixed_paths)
         self.observation = observation
