@@ -153,17 +153,25 @@ def test_phase2__for_a_whitelisted_customer__is_active_and_reports_its_outcomes(
 
     # Then it was resent with backoff (retry logic)
     assert len(attempts) == 2
-    # and the transcript is kept compressed beside the id in the host page (enhanced storage)
-    packed = json.loads(host_storage(page, TRANSCRIPT_KEY) or "{}")
-    assert packed["codec"] == "deflate-raw"
+
+    # and the transcript is kept compressed beside the id in the host page (enhanced storage);
+    # it is compressed and stored after the echo is shown, so it is waited for
+    def stored_with_echo() -> tuple[dict[str, Any], str] | None:
+        packed: dict[str, Any] = json.loads(host_storage(page, TRANSCRIPT_KEY) or "{}")
+        if packed.get("codec") != "deflate-raw":
+            return None
+        plain: str = chat.evaluate(
+            """data => new Response(new Blob([Uint8Array.from(atob(data), c => c.charCodeAt(0))]).stream()
+                     .pipeThrough(new DecompressionStream('deflate-raw'))).text()""",
+            packed["data"],
+        )
+        return (packed, plain) if "You said: Is the tent waterproof?" in plain else None
+
+    stored = eventually(stored_with_echo)
+    assert stored is not None, host_storage(page, TRANSCRIPT_KEY)
+    packed, plain = stored
     assert "waterproof" not in packed["data"]
-    plain = chat.evaluate(
-        """data => new Response(new Blob([Uint8Array.from(atob(data), c => c.charCodeAt(0))]).stream()
-                 .pipeThrough(new DecompressionStream('deflate-raw'))).text()""",
-        packed["data"],
-    )
     assert json.loads(plain)["id"] == host_storage(page, ID_KEY)
-    assert "You said: Is the tent waterproof?" in plain
     # and the connection indicator follows the network (connection monitoring)
     indicator = chat.locator(".connection")
     expect(indicator).to_have_text("Online")
@@ -296,7 +304,7 @@ def test_rollback__turns_a_phase2_behaviour_off_at_the_next_config_fetch(
     chat = open_chat(page)
     send(chat, "Before the rollback")
     expect(chat.locator(".connection")).to_have_text("Online")
-    assert host_storage(page, TRANSCRIPT_KEY) is not None
+    assert eventually(lambda: host_storage(page, TRANSCRIPT_KEY) is not None)
 
     # When both rollouts are rolled back through the API, and the page is loaded again
     rolled_back = ("phase2_connection_monitoring", "phase2_enhanced_storage")
