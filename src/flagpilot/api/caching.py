@@ -14,15 +14,10 @@ EVALUATION_CACHE_CONTROL = "private, no-cache"
 """How the evaluation routes' answers may be cached: per visitor, and revalidated every time."""
 
 
-def digest(*parts: object) -> str:
-    """A short, stable fingerprint of `parts` (the same in every process and replica)."""
-    text = "\x1f".join("" if part is None else str(part) for part in parts)
-    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
-
-
-def body_etag(body: bytes) -> str:
-    """A strong entity tag of a response body: it changes exactly when the body does."""
-    return f'"{blake2b(body, digest_size=10).hexdigest()}"'
+def etag_of(data: bytes) -> str:
+    """A strong entity tag that changes exactly when `data` does: a response body, or the
+    canonical bytes of everything that decides one (the same in every process and replica)."""
+    return f'"{blake2b(data, digest_size=10).hexdigest()}"'
 
 
 def _opaque(tag: str) -> str:

@@ -1,25 +1,24 @@
 """Prometheus metrics of one app, in a registry of its own.
 
 A per-app `CollectorRegistry` (not the process-global one) lets several apps live in one
-process — tests build many — without clashing names. Evaluation counts are kept in a plain dict
-on the request path (a few hundred nanoseconds for a whole widget document) and turned into
-Prometheus samples only when `/metrics` is scraped, and so are request counts and latencies
+process — tests build many — without clashing names. Evaluation counts are kept one answer at a
+time on the request path (`evaluation_tally`: one increment for a whole widget document) and
+turned into Prometheus samples only when `/metrics` is scraped, and so are request counts and latencies
 (`request_stats`); cache and snapshot figures are read from the `SnapshotProvider` at scrape
 time, so they are never out of date.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from operator import attrgetter
+from collections.abc import Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from flagpilot.api.evaluation_tally import EvaluationTally
 from flagpilot.api.request_stats import RequestStats
-from flagpilot.core import ErrorCode, EvaluationResult, Reason
+from flagpilot.core import ErrorCode, EvaluationResult
 from flagpilot.services.snapshots import SnapshotProvider
 
 UNKNOWN_FLAG = "(unknown)"
@@ -28,18 +27,13 @@ labelling them by key would let anyone grow the metric without bound."""
 
 UNMATCHED_ROUTE = "(unmatched)"
 
-# (key, reason); the reason stays a StrEnum member here and becomes its text at scrape time.
-_flag_and_reason = attrgetter("key", "reason")
-
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
 class _ServingCollector:
     """Samples computed at scrape time from the evaluation counts and the snapshot cache."""
 
-    def __init__(
-        self, snapshots: SnapshotProvider, flags_enabled: bool, evaluations: Counter[tuple[str, Reason]]
-    ):
+    def __init__(self, snapshots: SnapshotProvider, flags_enabled: bool, evaluations: EvaluationTally):
         self._snapshots = snapshots
         self._flags_enabled = flags_enabled
         self._evaluations = evaluations
@@ -48,7 +42,7 @@ class _ServingCollector:
         evaluations = CounterMetricFamily(
             "flagpilot_evaluations", "Flag evaluations served, by flag and reason.", labels=["flag", "reason"]
         )
-        for (flag, reason), count in sorted(self._evaluations.items()):
+        for (flag, reason), count in sorted(self._evaluations.totals().items()):
             evaluations.add_metric([flag, str(reason)], count)
         yield evaluations
         stats = self._snapshots.stats()
@@ -107,7 +101,7 @@ class ApiMetrics:
         self, snapshots: SnapshotProvider, flags_enabled: bool, collectors: Sequence[Collector] = ()
     ) -> None:
         self.registry = CollectorRegistry()
-        self.evaluations: Counter[tuple[str, Reason]] = Counter()
+        self.evaluations = EvaluationTally()
         request_stats = RequestStats(LATENCY_BUCKETS)
         self.registry.register(request_stats)
         # The collector's own method, not a wrapper around it: a Python call more is a third of
@@ -117,16 +111,13 @@ class ApiMetrics:
         self.registry.register(_ServingCollector(snapshots, flags_enabled, self.evaluations))
         for collector in collectors:
             self.registry.register(collector)
-
-    def count(self, results: Iterable[EvaluationResult]) -> None:
-        """Count evaluations of flags that exist (a bulk evaluation's), by flag and reason."""
-        # Counter.update over a C-level map: a whole bulk evaluation for about one microsecond.
-        self.evaluations.update(map(_flag_and_reason, results))
+        self.count = self.evaluations.count
+        """Count one answer's evaluations of flags that exist: `(keys, results)`, in the same order."""
 
     def count_one(self, result: EvaluationResult) -> None:
         """Count one evaluation of a flag the caller named, which may not exist."""
         key = UNKNOWN_FLAG if result.error_code is ErrorCode.FLAG_NOT_FOUND else result.key
-        self.evaluations[key, result.reason] += 1
+        self.evaluations.count_one(key, result.reason)
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""

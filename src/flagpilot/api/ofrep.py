@@ -15,11 +15,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
-from flagpilot.api.caching import EVALUATION_CACHE_CONTROL, digest, matches, not_modified
+from flagpilot.api.caching import EVALUATION_CACHE_CONTROL, etag_of, matches, not_modified
 from flagpilot.api.deps import ApiDependencies
 from flagpilot.api.fastpath import HotRoute
-from flagpilot.api.jsonio import JsonBytes, canonical_dumps, dumps, json_response
+from flagpilot.api.jsonio import JsonBytes, canonical_dumps, json_response
 from flagpilot.api.metrics import ApiMetrics
+from flagpilot.api.ofrep_bodies import ResultBodies
 from flagpilot.api.ofrep_request import OfrepContext, OfrepError, error_body, parse_context
 from flagpilot.api.params import MAX_ID_LENGTH
 from flagpilot.api.problems import ANSWERABLE, response_for
@@ -39,7 +40,7 @@ from flagpilot.api.security import (
     scoped_environment,
     scoped_organization,
 )
-from flagpilot.core import ErrorCode, EvaluationContext, EvaluationResult, Reason, Snapshot
+from flagpilot.core import ErrorCode, EvaluationContext, Snapshot
 from flagpilot.services.auth import Principal, TokenKind
 from flagpilot.services.errors import EnvironmentNotFound
 
@@ -47,33 +48,13 @@ PREFIX = "/ofrep/v1"
 _SDK_TOKENS = frozenset({TokenKind.SERVER_SDK, TokenKind.CLIENT_SDK})
 _HEADERS = {"Cache-Control": EVALUATION_CACHE_CONTROL}
 _RAW_HEADERS = ((b"cache-control", EVALUATION_CACHE_CONTROL.encode()),)
-_VARIANT_OF_REASON = {reason: reason.value.lower() for reason in Reason}
-
-
-def success_body(result: EvaluationResult, environment: str, version: int) -> dict[str, Any]:
-    """An OFREP `evaluationSuccess`; the version of the snapshot that answered (`version`) and
-    the tier travel as metadata.
-
-    Reason and tier are string enums, which orjson writes as their values: reading `.value` in
-    Python for each of a bulk answer's flags would cost more than serialising the whole answer.
-    """
-    metadata: dict[str, Any] = {"version": version, "environment": environment}
-    if result.tier is not None:
-        metadata["tier"] = result.tier
-    return {
-        "key": result.key,
-        "value": result.value,
-        "reason": result.reason,
-        # OFREP providers expect a variant on every success; non-boolean values are named by reason.
-        "variant": result.variant or _VARIANT_OF_REASON[result.reason],
-        "metadata": metadata,
-    }
 
 
 class _Evaluation:
     """What both OFREP handlers share: authenticate, read the context, pick the snapshot."""
 
-    def __init__(self, deps: ApiDependencies, metrics: ApiMetrics) -> None:
+    def __init__(self, deps: ApiDependencies, metrics: ApiMetrics, bodies: ResultBodies) -> None:
+        self.bodies = bodies
         self.snapshots = deps.snapshots
         self.authenticator = deps.authenticator
         self.default_environment = deps.default_environment
@@ -112,9 +93,19 @@ def _evaluation_context(principal: Principal, context: OfrepContext) -> Evaluati
     return EvaluationContext.from_dict(attributes)
 
 
-def _canonical(context: EvaluationContext) -> bytes:
-    """The context in one canonical form, so equal contexts get equal entity tags."""
-    return canonical_dumps([context.customer_id, context.organization_id, context.attributes])
+def _entity_tag(environment: str, snapshot: Snapshot, context: EvaluationContext) -> str:
+    """The bulk answer's tag: its environment, snapshot version and master switch, and the
+    context in one canonical form, so equal contexts get equal tags."""
+    attributes = context.attributes
+    decided_by = (
+        environment,
+        snapshot.version,
+        snapshot.flags_enabled,
+        context.customer_id,
+        context.organization_id,
+        dict(attributes) if attributes else None,  # a read-only mapping, which orjson does not take
+    )
+    return etag_of(canonical_dumps(decided_by))
 
 
 class SingleHandler(_Evaluation):
@@ -139,7 +130,7 @@ class SingleHandler(_Evaluation):
         if result.error_code is not None:
             status = 404 if result.error_code is ErrorCode.FLAG_NOT_FOUND else 400
             return json_response(error_body(result.error_code, result.error_message or "", key), status)
-        return JsonBytes(dumps(success_body(result, environment, snapshot.version)))
+        return JsonBytes(self.bodies.one(environment, snapshot, result))
 
 
 class BulkHandler(_Evaluation):
@@ -153,21 +144,16 @@ class BulkHandler(_Evaluation):
         except OfrepError as error:
             return json_response(error_body(error.code, error.details), error.status)
         (if_none_match,) = headers(scope, b"if-none-match")
-        etag = '"' + digest(environment, snapshot.version, snapshot.flags_enabled, _canonical(context)) + '"'
+        etag = _entity_tag(environment, snapshot, context)
         if matches(if_none_match, etag):
             return not_modified(etag, _HEADERS)
         results = snapshot.evaluate_all(context)
-        self.count(results.values())
+        keys = tuple(results)
+        self.count(keys, results.values())
         if self.evaluations is not None:
-            self.evaluations.count(environment, results)
-        version = snapshot.version
-        flags = [
-            success_body(result, environment, version)
-            if result.error_code is None
-            else error_body(result.error_code, result.error_message or "", key)
-            for key, result in results.items()
-        ]
-        return JsonBytes(dumps({"flags": flags}), (*_RAW_HEADERS, (b"etag", etag.encode("latin-1"))))
+            self.evaluations.count(environment, keys)
+        body = self.bodies.bulk(environment, snapshot, results.values())
+        return JsonBytes(body, (*_RAW_HEADERS, (b"etag", etag.encode("latin-1"))))
 
 
 _REQUEST_BODY = {
@@ -178,7 +164,8 @@ _REQUEST_BODY = {
 
 def ofrep_routes(deps: ApiDependencies, metrics: ApiMetrics) -> tuple[APIRouter, list[HotRoute]]:
     """The OFREP routes, for the OpenAPI document and for the fast dispatcher."""
-    single, bulk = SingleHandler(deps, metrics), BulkHandler(deps, metrics)
+    bodies = ResultBodies()
+    single, bulk = SingleHandler(deps, metrics, bodies), BulkHandler(deps, metrics, bodies)
     router = APIRouter(prefix=PREFIX, tags=["OFREP"])
     key_parameter = {
         "name": "key",

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
-from flagpilot.api.caching import EVALUATION_CACHE_CONTROL, body_etag, matches, not_modified
+from flagpilot.api.caching import EVALUATION_CACHE_CONTROL, etag_of, matches, not_modified
 from flagpilot.api.deps import ApiDependencies
 from flagpilot.api.fastpath import HotRoute
 from flagpilot.api.jsonio import JsonBytes
@@ -64,7 +64,7 @@ class WidgetRenderer:
         cached = self._cache.get(shown)
         if cached is None:
             body = orjson.dumps(widget_document({key: result.value for key, result in results.items()}))
-            etag = body_etag(body)
+            etag = etag_of(body)
             headers = ((b"cache-control", EVALUATION_CACHE_CONTROL.encode()), (b"etag", etag.encode()))
             cached = self._cache[shown] = (body, etag, headers)
         return cached
@@ -104,9 +104,10 @@ class WidgetHandler:
             customer_id=params.get("customerId") or None, organization_id=organization
         )
         results = snapshot.evaluate_many(_WIDGET_KEYS, context)
-        self.count(results.values())
+        keys = _WIDGET_KEYS if len(results) == len(_WIDGET_KEYS) else tuple(results)  # all exist, or some
+        self.count(keys, results.values())
         if self.evaluations is not None:
-            self.evaluations.count(snapshot.environment, _WIDGET_KEYS)
+            self.evaluations.count(snapshot.environment, keys)
         body, etag, response_headers = self.renderer.render(results)
         if matches(if_none_match, etag):
             return not_modified(etag, _HEADERS)

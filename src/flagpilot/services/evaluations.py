@@ -2,7 +2,7 @@
 
 A flag nobody evaluates any more is a candidate for removal (LaunchDarkly's flag insights,
 Unleash's "potentially stale"). The serving routes count evaluations in memory, per environment
-and flag (`EvaluationCounter.count`: a few dictionary increments, no I/O on the request path);
+and answer (`EvaluationCounter.count`: one dictionary increment, no I/O on the request path);
 `EvaluationLog` flushes the counts every `interval` seconds to an `EvaluationStore` (the
 database: every replica adds its own, and the last-evaluated time is the latest flush that
 counted the flag), and reads them back for the pages.
@@ -44,35 +44,49 @@ class EvaluationStore(Protocol):
 
 
 class EvaluationCounter:
-    """Evaluations counted since the last flush, per environment and flag key."""
+    """Evaluations counted since the last flush, per environment and answer.
+
+    An answer (a widget document, a bulk evaluation) evaluates a tuple of flags; it is counted
+    as one increment of that tuple, and the tuples are spread into per-flag counts when the
+    counts are read, once a flush interval rather than once a request.
+    """
 
     def __init__(self) -> None:
-        self._pending: dict[str, dict[str, int]] = {}
+        self._pending: dict[str, dict[tuple[str, ...], int]] = {}
 
     def count(self, environment: str, keys: Iterable[str]) -> None:
         """Count one evaluation of each of `keys` in `environment` (called on the request path)."""
+        if type(keys) is not tuple:
+            keys = tuple(keys)
         counts = self._pending.get(environment)
         if counts is None:
             counts = self._pending.setdefault(environment, {})
-        for key in keys:
-            counts[key] = counts.get(key, 0) + 1
+        counts[keys] = counts.get(keys, 0) + 1
 
     def pending(self) -> set[FlagInEnvironment]:
         """The flags counted since the last flush."""
         return {
-            (key, environment) for environment, counts in list(self._pending.items()) for key in list(counts)
+            (key, environment)
+            for environment, counts in list(self._pending.items())
+            for keys in list(counts)
+            for key in keys
         }
 
     def restore(self, counts: Mapping[FlagInEnvironment, int]) -> None:
         """Add back counts a flush could not write."""
         for (key, environment), n in counts.items():
             environment_counts = self._pending.setdefault(environment, {})
-            environment_counts[key] = environment_counts.get(key, 0) + n
+            environment_counts[key,] = environment_counts.get((key,), 0) + n
 
     def drain(self) -> dict[FlagInEnvironment, int]:
         """The counts since the last call, which start again from zero."""
         pending, self._pending = self._pending, {}
-        return {(key, environment): n for environment, counts in pending.items() for key, n in counts.items()}
+        drained: dict[FlagInEnvironment, int] = {}
+        for environment, counts in pending.items():
+            for keys, n in counts.items():
+                for key in keys:
+                    drained[key, environment] = drained.get((key, environment), 0) + n
+        return drained
 
 
 class EvaluationLog:

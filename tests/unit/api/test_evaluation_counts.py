@@ -36,3 +36,28 @@ async def test_widget_and_ofrep__count_the_flags_they_evaluate(make_app: AppFact
     assert counts[(ROLLOUT_FLAG, "production")] == 3
     assert ("no_such_flag", "production") not in counts
     assert counter.drain() == {}
+
+
+def test_counter__an_answer_counts_each_of_its_flags_once_and_a_failed_write_is_restored() -> None:
+    counter = EvaluationCounter()
+    counter.count("production", ("a", "b"))
+    counter.count("production", ["a"])
+    counter.count("staging", ("a", "b"))
+    assert counter.pending() == {("a", "production"), ("b", "production"), ("a", "staging"), ("b", "staging")}
+
+    drained = counter.drain()
+    counter.restore(drained)  # the write failed: the counts wait for the next flush
+    counter.count("production", ("b",))
+
+    assert counter.drain() == {
+        ("a", "production"): 2,
+        ("b", "production"): 2,
+        ("a", "staging"): 1,
+        ("b", "staging"): 1,
+    }
+    assert drained == {
+        ("a", "production"): 2,
+        ("b", "production"): 1,
+        ("a", "staging"): 1,
+        ("b", "staging"): 1,
+    }

@@ -37,6 +37,7 @@ __all__ = [
     "require_unconfined",
 ]
 
+
 def actor_of(principal: Principal) -> str:
     """The actor recorded in the audit trail for a change made with this token."""
     return f"token:{principal.token_id}"

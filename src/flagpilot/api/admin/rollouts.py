@@ -71,8 +71,6 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-
-
 def _tagged(response: Response, record: RolloutRecord) -> dict[str, Any]:
     response.headers["ETag"] = etag(record.version)
     return rollout_json(record)

@@ -78,9 +78,7 @@ def tokens_router(tokens: TokenService, authenticator: Authenticator) -> APIRout
         # A confined admin issues tokens inside its own confinement only.
         organization = scoped_organization(principal, body.organization_id)
         environment = confined_environment(principal, body.environment)
-        token, secret = tokens.create(
-            body.kind, organization, environment, body.name, actor_of(principal)
-        )
+        token, secret = tokens.create(body.kind, organization, environment, body.name, actor_of(principal))
         return {**_view(token), "secret": secret}
 
     @router.get("", summary="List tokens", response_model=list[TokenView], responses=PROBLEM_RESPONSES)
