@@ -50,6 +50,10 @@ FLAGPILOT_SHARED_BENCH, else `shared/bench` beside the checkout."""
 VENV_BIN = Path(sys.executable).parent
 TARGET_P99_MS = 5.0
 ADMIN = "bench-admin-token"
+OFREP_PATHS = {
+    "ofrep": "/ofrep/v1/evaluate/flags/phase2_enhanced_storage",
+    "ofrep-bulk": "/ofrep/v1/evaluate/flags",
+}
 
 OFREP_SCRIPT = """
 local n = 0
@@ -112,8 +116,8 @@ def free_port() -> int:
         return port
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"server exited with {process.returncode}")
@@ -128,10 +132,18 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
 @contextmanager
 def serving(command: list[str], env: dict[str, str], probe: str) -> Iterator[int]:
     """Run a server until the block ends; yields its process id."""
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with running(command, env) as process:
         wait_healthy(probe, process)
         yield process.pid
+
+
+@contextmanager
+def running(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a server until the block ends, without waiting for it to answer, so that several can
+    start at once; stopped with SIGTERM, then killed if it has not exited 10 s later."""
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -199,15 +211,47 @@ def run_wrk(
     return Result(rps, p50, p99, errors, cpu_us)
 
 
-def issue(base: str, kind: str) -> str:
+def issue(base: str, kind: str, timeout: float = 5.0) -> str:
     response = httpx.post(
         f"{base}/api/admin/tokens",
         json={"kind": kind, "name": f"bench {kind}"},
         headers={"Authorization": f"Bearer {ADMIN}"},
+        timeout=timeout,
     )
     response.raise_for_status()
     secret: str = response.json()["secret"]
     return secret
+
+
+def server_env(scratch: Path) -> dict[str, str]:
+    """The environment both servers run with: a fresh SQLite database in `scratch` (initialised
+    here, since `serve` needs one), the admin token `issue` uses, and the access log on as in
+    production unless FLAGPILOT_ACCESS_LOG says otherwise."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("FLAGPILOT_")},
+        "FLAGPILOT_BOOTSTRAP_ADMIN_TOKEN": ADMIN,
+        "FLAGPILOT_ACCESS_LOG": os.environ.get("FLAGPILOT_ACCESS_LOG", "true"),
+        "FLAGPILOT_DATABASE_URL": f"sqlite:///{scratch / 'flagpilot.db'}",
+    }
+    subprocess.run([str(VENV_BIN / "flagpilot"), "init"], env=env, check=True, capture_output=True)
+    return env
+
+
+def add_shared_bench_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--shared-bench",
+        type=Path,
+        default=SHARED_BENCH,
+        help="folder of floor_server.py (default: $FLAGPILOT_SHARED_BENCH, else ../shared/bench)",
+    )
+
+
+def checked_shared_bench(shared: Path) -> Path:
+    """`shared`, once it is known to hold the floor server: a clear message rather than a server
+    that never answers."""
+    if not (shared / "floor_server.py").is_file():
+        raise SystemExit(f"no floor_server.py in {shared}: pass --shared-bench or set FLAGPILOT_SHARED_BENCH")
+    return shared
 
 
 def main() -> None:
@@ -219,59 +263,42 @@ def main() -> None:
     parser.add_argument("--server", choices=["uvicorn", "granian"], default="uvicorn")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--cases", nargs="+", default=["widget", "ofrep", "ofrep-bulk"])
-    parser.add_argument(
-        "--shared-bench",
-        type=Path,
-        default=SHARED_BENCH,
-        help="folder of floor_server.py (default: $FLAGPILOT_SHARED_BENCH, else ../shared/bench)",
-    )
+    add_shared_bench_option(parser)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
-    shared: Path = args.shared_bench
-    if not (shared / "floor_server.py").is_file():
-        raise SystemExit(f"no floor_server.py in {shared}: pass --shared-bench or set FLAGPILOT_SHARED_BENCH")
+    shared = checked_shared_bench(args.shared_bench)
 
     floor_port, port = free_port(), free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("FLAGPILOT_")},
-        "FLAGPILOT_BOOTSTRAP_ADMIN_TOKEN": ADMIN,
-        "FLAGPILOT_ACCESS_LOG": os.environ.get("FLAGPILOT_ACCESS_LOG", "true"),
-    }
     floor = f"http://127.0.0.1:{floor_port}"
     floor_ready = f"{floor}/api/widget/config"
     base = f"http://127.0.0.1:{port}"
     results: dict[tuple[str, int], list[Result]] = defaultdict(list)
-    scratch_dir = tempfile.TemporaryDirectory()
-    scratch = scratch_dir.name
-    env["FLAGPILOT_DATABASE_URL"] = f"sqlite:///{Path(scratch) / 'flagpilot.db'}"
-    subprocess.run([str(VENV_BIN / "flagpilot"), "init"], env=env, check=True, capture_output=True)
-    with (
-        scratch_dir,
-        serving(floor_command(args.server, floor_port, shared), env, floor_ready) as floor_pid,
-        serving(flagpilot_command(args.server, port, Path(scratch)), env, f"{base}/healthz") as pid,
-    ):
-        client_key, server_key = issue(base, "client-sdk"), issue(base, "server-sdk")
-        widget_script = shared / "vary_customer.lua"
-        scripts = {"widget": widget_script}
-        for case, path in (
-            ("ofrep", "/ofrep/v1/evaluate/flags/phase2_enhanced_storage"),
-            ("ofrep-bulk", "/ofrep/v1/evaluate/flags"),
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        env = server_env(scratch)
+        with (
+            serving(floor_command(args.server, floor_port, shared), env, floor_ready) as floor_pid,
+            serving(flagpilot_command(args.server, port, scratch), env, f"{base}/healthz") as pid,
         ):
-            scripts[case] = Path(scratch) / f"{case}.lua"
-            scripts[case].write_text(OFREP_SCRIPT.format(token=server_key, path=path))
-        widget_env = {"WIDGET_PATH": f"/api/widget/config?key={client_key}&"}
-        for round_number in range(1, args.rounds + 1):
-            for connections in args.connections:
-                results["floor", connections].append(
-                    run_wrk(floor, connections, args.duration, widget_script, {}, floor_pid)
-                )
-                for case in args.cases:
-                    env_case = widget_env if case == "widget" else {}
-                    results[case, connections].append(
-                        run_wrk(base, connections, args.duration, scripts[case], env_case, pid)
+            client_key, server_key = issue(base, "client-sdk"), issue(base, "server-sdk")
+            widget_script = shared / "vary_customer.lua"
+            scripts = {"widget": widget_script}
+            for case, path in OFREP_PATHS.items():
+                scripts[case] = scratch / f"{case}.lua"
+                scripts[case].write_text(OFREP_SCRIPT.format(token=server_key, path=path))
+            widget_env = {"WIDGET_PATH": f"/api/widget/config?key={client_key}&"}
+            for round_number in range(1, args.rounds + 1):
+                for connections in args.connections:
+                    results["floor", connections].append(
+                        run_wrk(floor, connections, args.duration, widget_script, {}, floor_pid)
                     )
-            print(f"round {round_number}/{args.rounds} done", file=sys.stderr)
+                    for case in args.cases:
+                        env_case = widget_env if case == "widget" else {}
+                        results[case, connections].append(
+                            run_wrk(base, connections, args.duration, scripts[case], env_case, pid)
+                        )
+                print(f"round {round_number}/{args.rounds} done", file=sys.stderr)
     report(results, args)
 
 
