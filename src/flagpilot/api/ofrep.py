@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope
 from flagpilot.api.caching import EVALUATION_CACHE_CONTROL, etag_of, matches, not_modified
 from flagpilot.api.deps import ApiDependencies
 from flagpilot.api.fastpath import HotRoute
-from flagpilot.api.jsonio import JsonBytes, canonical_dumps, json_response
+from flagpilot.api.jsonio import JsonBytes, json_response
 from flagpilot.api.metrics import ApiMetrics
 from flagpilot.api.ofrep_bodies import ResultBodies
 from flagpilot.api.ofrep_request import OfrepContext, OfrepError, error_body, parse_context
@@ -63,14 +63,15 @@ class _Evaluation:
         self.count_one = metrics.count_one
         self.evaluations = deps.evaluations
 
-    async def prepare(self, scope: Scope, receive: Receive) -> tuple[Snapshot, EvaluationContext, str]:
-        """The snapshot, context and environment of a request.
+    async def prepare(
+        self, scope: Scope, receive: Receive, authorization: str | None
+    ) -> tuple[Snapshot, EvaluationContext, str]:
+        """The snapshot, context and environment of a request with this `Authorization` header.
 
         Raises:
             ServiceError: the token is missing, unknown, or may not evaluate here.
             OfrepError: the body or context is malformed, or names an unknown environment.
         """
-        (authorization,) = headers(scope, b"authorization")
         principal = await admit_without_blocking(
             self.authenticator, scope, bearer_secret(authorization), _SDK_TOKENS
         )
@@ -93,21 +94,6 @@ def _evaluation_context(principal: Principal, context: OfrepContext) -> Evaluati
     return EvaluationContext.from_dict(attributes)
 
 
-def _entity_tag(environment: str, snapshot: Snapshot, context: EvaluationContext) -> str:
-    """The bulk answer's tag: its environment, snapshot version and master switch, and the
-    context in one canonical form, so equal contexts get equal tags."""
-    attributes = context.attributes
-    decided_by = (
-        environment,
-        snapshot.version,
-        snapshot.flags_enabled,
-        context.customer_id,
-        context.organization_id,
-        dict(attributes) if attributes else None,  # a read-only mapping, which orjson does not take
-    )
-    return etag_of(canonical_dumps(decided_by))
-
-
 class SingleHandler(_Evaluation):
     """`POST /ofrep/v1/evaluate/flags/{key}`."""
 
@@ -118,7 +104,8 @@ class SingleHandler(_Evaluation):
                 raise OfrepError(
                     ErrorCode.FLAG_NOT_FOUND, f"flag keys are at most {MAX_ID_LENGTH} characters", 404
                 )
-            snapshot, context, environment = await self.prepare(scope, receive)
+            (authorization,) = headers(scope, b"authorization")
+            snapshot, context, environment = await self.prepare(scope, receive, authorization)
         except ANSWERABLE as error:
             return response_for(error)
         except OfrepError as error:
@@ -134,25 +121,31 @@ class SingleHandler(_Evaluation):
 
 
 class BulkHandler(_Evaluation):
-    """`POST /ofrep/v1/evaluate/flags`, with an entity tag per environment, version and context."""
+    """`POST /ofrep/v1/evaluate/flags`, with a strong entity tag of the answer's bytes.
+
+    The tag is the body's own: a context whose flags answer the same as another's gets the
+    same tag, and any change of value, reason, tier or snapshot version changes it (the version
+    is in every entry). An answer is assembled from remembered documents (`ofrep_bodies`) for
+    less than the tag of its context would cost, so a revalidation is answered after it.
+    """
 
     async def __call__(self, scope: Scope, receive: Receive) -> Response:
         try:
-            snapshot, context, environment = await self.prepare(scope, receive)
+            authorization, if_none_match = headers(scope, b"authorization", b"if-none-match")
+            snapshot, context, environment = await self.prepare(scope, receive, authorization)
         except ANSWERABLE as error:
             return response_for(error)
         except OfrepError as error:
             return json_response(error_body(error.code, error.details), error.status)
-        (if_none_match,) = headers(scope, b"if-none-match")
-        etag = _entity_tag(environment, snapshot, context)
-        if matches(if_none_match, etag):
-            return not_modified(etag, _HEADERS)
         results = snapshot.evaluate_all(context)
         keys = tuple(results)
         self.count(keys, results.values())
         if self.evaluations is not None:
             self.evaluations.count(environment, keys)
         body = self.bodies.bulk(environment, snapshot, results.values())
+        etag = etag_of(body)
+        if matches(if_none_match, etag):
+            return not_modified(etag, _HEADERS)
         return JsonBytes(body, (*_RAW_HEADERS, (b"etag", etag.encode("latin-1"))))
 
 

@@ -155,11 +155,11 @@ async def test_bulk__same_etag__is_answered_not_modified(client: httpx.AsyncClie
     assert again.status_code == 304
 
 
-async def test_bulk__another_context_or_a_new_version__changes_the_etag(
+async def test_bulk__another_answer_or_a_new_version__changes_the_etag(
     client: httpx.AsyncClient, keys: Keys, snapshots: StaticSnapshotProvider
 ) -> None:
     first = await client.post(BULK, json={"context": {"targetingKey": "c1"}}, headers=bearer(keys.client))
-    other = await client.post(BULK, json={"context": {"targetingKey": "c2"}}, headers=bearer(keys.client))
+    other = await client.post(BULK, json={"context": {"targetingKey": "vip"}}, headers=bearer(keys.client))
     snapshots.replace(production(version=9))
     newer = await client.post(
         BULK,
@@ -169,6 +169,18 @@ async def test_bulk__another_context_or_a_new_version__changes_the_etag(
 
     assert len({first.headers["etag"], other.headers["etag"], newer.headers["etag"]}) == 3
     assert newer.status_code == 200
+
+
+async def test_bulk__a_context_answered_alike__is_not_modified(client: httpx.AsyncClient, keys: Keys) -> None:
+    first = await client.post(BULK, json={"context": {"targetingKey": "c1"}}, headers=bearer(keys.client))
+    unread = {"context": {"targetingKey": "c1", "plan": "gold"}}  # an attribute no rule reads
+
+    again = await client.post(
+        BULK, json=unread, headers={**bearer(keys.client), "If-None-Match": first.headers["etag"]}
+    )
+
+    assert again.status_code == 304
+    assert again.headers["etag"] == first.headers["etag"]
 
 
 async def test_bulk__malformed_body__is_400_without_a_key(client: httpx.AsyncClient, keys: Keys) -> None:
