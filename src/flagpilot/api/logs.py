@@ -17,8 +17,10 @@ from typing import Any
 
 import orjson
 
-_MILLIS = tuple(f".{millis:03d}Z" for millis in range(1000))
-"""The end of a timestamp for each count of milliseconds: looked up rather than formatted."""
+_MILLIS = (*(f".{millis:03d}Z" for millis in range(1000)), ".999Z")
+"""The end of a timestamp for each count of milliseconds, looked up rather than formatted (a
+time that rounds up to the next second stays in its own: 1000 is `.999`)."""
+_MILLIS_BYTES = tuple(end.encode() for end in _MILLIS)
 
 
 class JsonFormatter(logging.Formatter):
@@ -26,6 +28,8 @@ class JsonFormatter(logging.Formatter):
 
     _second: int = -1
     _prefix: str = ""
+    _line_start: bytes = b""
+    """`{"ts":"` and the date and time of `_second`, for lines of bytes."""
     _head: tuple[str, str, str, bytes] = ("", "", "", b"")
     """The level name, logger and message of the last line of bytes, and their part of it."""
 
@@ -33,10 +37,14 @@ class JsonFormatter(logging.Formatter):
         """ISO 8601 UTC with milliseconds; the date-time part is formatted once per second."""
         second = int(created)
         if second != self._second:
-            self._second = second
-            self._prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._new_second(second)
         millis = round((created - second) * 1000)
-        return self._prefix + (_MILLIS[millis] if 0 <= millis < 1000 else f".{min(999, millis):03d}Z")
+        return self._prefix + (_MILLIS[millis] if 0 <= millis <= 1000 else f".{min(999, millis):03d}Z")
+
+    def _new_second(self, second: int) -> None:
+        self._second = second
+        self._prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        self._line_start = b'{"ts":"' + self._prefix.encode()
 
     def format(self, record: logging.LogRecord) -> str:
         fields = getattr(record, "fields", None)
@@ -71,7 +79,13 @@ class JsonFormatter(logging.Formatter):
             middle = orjson.dumps({"level": level_name.lower(), "logger": logger, "message": message})
             self._head = head = (level_name, logger, message, b'",' + middle[1:-1] + b",")
         tail = orjson.dumps(fields, default=str, option=orjson.OPT_APPEND_NEWLINE)
-        return b'{"ts":"' + self._timestamp(created).encode() + head[3] + tail[1:]
+        second = int(created)  # `_timestamp`, as bytes
+        if second != self._second:
+            self._new_second(second)
+        millis = round((created - second) * 1000)
+        if not 0 <= millis <= 1000:
+            return b'{"ts":"' + self._timestamp(created).encode() + head[3] + tail[1:]
+        return self._line_start + _MILLIS_BYTES[millis] + head[3] + tail[1:]
 
     def _members(
         self, created: float, level_name: str, logger: str, message: str, fields: dict[str, Any]
@@ -183,6 +197,8 @@ class FieldsLog:
     when that configuration is in place the handler's line is built in one call and written
     under the handler's lock: the same line, without the dispatch. Any other configuration (a
     file handler, a filter, a second handler, a test capturing logs) takes the standard path.
+    On the event loop that handler is looked up once per flush, not once per line: a logging
+    configuration changed in between is followed from the next flush on.
 
     Python makes stderr line-buffered, so a line written through it is a system call of its
     own. When the stream is a UTF-8 `io.TextIOWrapper` over a byte buffer (stderr is, unless
@@ -202,12 +218,17 @@ class FieldsLog:
         """The handler whose flush is due, the loop it is due on, and the thread running that loop."""
         self._sink: tuple[Any, str | None, io.BufferedIOBase | None] = (None, None, None)
         """The stream last written to, its encoding then, and the byte buffer its lines go into."""
+        self._route: tuple[logging.StreamHandler[Any], JsonFormatter] | None = None
+        """The JSON stream the logger's records reach, as last found: found again after each
+        flush, so a changed logging configuration is followed within `FLUSH_SECONDS`."""
 
     def log(self, level: int, message: str, fields: dict[str, Any]) -> None:
         """Log `fields` as one record of `level`, if the logger is enabled for it."""
         if not self.logger.isEnabledFor(level):
             return
-        route = _only_json_stream(self.logger)
+        route = self._route
+        if route is None:
+            route = self._route = _only_json_stream(self.logger)
         if route is None:
             self.logger.handle(FieldsRecord(self.logger.name, level, message, fields))
             return
@@ -256,6 +277,7 @@ class FieldsLog:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # not on an event loop: nothing would flush later
+            self._route = None
             handler.flush()
             return
         # A flush due for another handler (the configuration changed) or on a loop that has
@@ -267,6 +289,7 @@ class FieldsLog:
     def flush(self) -> None:
         """Write out what was logged since the last flush."""
         pending, self._pending = self._pending, None
+        self._route = None
         if pending is not None:
             handler = pending[0]
             try:

@@ -64,7 +64,7 @@ class RequestObservation:
                 "path": scope["path"],
                 "route": route,
                 "status": status,
-                "duration_ms": round(elapsed * 1000, 3),
+                "duration_ms": int(elapsed * 1_000_000) / 1000,  # whole microseconds: round() costs more
                 "token_id": state.get("token_id"),
                 "client": (scope.get("client") or (None,))[0],
             }

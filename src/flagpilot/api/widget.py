@@ -58,9 +58,13 @@ class WidgetRenderer:
         self._cache: dict[tuple[bool, ...], Rendered] = {}
 
     def render(self, results: Mapping[str, EvaluationResult]) -> Rendered:
-        """The document's bytes, its strong ETag, and the response headers for one bulk evaluation."""
-        get = results.get
-        shown = tuple([(result := get(key)) is not None and result.value is True for key in _WIDGET_KEYS])
+        """The document's bytes, its strong ETag, and the response headers for
+        `snapshot.evaluate_many(_WIDGET_KEYS, …)`'s answer (which keeps the keys' order)."""
+        if len(results) == len(_WIDGET_KEYS):  # every flag exists: they are in the document's order
+            shown = tuple([result.value is True for result in results.values()])
+        else:
+            get = results.get
+            shown = tuple([(result := get(key)) is not None and result.value is True for key in _WIDGET_KEYS])
         cached = self._cache.get(shown)
         if cached is None:
             body = orjson.dumps(widget_document({key: result.value for key, result in results.items()}))

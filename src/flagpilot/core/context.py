@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+_ID_KEYS = frozenset({"customerId", "targetingKey", "organizationId"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +39,13 @@ class EvaluationContext:
         """Build a context from camelCase JSON; `targetingKey` is accepted for `customerId`."""
         customer = data.get("customerId", data.get("targetingKey"))
         organization = data.get("organizationId")
-        attributes = {
-            key: value
-            for key, value in data.items()
-            if key not in ("customerId", "targetingKey", "organizationId")
-        }
+        attributes = (
+            _EMPTY
+            if data.keys() <= _ID_KEYS  # most contexts name only the customer: nothing to copy
+            else MappingProxyType({key: value for key, value in data.items() if key not in _ID_KEYS})
+        )
         return cls(
             customer_id=None if customer is None else str(customer),
             organization_id=None if organization is None else str(organization),
-            attributes=MappingProxyType(attributes) if attributes else _EMPTY,
+            attributes=attributes,
         )

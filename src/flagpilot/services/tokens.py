@@ -85,6 +85,10 @@ def new_secret(kind: TokenKind) -> str:
     return f"{SECRET_PREFIX}{kind.value}_{secrets.token_urlsafe(32)}"
 
 
+MAX_PRINCIPALS = 10_000
+"""Principals `recall` keeps made; past that many tokens it starts again."""
+
+
 class TokenService:
     """Issues and recognises API tokens; an `Authenticator` for the HTTP layer.
 
@@ -117,6 +121,9 @@ class TokenService:
         self._clock = clock
         self._environment_exists = environment_exists
         self._cache = TokenCache() if cache is None else cache
+        self._principals: dict[str, tuple[TokenInfo, Principal]] = {}
+        """The principal `recall` made for each token, with the very `TokenInfo` it was made
+        from: a token read again (revoked, say) is another object and gets a principal of its own."""
         self._checking: set[str] = set()
         self._checking_lock = threading.Lock()
 
@@ -268,7 +275,16 @@ class TokenService:
                 return NOT_REMEMBERED
             self._check_in_background(secret_hash)
             token = known
-        return _active_principal(token)
+        if token is None or token.revoked_at is not None:
+            return None
+        made = self._principals.get(token.token_id)
+        if made is not None and made[0] is token:
+            return made[1]
+        if len(self._principals) >= MAX_PRINCIPALS:
+            self._principals.clear()
+        principal = token.principal()
+        self._principals[token.token_id] = (token, principal)
+        return principal
 
     def _check_in_background(self, secret_hash: str) -> None:
         with self._checking_lock:

@@ -359,3 +359,26 @@ def test_fields_log__to_a_stream_in_another_encoding__writes_in_that_encoding() 
     log.log(logging.INFO, "request", {"path": "/café"})
 
     assert b"".join(descriptor.writes).endswith('"path":"/café"}\n'.encode("latin-1"))
+
+
+@pytest.fixture
+def flush_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flush due on the event loop runs at the loop's next turn."""
+    from flagpilot.api.logs import FieldsLog
+
+    monkeypatch.setattr(FieldsLog, "FLUSH_SECONDS", 0.0)
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("flush_at_once")
+async def test_fields_log__on_the_loop__follows_a_new_handler_from_the_next_flush() -> None:
+    old, log = _json_log("tests.logs.reconfigured")
+    log.log(logging.INFO, "request", {"status": 200})
+
+    new, _ = _json_log("tests.logs.reconfigured")  # the logger's handler replaced
+    await asyncio.sleep(0)  # the flush due runs
+    await asyncio.sleep(0)
+    log.log(logging.INFO, "request", {"status": 304})
+
+    assert [json.loads(line)["status"] for line in old.lines] == [200]
+    assert [json.loads(line)["status"] for line in new.lines] == [304]

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from flagpilot.services.auth import NOT_REMEMBERED, TokenKind
+from flagpilot.services.auth import NOT_REMEMBERED, Principal, TokenKind
 from flagpilot.services.errors import StorageUnavailable
 from flagpilot.services.token_cache import TokenCache
 from flagpilot.services.tokens import TokenInfo, TokenService
@@ -146,6 +146,17 @@ def test_recall__answers_from_memory_only(store: CountingStore, clock: Clock) ->
     assert service.recall(secret) is not None
     assert service.recall("fp_admin_unknown") is None  # not among the stored hashes
     assert store.queries == 2
+
+
+def test_recall__of_one_token__is_one_principal_made_once(store: CountingStore, clock: Clock) -> None:
+    service = _service(store, clock)
+    info, secret = service.create(TokenKind.SERVER_SDK, "org-a", "staging", "checkout", "alice")
+    assert service.authenticate(secret) is not None
+
+    first, again = service.recall(secret), service.recall(secret)
+
+    assert first == Principal(info.token_id, TokenKind.SERVER_SDK, "org-a", "staging")
+    assert again is first
 
 
 class SlowStore(CountingStore):
