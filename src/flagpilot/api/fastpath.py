@@ -29,7 +29,7 @@ from flagpilot.api.hygiene import body_errors, request_errors
 from flagpilot.api.limits import NO_BODY_METHODS, body_limit, declared_length
 from flagpilot.api.observe import RequestObservation
 from flagpilot.api.problems import PayloadTooLarge, response_for
-from flagpilot.api.rawhttp import read_body
+from flagpilot.api.rawhttp import READ_BODY, read_body
 
 Handler = Callable[[Scope, Receive], Awaitable[Response]]
 """Answers a request with a plain `Response` (bytes and headers; no background task)."""
@@ -119,7 +119,8 @@ class FastPaths:
             return response_for(exc)
 
     async def _checked_body(self, scope: Scope, receive: Receive, limit: int) -> Receive:
-        """The body read within `limit` and checked for unstorable text, to be read again."""
+        """The body read within `limit` and checked for unstorable text, left in the scope for the
+        handler (`rawhttp.request_body`) and replayed to any other reader."""
         declared = declared_length(scope)
         if declared is not None and declared > limit:
             raise _too_large(scope, limit)
@@ -130,6 +131,7 @@ class FastPaths:
         errors = body_errors(body)
         if errors:
             raise RequestValidationError(errors)
+        scope[READ_BODY] = body
         replayed = False
 
         async def replay() -> Message:

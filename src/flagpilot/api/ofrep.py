@@ -24,7 +24,7 @@ from flagpilot.api.ofrep_bodies import ResultBodies
 from flagpilot.api.ofrep_request import OfrepContext, OfrepError, error_body, parse_context
 from flagpilot.api.params import MAX_ID_LENGTH
 from flagpilot.api.problems import ANSWERABLE, response_for
-from flagpilot.api.rawhttp import headers, read_body
+from flagpilot.api.rawhttp import headers, request_body
 from flagpilot.api.schemas import (
     BEARER,
     PROBLEM_RESPONSES,
@@ -75,7 +75,7 @@ class _Evaluation:
         principal = await admit_without_blocking(
             self.authenticator, scope, bearer_secret(authorization), _SDK_TOKENS
         )
-        context = parse_context(await read_body(receive, self.max_body_bytes))
+        context = parse_context(await request_body(scope, receive, self.max_body_bytes))
         environment = scoped_environment(principal, context.environment, self.default_environment)
         return self._snapshot(environment), _evaluation_context(principal, context), environment
 

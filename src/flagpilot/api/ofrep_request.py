@@ -7,8 +7,7 @@ body that is not a JSON object, `INVALID_CONTEXT` for a context of the wrong sha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -27,9 +26,11 @@ class OfrepError(Exception):
         self.status = status
 
 
-@dataclass(frozen=True, slots=True)
-class OfrepContext:
-    """The evaluation context of a request, still as JSON (targetingKey, attributes…)."""
+class OfrepContext(NamedTuple):
+    """The evaluation context of a request, still as JSON (targetingKey, attributes…).
+
+    A named tuple rather than a frozen dataclass: made once per request, it costs a third.
+    """
 
     attributes: dict[str, Any]
 

@@ -44,6 +44,25 @@ def headers(scope: Scope, *names: bytes) -> list[str | None]:
     return found
 
 
+READ_BODY = "flagpilot.read_body"
+"""The scope key where a layer that has read the whole request body (the hot routes' dispatcher)
+leaves it, so the handler takes it from there instead of reading it again through a replay."""
+
+
+async def request_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    """The request body: as a layer before left it in the scope, else read from `receive`.
+
+    Raises:
+        PayloadTooLarge: it is longer than `limit` bytes.
+    """
+    body: bytes | None = scope.get(READ_BODY)
+    if body is None:
+        return await read_body(receive, limit)
+    if len(body) > limit:
+        raise PayloadTooLarge(limit)
+    return body
+
+
 async def read_body(receive: Receive, limit: int) -> bytes:
     """The whole request body.
 

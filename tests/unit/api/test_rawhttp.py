@@ -6,7 +6,8 @@ from urllib.parse import quote
 
 import pytest
 
-from flagpilot.api.rawhttp import headers, query_params
+from flagpilot.api.problems import PayloadTooLarge
+from flagpilot.api.rawhttp import READ_BODY, headers, query_params, request_body
 
 
 def scope(query: bytes = b"", header_list: list[tuple[bytes, bytes]] | None = None) -> dict[str, object]:
@@ -41,3 +42,27 @@ def test_headers__are_found_by_lower_case_name() -> None:
     )
 
     assert found == ["Bearer t", '"x"', None]
+
+
+@pytest.mark.anyio
+async def test_request_body__left_in_the_scope__is_taken_from_there_within_the_limit() -> None:
+    async def nothing_more() -> dict[str, object]:
+        raise AssertionError("the body was read again")
+
+    read = {**scope(), READ_BODY: b'{"context":{}}'}
+
+    assert await request_body(read, nothing_more, 100) == b'{"context":{}}'
+    with pytest.raises(PayloadTooLarge):
+        await request_body(read, nothing_more, 5)
+
+
+@pytest.mark.anyio
+async def test_request_body__not_read_before__is_read_from_the_messages() -> None:
+    messages = iter(
+        [{"type": "http.request", "body": b"ab", "more_body": True}, {"type": "http.request", "body": b"c"}]
+    )
+
+    async def receive() -> dict[str, object]:
+        return next(messages)
+
+    assert await request_body(scope(), receive, 100) == b"abc"
