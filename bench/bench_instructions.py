@@ -7,8 +7,8 @@ which counts the instructions a process executes: the same requests cost nearly 
 however busy the machine is, so a change of a few per cent shows, and `floor / case` is the figure
 to compare with bench_http's "vs floor". Nearly: work on timers (the access log's 50 ms flush, a
 token's re-check, the snapshot poll) is counted as well, and a slower run fits fewer requests
-between two timer ticks, so compare runs made side by side, as bench_http's are. The requests are bench_http's, one keep-alive connection
-per case, a different customer per request:
+between two timer ticks, so compare runs made side by side, as bench_http's are. The requests are
+bench_http's, one keep-alive connection per case, a different customer per request:
 
     floor        GET  /api/widget/config?customerId=…                    (the floor server)
     widget       GET  /api/widget/config?key=<client key>&customerId=…   (the hot path)

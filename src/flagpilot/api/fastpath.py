@@ -35,9 +35,10 @@ Handler = Callable[[Scope, Receive], Awaitable[Response]]
 """Answers a request with a plain `Response` (bytes and headers; no background task)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class HotRoute:
-    """A handler for one method and path template.
+    """A handler for one method and path template; equal to itself only, so it is hashed by
+    identity (as a dictionary key, per request) rather than by a generated `__hash__`.
 
     Attributes:
         method: the HTTP method.
