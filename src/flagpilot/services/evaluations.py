@@ -82,8 +82,9 @@ class EvaluationCounter:
         """The counts since the last call, which start again from zero."""
         pending, self._pending = self._pending, {}
         drained: dict[FlagInEnvironment, int] = {}
-        for environment, counts in pending.items():
-            for keys, n in counts.items():
+        for environment, counts in list(pending.items()):
+            # A copy taken in one step: the event loop may still be counting into the old dict.
+            for keys, n in list(counts.items()):
                 for key in keys:
                     drained[key, environment] = drained.get((key, environment), 0) + n
         return drained
