@@ -63,7 +63,4 @@ class EvaluationTally:
         return totals
 
     def _fold(self) -> None:
-        folded, patterns = self._state
-        totals = dict(folded)
-        _spread(totals, patterns.items())
-        self._state = (totals, {})
+        self._state = (self.totals(), {})

@@ -35,16 +35,17 @@ class JsonFormatter(logging.Formatter):
 
     def _timestamp(self, created: float) -> str:
         """ISO 8601 UTC with milliseconds; the date-time part is formatted once per second."""
-        second = int(created)
-        if second != self._second:
-            self._new_second(second)
-        millis = round((created - second) * 1000)
+        millis = self._millis(created)
         return self._prefix + (_MILLIS[millis] if 0 <= millis <= 1000 else f".{min(999, millis):03d}Z")
 
-    def _new_second(self, second: int) -> None:
-        self._second = second
-        self._prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        self._line_start = b'{"ts":"' + self._prefix.encode()
+    def _millis(self, created: float) -> int:
+        """The milliseconds of `created` within its second, the prefixes made that second's first."""
+        second = int(created)
+        if second != self._second:
+            self._second = second
+            self._prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._line_start = b'{"ts":"' + self._prefix.encode()
+        return round((created - second) * 1000)
 
     def format(self, record: logging.LogRecord) -> str:
         fields = getattr(record, "fields", None)
@@ -79,10 +80,7 @@ class JsonFormatter(logging.Formatter):
             middle = orjson.dumps({"level": level_name.lower(), "logger": logger, "message": message})
             self._head = head = (level_name, logger, message, b'",' + middle[1:-1] + b",")
         tail = orjson.dumps(fields, default=str, option=orjson.OPT_APPEND_NEWLINE)
-        second = int(created)  # `_timestamp`, as bytes
-        if second != self._second:
-            self._new_second(second)
-        millis = round((created - second) * 1000)
+        millis = self._millis(created)  # `_timestamp`, as bytes
         if not 0 <= millis <= 1000:
             return b'{"ts":"' + self._timestamp(created).encode() + head[3] + tail[1:]
         return self._line_start + _MILLIS_BYTES[millis] + head[3] + tail[1:]

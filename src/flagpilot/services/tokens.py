@@ -86,7 +86,7 @@ def new_secret(kind: TokenKind) -> str:
 
 
 MAX_PRINCIPALS = 10_000
-"""Principals `recall` keeps made; past that many tokens it starts again."""
+"""Principals kept made; past that many tokens it starts again."""
 
 
 class TokenService:
@@ -122,7 +122,7 @@ class TokenService:
         self._environment_exists = environment_exists
         self._cache = TokenCache() if cache is None else cache
         self._principals: dict[str, tuple[TokenInfo, Principal]] = {}
-        """The principal `recall` made for each token, with the very `TokenInfo` it was made
+        """The principal made for each token, with the very `TokenInfo` it was made
         from: a token read again (revoked, say) is another object and gets a principal of its own."""
         self._checking: set[str] = set()
         self._checking_lock = threading.Lock()
@@ -232,14 +232,14 @@ class TokenService:
         if token is MISS:
             known = self._cache.last_known(secret_hash)
             if known is not None and not self._cache.may_ask():
-                return _active_principal(known)  # storage failed a moment ago: do not wait on it
+                return self._principal_of(known)  # storage failed a moment ago: do not wait on it
             try:
                 token = self._look_up(secret_hash)
             except StorageUnavailable:
                 if known is None:
                     raise
                 token = known
-        return _active_principal(token)
+        return self._principal_of(token)
 
     def _look_up(self, secret_hash: str) -> TokenInfo | None:
         try:
@@ -275,6 +275,10 @@ class TokenService:
                 return NOT_REMEMBERED
             self._check_in_background(secret_hash)
             token = known
+        return self._principal_of(token)
+
+    def _principal_of(self, token: TokenInfo | None) -> Principal | None:
+        """The principal of an active token, made once per `TokenInfo`; None for none or a revoked one."""
         if token is None or token.revoked_at is not None:
             return None
         made = self._principals.get(token.token_id)
@@ -344,12 +348,6 @@ class TokenService:
 
     def _read(self) -> UnitOfWork:
         return self._uow_factory(READER, read_only=True)
-
-
-def _active_principal(token: TokenInfo | None) -> Principal | None:
-    if token is None or token.revoked_at is not None:
-        return None
-    return token.principal()
 
 
 def _checked_kind(kind: TokenKind | str) -> TokenKind:
